@@ -1,0 +1,44 @@
+"""Column lists shared by ingest, validation and the warehouse: the one place a table's shape is named."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+PRICE_COLUMNS: tuple[str, ...] = (
+    "ticker", "date", "open", "high", "low", "close", "adj_close", "volume",
+)
+"""The normalized price schema every source is converted to (adj_close null where a source has none)."""
+
+_TS = pa.timestamp("us", tz="UTC")
+
+TABLES: dict[str, pa.Schema] = {
+    "prices": pa.schema([
+        ("ticker", pa.string()), ("date", pa.date32()), ("open", pa.float64()),
+        ("high", pa.float64()), ("low", pa.float64()), ("close", pa.float64()),
+        ("adj_close", pa.float64()), ("volume", pa.float64()), ("source", pa.string()),
+        ("ingested_at", _TS),
+    ]),
+    "predictions": pa.schema([
+        ("run_id", pa.string()), ("ticker", pa.string()), ("date", pa.date32()),
+        ("actual", pa.float64()), ("predicted", pa.float64()), ("naive", pa.float64()),
+    ]),
+    "forecasts": pa.schema([
+        ("run_id", pa.string()), ("ticker", pa.string()), ("as_of", pa.date32()),
+        ("target_date", pa.date32()), ("horizon", pa.int32()), ("forecast", pa.float64()),
+        ("model_version", pa.string()),
+    ]),
+    "metrics": pa.schema([
+        ("run_id", pa.string()), ("ticker", pa.string()), ("model", pa.string()),
+        ("rmse", pa.float64()), ("mae", pa.float64()), ("mape", pa.float64()),
+        ("naive_rmse", pa.float64()), ("naive_mae", pa.float64()), ("naive_mape", pa.float64()),
+        ("skill", pa.float64()), ("n_train", pa.int64()), ("n_test", pa.int64()),
+        ("epochs", pa.int64()), ("train_seconds", pa.float64()), ("created_at", _TS),
+    ]),
+    "runs": pa.schema([
+        ("run_id", pa.string()), ("ticker", pa.string()), ("flow_run_id", pa.string()),
+        ("status", pa.string()), ("started_at", _TS), ("finished_at", _TS),
+        ("settings", pa.string()), ("data_hash", pa.string()), ("model_path", pa.string()),
+        ("error", pa.string()),
+    ]),
+}
+"""Every warehouse table and its Arrow schema; each is a DuckDB view of the same name."""

@@ -1,0 +1,79 @@
+"""The one typed settings model: the `retrain` flow's parameter, the CLI's options and the UI's form."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+TICKER_PATTERN = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$")
+"""Yahoo-style symbols (GOOG, ^GSPC, BRK-B, EURUSD=X, 0700.HK); nothing that can become a path or SQL."""
+
+DEFAULT_TICKERS = {"sample": "GOOG", "yahoo": "NFLX"}
+TUTORIAL_RANGE = (dt.date(2010, 4, 1), dt.date(2022, 4, 25))
+
+
+class Settings(BaseModel):
+    """Everything one retraining run of one ticker needs; an inconsistent combination is refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ticker: str | None = Field(
+        None, description="Symbol to retrain (GOOG, ^GSPC, NFLX...). Empty: the source's default "
+        "(sample: GOOG, yahoo: NFLX); required for a file source.")
+    source: Literal["sample", "yahoo", "file"] = Field(
+        "sample", description="Where prices come from: bundled real prices (offline), Yahoo Finance "
+        "via yfinance, or a CSV/Parquet file.")
+    path: str | None = Field(None, description="CSV or Parquet file to read; only with source=file.")
+    start: dt.date | None = Field(None, description="First date to use (inclusive); empty: from the start.")
+    end: dt.date | None = Field(None, description="Last date to use (inclusive); empty: up to the latest.")
+    train_fraction: float = Field(
+        0.8, gt=0.0, lt=1.0, description="Share of the history, oldest first, used for training.")
+    time_step: int = Field(100, ge=1, le=1000, description="Days of closing prices in each input window.")
+    epochs: int = Field(80, ge=1, le=10_000, description="Training epochs.")
+    batch_size: int = Field(32, ge=1, le=65_536, description="Training batch size.")
+    seed: int = Field(42, ge=0, le=2**31 - 1, description="Random seed; a fixed seed gives a reproducible run.")
+    warehouse: str | None = Field(
+        None, description="Warehouse folder; empty: $NIGHTCAST_WAREHOUSE, else ./warehouse.")
+
+    @field_validator("ticker")
+    @classmethod
+    def _check_ticker(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        symbol = value.strip().upper()
+        if not TICKER_PATTERN.fullmatch(symbol):
+            raise ValueError(
+                f"ticker {value!r} is not a valid symbol: use letters, digits and . - = "
+                "(optionally a leading ^), at most 15 characters, e.g. GOOG, ^GSPC, BRK-B")
+        return symbol
+
+    @model_validator(mode="after")
+    def _check_combination(self) -> "Settings":
+        if self.source == "file" and not self.path:
+            raise ValueError("source 'file' needs a path to a CSV or Parquet file")
+        if self.source != "file" and self.path:
+            raise ValueError(f"path is only used with source 'file', not with source {self.source!r}")
+        if self.source == "file" and self.ticker is None:
+            raise ValueError("source 'file' needs a ticker to store the prices under")
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        if self.ticker is None:
+            object.__setattr__(self, "ticker", DEFAULT_TICKERS[self.source])
+            if self.source == "yahoo" and self.start is None and self.end is None:
+                object.__setattr__(self, "start", TUTORIAL_RANGE[0])
+                object.__setattr__(self, "end", TUTORIAL_RANGE[1])
+        return self
+
+    @property
+    def symbol(self) -> str:
+        """The resolved ticker (never None after validation)."""
+        assert self.ticker is not None
+        return self.ticker
+
+    def to_json(self) -> str:
+        """Settings as stable JSON, stored with every run."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True)
