@@ -1,0 +1,36 @@
+"""Shared fixtures: synthetic price series in nightcast's normalized schema."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
+
+
+def random_walk_prices(n: int, ticker: str = "TEST", seed: int = 0, start: str = "2020-01-01") -> pd.DataFrame:
+    """A positive random-walk OHLCV frame of n business days in the normalized price schema."""
+    rng = np.random.default_rng(seed)
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    spread = close * 0.01
+    return pd.DataFrame({
+        "ticker": ticker,
+        "date": pd.bdate_range(start, periods=n),
+        "open": close + rng.normal(0, 0.2, n),
+        "high": close + spread,
+        "low": close - spread,
+        "close": close,
+        "adj_close": np.nan,
+        "volume": rng.integers(1_000, 10_000, n).astype("float64"),
+    })
+
+
+@pytest.fixture
+def prices():
+    """Factory fixture: prices(n, ticker=..., seed=...) -> frame."""
+    return random_walk_prices
