@@ -1,0 +1,170 @@
+"""The warehouse: every path, every atomic Parquet write and the DuckDB connection live here.
+
+Layout (hive style, one folder per ticker so one ticker's run never rewrites another's):
+    <root>/<table>/ticker=<T>/<run_id>.parquet     predictions, forecasts, metrics, runs
+    <root>/prices/ticker=<T>/prices.parquet        merged price history of one ticker
+    <root>/models/ticker=<T>/<run_id>/             model.keras + scaler.json
+    <root>/plots/ticker=<T>/<run_id>.png
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from nightcast.schema import TABLES
+from nightcast.settings import TICKER_PATTERN
+
+ENV_VAR = "NIGHTCAST_WAREHOUSE"
+READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+
+class QueryRefused(ValueError):
+    """A statement that would change something was sent to the read-only query path."""
+
+
+def resolve_root(setting: str | None = None) -> Path:
+    """The warehouse folder: the setting, else $NIGHTCAST_WAREHOUSE, else ./warehouse."""
+    return Path(setting or os.environ.get(ENV_VAR) or "warehouse").expanduser().resolve()
+
+
+def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
+    """Convert a frame to the table's Arrow schema (dates to date32, timestamps to UTC)."""
+    schema = TABLES[table]
+    columns = {}
+    for f in schema:
+        values = frame[f.name] if f.name in frame else pd.Series([None] * len(frame), dtype="object")
+        if pa.types.is_date32(f.type):
+            values = pd.to_datetime(values).dt.date
+        elif pa.types.is_timestamp(f.type):
+            values = pd.to_datetime(values, utc=True)
+        columns[f.name] = pa.array(values, type=f.type, from_pandas=True)
+    return pa.table(columns, schema=schema)
+
+
+def _sql_string(text: str) -> str:
+    """Quote text as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def write_atomic(table: pa.Table, path: Path) -> None:
+    """Write Parquet to a temporary name in the same folder, fsync, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        pq.write_table(table, tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class Warehouse:
+    """Parquet tables under one root, each readable as a DuckDB view of the same name."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root).expanduser().resolve()
+
+    def partition(self, table: str, ticker: str) -> Path:
+        """The folder holding one ticker's files of a table (or of models/plots)."""
+        if not TICKER_PATTERN.fullmatch(ticker):
+            raise ValueError(f"ticker {ticker!r} is not a valid symbol")
+        folder = (self.root / table / f"ticker={ticker}").resolve()
+        if self.root not in folder.parents:
+            raise ValueError(f"path for {ticker!r} leaves the warehouse")
+        return folder
+
+    def model_dir(self, ticker: str, run_id: str) -> Path:
+        """Where one run's model.keras and scaler.json go."""
+        return self.partition("models", ticker) / run_id
+
+    def plot_path(self, ticker: str, run_id: str) -> Path:
+        """Where one run's PNG plot goes."""
+        return self.partition("plots", ticker) / f"{run_id}.png"
+
+    def write_run_table(self, table: str, ticker: str, run_id: str, frame: pd.DataFrame) -> Path:
+        """Store one run's rows of a table as their own file (rewriting only that run's file)."""
+        path = self.partition(table, ticker) / f"{run_id}.parquet"
+        write_atomic(to_arrow(table, frame), path)
+        return path
+
+    def write_bytes(self, path: Path, data: bytes) -> None:
+        """Write a non-table file (e.g. a plot) atomically inside the warehouse."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+
+    @contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """An exclusive inter-process lock, so two runs never merge the same file at once."""
+        folder = self.root / ".locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / f"{name}.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def merge_prices(self, frame: pd.DataFrame, ticker: str, source: str, ingested_at: pd.Timestamp) -> int:
+        """Add dates not yet stored for the ticker; stored rows are kept as they are. Returns rows added."""
+        path = self.partition("prices", ticker) / "prices.parquet"
+        with self.lock(f"prices-{ticker}"):
+            stored = pq.read_table(path).to_pandas() if path.exists() else None
+            new = frame.assign(source=source, ingested_at=ingested_at)
+            new = new.assign(date=pd.to_datetime(new["date"]).dt.date)
+            if stored is not None:
+                new = new[~new["date"].isin(set(stored["date"]))]
+            if new.empty:
+                return 0
+            merged = new if stored is None else pd.concat([stored, new], ignore_index=True)
+            write_atomic(to_arrow("prices", merged.sort_values("date", kind="stable")), path)
+            return len(new)
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB with one view per table, reading only files under the warehouse root."""
+        con = duckdb.connect(":memory:")
+        for table, schema in TABLES.items():
+            files = sorted(self.root.glob(f"{table}/ticker=*/*.parquet"))
+            if files:
+                glob = _sql_string(str(self.root / table / "*" / "*.parquet"))
+                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet("
+                            f"{glob}, union_by_name=true, hive_partitioning=false)")
+            else:
+                con.register(f"_empty_{table}", schema.empty_table())
+                con.execute(f"CREATE VIEW {table} AS SELECT * FROM _empty_{table}")
+        con.execute(f"SET allowed_directories=[{_sql_string(str(self.root))}]")
+        con.execute("SET enable_external_access=false")
+        con.execute("SET lock_configuration=true")
+        return con
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run read-only SQL over the views; anything but SELECT/EXPLAIN is refused before it runs."""
+        try:
+            statements = duckdb.extract_statements(sql)
+        except duckdb.Error as error:
+            raise QueryRefused(f"invalid SQL: {str(error).splitlines()[0]}") from error
+        if not statements:
+            raise QueryRefused("no SQL statement given")
+        for statement in statements:
+            if statement.type not in READ_ONLY_STATEMENTS:
+                raise QueryRefused(f"only read-only queries (SELECT, EXPLAIN) are allowed; "
+                                   f"refused a {statement.type.name} statement")
+        con = self.connect()
+        try:
+            for statement in statements[:-1]:
+                con.execute(statement)
+            return con.execute(statements[-1]).df()
+        finally:
+            con.close()

@@ -1,0 +1,55 @@
+import datetime as dt
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from nightcast.settings import Settings
+
+
+def test_defaults_are_the_tutorials_method_on_the_bundled_sample():
+    s = Settings()
+    assert (s.symbol, s.source, s.train_fraction, s.time_step, s.epochs) == ("GOOG", "sample", 0.8, 100, 80)
+
+
+def test_yahoo_defaults_to_the_tutorials_netflix_range():
+    s = Settings(source="yahoo")
+    assert (s.symbol, s.start, s.end) == ("NFLX", dt.date(2010, 4, 1), dt.date(2022, 4, 25))
+
+
+@pytest.mark.parametrize("symbol", ["^GSPC", "BRK-B", "EURUSD=X", "0700.HK", "goog"])
+def test_real_yahoo_symbols_are_accepted(symbol):
+    assert Settings(ticker=symbol).symbol == symbol.upper()
+
+
+@pytest.mark.parametrize("symbol", ["../../etc", "GO OG", "x'; drop table prices; --", "A/B", "A" * 20])
+def test_unsafe_tickers_are_refused(symbol):
+    with pytest.raises(ValidationError, match="not a valid symbol"):
+        Settings(ticker=symbol)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"source": "file"}, "needs a path"),
+    ({"source": "file", "path": "x.csv"}, "needs a ticker"),
+    ({"path": "x.csv"}, "only used with source 'file'"),
+    ({"start": "2020-02-01", "end": "2020-01-01"}, "is after end"),
+    ({"train_fraction": 1.0}, "less than 1"),
+    ({"train_fraction": 0}, "greater than 0"),
+    ({"epochs": 0}, "greater than or equal to 1"),
+    ({"time_step": 0}, "greater than or equal to 1"),
+    ({"surprise": 1}, "Extra inputs"),
+])
+def test_inconsistent_settings_are_refused(kwargs, message):
+    with pytest.raises(ValidationError, match=message):
+        Settings(**kwargs)
+
+
+def test_settings_json_round_trips():
+    s = Settings(ticker="^GSPC", epochs=3, start="2001-01-02")
+    assert Settings(**json.loads(s.to_json())) == s
+
+
+def test_json_schema_has_descriptions_and_bounds_for_the_ui():
+    schema = Settings.model_json_schema()["properties"]
+    assert schema["train_fraction"]["exclusiveMaximum"] == 1.0
+    assert all(prop.get("description") for prop in schema.values())

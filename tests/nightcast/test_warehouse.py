@@ -1,0 +1,88 @@
+import pandas as pd
+import pytest
+
+from nightcast.schema import TABLES
+from nightcast.warehouse import QueryRefused, Warehouse, resolve_root
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    return Warehouse(tmp_path / "wh")
+
+
+def test_every_table_is_a_typed_view_even_when_empty(warehouse):
+    for table, schema in TABLES.items():
+        frame = warehouse.query(f"select * from {table}")
+        assert list(frame.columns) == schema.names and frame.empty
+
+
+def test_prices_merge_adds_new_dates_only(warehouse, prices):
+    now = pd.Timestamp("2024-01-01", tz="UTC")
+    frame = prices(30, ticker="GOOG")
+    assert warehouse.merge_prices(frame.iloc[:20], "GOOG", "sample", now) == 20
+    assert warehouse.merge_prices(frame, "GOOG", "sample", now) == 10
+    assert warehouse.merge_prices(frame, "GOOG", "sample", now) == 0
+    stored = warehouse.query("select * from prices order by date")
+    assert len(stored) == 30 and stored["date"].is_unique
+    assert stored["close"].tolist() == pytest.approx(frame["close"].tolist())
+
+
+def test_tickers_are_partitioned_and_do_not_touch_each_other(warehouse, prices):
+    now = pd.Timestamp("2024-01-01", tz="UTC")
+    warehouse.merge_prices(prices(10, ticker="GOOG"), "GOOG", "sample", now)
+    goog_file = warehouse.partition("prices", "GOOG") / "prices.parquet"
+    before = goog_file.read_bytes()
+    warehouse.merge_prices(prices(12, ticker="^GSPC"), "^GSPC", "sample", now)
+    assert goog_file.read_bytes() == before
+    assert (warehouse.root / "prices" / "ticker=^GSPC" / "prices.parquet").exists()
+    counts = warehouse.query("select ticker, count(*) n from prices group by 1 order by 1")
+    assert counts.to_dict("records") == [{"ticker": "GOOG", "n": 10}, {"ticker": "^GSPC", "n": 12}]
+
+
+def test_run_tables_round_trip_with_dates_and_timestamps(warehouse):
+    row = pd.DataFrame([{"run_id": "r1", "ticker": "GOOG", "as_of": pd.Timestamp("2013-03-01"),
+                         "target_date": pd.Timestamp("2013-03-04"), "horizon": 1, "forecast": 805.5,
+                         "model_version": "simple_rnn-r1"}])
+    path = warehouse.write_run_table("forecasts", "GOOG", "r1", row)
+    assert path == warehouse.root / "forecasts" / "ticker=GOOG" / "r1.parquet"
+    out = warehouse.query("select as_of, target_date, horizon, forecast from forecasts")
+    assert str(out["as_of"].iloc[0])[:10] == "2013-03-01" and out["forecast"].iloc[0] == 805.5
+
+
+def test_rewriting_a_run_file_replaces_it_and_leaves_no_temporary_files(warehouse):
+    for status in ("running", "completed"):
+        warehouse.write_run_table("runs", "GOOG", "r1", pd.DataFrame([{"run_id": "r1", "ticker": "GOOG", "status": status}]))
+    assert warehouse.query("select status from runs")["status"].tolist() == ["completed"]
+    assert [p.name for p in (warehouse.root / "runs" / "ticker=GOOG").iterdir()] == ["r1.parquet"]
+
+
+@pytest.mark.parametrize("sql, kind", [
+    ("drop view prices", "DROP"), ("delete from prices", "DELETE"),
+    ("copy (select 1) to 'out.csv'", "COPY"), ("attach 'other.db'", "ATTACH"),
+    ("install httpfs", "LOAD"), ("create table t as select 1", "CREATE"),
+    ("select 1; drop view prices", "DROP"),
+])
+def test_query_refuses_anything_that_writes(warehouse, sql, kind):
+    with pytest.raises(QueryRefused, match=f"refused a {kind} statement"):
+        warehouse.query(sql)
+    assert not list(warehouse.root.rglob("out.csv"))
+
+
+def test_query_cannot_read_outside_the_warehouse(warehouse):
+    warehouse.query("select 1")
+    with pytest.raises(Exception, match="disabled by configuration|Permission"):
+        warehouse.query("select * from read_csv('/etc/passwd')")
+
+
+def test_partition_refuses_unsafe_tickers(warehouse):
+    with pytest.raises(ValueError, match="not a valid symbol"):
+        warehouse.partition("prices", "../../etc")
+
+
+def test_root_comes_from_setting_then_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("NIGHTCAST_WAREHOUSE", str(tmp_path / "env"))
+    assert resolve_root(None) == tmp_path / "env"
+    assert resolve_root(str(tmp_path / "s")) == tmp_path / "s"
+    monkeypatch.delenv("NIGHTCAST_WAREHOUSE")
+    monkeypatch.chdir(tmp_path)
+    assert resolve_root(None) == tmp_path / "warehouse"
