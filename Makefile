@@ -1,0 +1,30 @@
+# nightcast: `make run` retrains on the bundled sample, `make test` runs the suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Local state (the Prefect database of ad-hoc runs) stays inside the project, never in ~/.prefect.
+export PREFECT_HOME ?= $(CURDIR)/.state/prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export GX_ANALYTICS_ENABLED ?= false
+
+.PHONY: install run test clean-state
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/nightcast run
+
+test: install
+	$(BIN)/python -m pytest
+
+clean-state:
+	rm -rf .state

@@ -1,0 +1,121 @@
+"""The `nightcast` command: run the retrain flow once, or query the warehouse with SQL."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Literal, Sequence, get_args, get_origin
+
+from pydantic import ValidationError
+
+from nightcast.settings import Settings
+
+EPILOG = """examples:
+  nightcast run                                   # GOOG from the bundled sample, default settings
+  nightcast run --ticker ^GSPC --epochs 20
+  nightcast run --source file --path prices.csv --ticker ACME
+  nightcast query "select * from forecasts order by as_of desc limit 5"
+"""
+
+
+class CliError(Exception):
+    """An error reported as one line on stderr with exit code 1."""
+
+
+def _add_settings_options(parser: argparse.ArgumentParser) -> None:
+    """One option per Settings field, with the field's description and default as help."""
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default is None else f" (default: {field.default})"
+        choices = get_args(field.annotation) if get_origin(field.annotation) is Literal else None
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, choices=choices,
+                            metavar="{" + ",".join(choices) + "}" if choices else name.upper(),
+                            help=f"{field.description}{default}")
+
+
+def format_validation_error(error: ValidationError) -> str:
+    """A pydantic error as one line: 'field: reason; field: reason'."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "invalid settings: " + "; ".join(parts)
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Build validated Settings from the options the user gave."""
+    given = {name: getattr(args, name) for name in Settings.model_fields if getattr(args, name) is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        raise CliError(format_validation_error(error)) from None
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """Run the retrain flow once and print the summary."""
+    settings = settings_from_args(args)
+    from flows.retrain import retrain
+    from nightcast.report import summary_text
+
+    try:
+        result = retrain(settings=settings)
+    except Exception as error:
+        raise CliError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+    print(summary_text(result))
+    return 0
+
+
+def command_query(args: argparse.Namespace) -> int:
+    """Run read-only SQL over the warehouse views and print the result."""
+    from nightcast.warehouse import Warehouse, resolve_root
+
+    import duckdb
+
+    try:
+        frame = Warehouse(resolve_root(args.warehouse)).query(args.sql)
+    except (ValueError, duckdb.Error) as error:
+        raise CliError(str(error).splitlines()[0]) from None
+    if args.format == "csv":
+        print(frame.to_csv(index=False), end="")
+    elif args.format == "json":
+        print(frame.to_json(orient="records", date_format="iso", indent=1))
+    else:
+        print(frame.to_string(index=False) if len(frame) else f"(no rows; columns: {', '.join(frame.columns)})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for nightcast and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="nightcast", description="Nightly retraining of a recurrent price forecaster; every "
+        "forecast stored as Parquet and queryable with SQL.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser("run", help="retrain one ticker now and store its forecasts",
+                              description="Run the retrain flow once (ingest, validate, split, scale, "
+                              "window, train, predict, evaluate) and print metrics against the naive baseline.")
+    _add_settings_options(run)
+    run.set_defaults(handler=command_run)
+    query = commands.add_parser("query", help="run read-only SQL over the stored tables",
+                                description="Run SQL over the views prices, predictions, forecasts, "
+                                "metrics and runs. Only SELECT/EXPLAIN statements are allowed.")
+    query.add_argument("sql", help="the SQL to run, e.g. \"select * from forecasts\"")
+    query.add_argument("--format", choices=["table", "csv", "json"], default="table",
+                       help="output format (default: table)")
+    query.add_argument("--warehouse", default=None, help="warehouse folder (default: $NIGHTCAST_WAREHOUSE or ./warehouse)")
+    query.set_defaults(handler=command_query)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the nightcast console command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except CliError as error:
+        print(f"nightcast: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The command line's query path, help and error handling (no flow run needed)."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from nightcast.cli import build_parser, main
+from nightcast.warehouse import Warehouse
+
+
+@pytest.fixture
+def filled(tmp_path, prices):
+    wh = Warehouse(tmp_path / "wh")
+    wh.merge_prices(prices(5, ticker="GOOG"), "GOOG", "sample", pd.Timestamp("2024-01-01", tz="UTC"))
+    return wh
+
+
+def test_query_prints_a_table(filled, capsys):
+    assert main(["query", "select ticker, count(*) as n from prices group by 1", "--warehouse", str(filled.root)]) == 0
+    out = capsys.readouterr().out.split()
+    assert out == ["ticker", "n", "GOOG", "5"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_query_formats(filled, capsys, fmt):
+    main(["query", "select ticker, close from prices order by date limit 2", "--format", fmt,
+          "--warehouse", str(filled.root)])
+    out = capsys.readouterr().out
+    if fmt == "csv":
+        assert out.splitlines()[0] == "ticker,close" and len(out.splitlines()) == 3
+    else:
+        rows = json.loads(out)
+        assert [r["ticker"] for r in rows] == ["GOOG", "GOOG"]
+
+
+def test_query_reads_the_warehouse_from_the_environment(filled, capsys, monkeypatch):
+    monkeypatch.setenv("NIGHTCAST_WAREHOUSE", str(filled.root))
+    assert main(["query", "select count(*) as n from prices"]) == 0
+    assert capsys.readouterr().out.split() == ["n", "5"]
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("drop view prices", "refused a DROP statement"),
+    ("select * from nowhere", "nowhere"),
+    ("selec 1", "syntax error"),
+])
+def test_query_errors_are_one_line_with_exit_code_1(filled, capsys, sql, message):
+    assert main(["query", sql, "--warehouse", str(filled.root)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nightcast: error: ") and message in err and err.count("\n") == 1
+    assert filled.query("select count(*) as n from prices")["n"][0] == 5
+
+
+def test_run_refuses_bad_settings_before_running(capsys):
+    assert main(["run", "--ticker", "../../etc", "--epochs", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ticker" in err and "epochs" in err
+
+
+def test_run_rejects_unknown_source_at_parse_time(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--source", "ftp"])
+    assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_help_lists_every_setting_with_its_description():
+    text = build_parser()._subparsers._group_actions[0].choices["run"].format_help()
+    for option in ("--ticker", "--source", "--path", "--start", "--end", "--train-fraction", "--time-step",
+                   "--epochs", "--batch-size", "--seed", "--warehouse"):
+        assert option in text
+    assert "Share of the history" in text
+
+
+def test_console_script_is_installed(filled):
+    exe = shutil.which("nightcast") or str((__import__("pathlib").Path(sys.executable).parent / "nightcast"))
+    done = subprocess.run([exe, "query", "select count(*) as n from prices", "--format", "csv",
+                           "--warehouse", str(filled.root)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["n", "5"]
