@@ -1,0 +1,75 @@
+"""The `retrain` flow: one ticker through ingest, validate, split, scale, window, train, predict, evaluate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from prefect import flow
+from prefect.runtime import flow_run
+
+from flows import steps
+from nightcast.settings import Settings
+from nightcast.warehouse import Warehouse, resolve_root
+from tasks import store
+from tasks.evaluate import Evaluation
+from tasks.predict import Predictions
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one completed run produced, for the command line's summary."""
+
+    run_id: str
+    ticker: str
+    evaluation: Evaluation
+    predictions: Predictions
+    n_train: int
+    n_test: int
+    prices_added: int
+    train_seconds: float
+    model_path: str
+    plot_path: str
+    warehouse: str
+
+
+def start_run(settings: Settings) -> store.RunInfo:
+    """A new run's identity, tied to the Prefect flow run when there is one."""
+    return store.RunInfo(run_id=store.new_run_id(), ticker=settings.symbol, flow_run_id=flow_run.get_id(),
+                         settings_json=settings.to_json(), started_at=pd.Timestamp.now(tz="UTC"))
+
+
+@flow(name="retrain", description="Retrain the price forecaster for one ticker and store its forecasts.")
+def retrain(settings: Settings = Settings()) -> RunResult:
+    """Run every stage for settings.ticker; the runs table records the outcome either way."""
+    warehouse = Warehouse(resolve_root(settings.warehouse))
+    run = start_run(settings)
+    steps.record_run(warehouse, store.run_row(run, "running"))
+    data_hash = model_path = None
+    try:
+        prices = steps.ingest(settings)
+        data_hash = store.hash_prices(prices)
+        steps.validate(prices, settings)
+        added = steps.store_prices(warehouse, prices, settings)
+        parts = steps.split(prices, settings)
+        scaled = steps.scale(parts)
+        train_windows, test_windows = steps.window(scaled, settings)
+        trained = steps.train(train_windows, settings)
+        model_path = steps.store_model(warehouse, trained, scaled.params, run)
+        predictions = steps.predict(trained, test_windows, parts, scaled)
+        evaluation, naive, plot = steps.evaluate(predictions, parts)
+        tables = {
+            "predictions": store.prediction_rows(run, predictions, naive),
+            "forecasts": store.forecast_rows(run, predictions),
+            "metrics": store.metrics_row(run, evaluation, len(train_windows.y), len(test_windows.y),
+                                         settings.epochs, trained.seconds),
+        }
+        plot_path = steps.store_results(warehouse, run, tables, plot)
+    except BaseException as error:
+        steps.record_run(warehouse, store.run_row(run, "failed", data_hash, model_path, str(error)))
+        raise
+    steps.record_run(warehouse, store.run_row(run, "completed", data_hash, model_path))
+    return RunResult(run_id=run.run_id, ticker=run.ticker, evaluation=evaluation, predictions=predictions,
+                     n_train=len(train_windows.y), n_test=len(test_windows.y), prices_added=added,
+                     train_seconds=trained.seconds, model_path=model_path, plot_path=plot_path,
+                     warehouse=str(warehouse.root))

@@ -1,0 +1,143 @@
+"""Prefect tasks: each stage's pure function with a name, retries only where there is network I/O.
+
+Nothing here computes; every body hands straight to a function in tasks/. Results are kept in
+memory (NO_CACHE): fitted state is persisted explicitly by the store steps, never pickled by Prefect.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+import numpy as np
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from nightcast.settings import Settings
+from nightcast.warehouse import Warehouse
+from tasks import evaluate as evaluate_stage
+from tasks import ingest as ingest_stage
+from tasks import predict as predict_stage
+from tasks import scale as scale_stage
+from tasks import split as split_stage
+from tasks import store as store_stage
+from tasks import train as train_stage
+from tasks import validate as validate_stage
+from tasks import window as window_stage
+
+
+class StageFailed(RuntimeError):
+    """A stage failed; the message starts with the stage's name and keeps the cause's one-line reason."""
+
+    def __init__(self, stage: str, cause: BaseException):
+        super().__init__(f"{stage} failed: {cause}")
+        self.stage = stage
+        self.cause = cause
+
+
+def stage(name: str, **options):
+    """Declare a Prefect task named after its stage whose errors say which stage failed."""
+    def decorate(fn):
+        @wraps(fn)
+        def run(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except StageFailed:
+                raise
+            except Exception as error:
+                raise StageFailed(name, error) from error
+        return task(name=name, cache_policy=NO_CACHE, **options)(run)
+    return decorate
+
+
+@stage("ingest", retries=2, retry_delay_seconds=[5, 30])
+def ingest(settings: Settings) -> pd.DataFrame:
+    """Fetch the ticker's prices from the configured source."""
+    return ingest_stage.ingest_prices(settings)
+
+
+@stage("validate")
+def validate(prices: pd.DataFrame, settings: Settings) -> validate_stage.ValidationReport:
+    """Run the expectation suite; a failed suite stops the flow with the list of failures."""
+    min_rows = split_stage.minimum_rows(settings.time_step, settings.train_fraction)
+    report = validate_stage.validate_prices(prices, min_rows)
+    validate_stage.check_report(settings.symbol, report)
+    return report
+
+
+@stage("store_prices")
+def store_prices(warehouse: Warehouse, prices: pd.DataFrame, settings: Settings) -> int:
+    """Merge validated prices into the prices table without duplicating dates."""
+    return warehouse.merge_prices(prices, settings.symbol, settings.source, pd.Timestamp.now(tz="UTC"))
+
+
+@stage("split")
+def split(prices: pd.DataFrame, settings: Settings) -> split_stage.Split:
+    """Chronological train/test split."""
+    return split_stage.split_series(prices, settings.train_fraction, settings.time_step)
+
+
+@stage("scale")
+def scale(parts: split_stage.Split) -> scale_stage.ScaledSplit:
+    """Fit the scaler on training closes only and scale both periods."""
+    return scale_stage.scale_split(parts.train["close"].to_numpy(), parts.test["close"].to_numpy())
+
+
+@stage("window")
+def window(scaled: scale_stage.ScaledSplit, settings: Settings) -> tuple[window_stage.Windows, window_stage.Windows]:
+    """Training windows, and test windows with the training tail as context."""
+    return (window_stage.make_windows(scaled.train, settings.time_step),
+            window_stage.make_test_windows(scaled.train, scaled.test, settings.time_step))
+
+
+@stage("train")
+def train(windows: window_stage.Windows, settings: Settings) -> train_stage.TrainedModel:
+    """Fit the model; progress goes to the run's log about ten times."""
+    return train_stage.train_model(windows.X, windows.y, settings.epochs, settings.batch_size,
+                                   settings.seed, log=get_run_logger().info)
+
+
+@stage("store_model")
+def store_model(warehouse: Warehouse, trained: train_stage.TrainedModel, scaler: scale_stage.ScalerParams,
+                run: store_stage.RunInfo) -> str:
+    """Save model.keras and scaler.json side by side in the run's model folder."""
+    folder = warehouse.model_dir(run.ticker, run.run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    scaler.save(folder / "scaler.json")
+    train_stage.save_model(trained.model, folder / "model.keras")
+    return str(folder / "model.keras")
+
+
+@stage("predict")
+def predict(trained: train_stage.TrainedModel, test_windows: window_stage.Windows, parts: split_stage.Split,
+            scaled: scale_stage.ScaledSplit) -> predict_stage.Predictions:
+    """Predict every test day and the next trading day, in price units."""
+    history = np.concatenate([scaled.train, scaled.test])
+    return predict_stage.predict_test_and_next(trained.model, test_windows.X, parts.test, history, scaled.params)
+
+
+@stage("evaluate")
+def evaluate(predictions: predict_stage.Predictions, parts: split_stage.Split) -> tuple[evaluate_stage.Evaluation, np.ndarray, bytes]:
+    """Score model and naive persistence on the test days and draw the plot."""
+    naive = evaluate_stage.naive_forecast(parts.train["close"].iloc[-1], predictions.actual)
+    evaluation = evaluate_stage.evaluate_predictions(predictions.actual, predictions.predicted, naive)
+    ticker = parts.test["ticker"].iloc[0]
+    plot = evaluate_stage.render_plot(predictions.dates, predictions.actual, predictions.predicted,
+                                      f"{ticker}: actual vs predicted close (test period)")
+    return evaluation, naive, plot
+
+
+@stage("store_results")
+def store_results(warehouse: Warehouse, run: store_stage.RunInfo, tables: dict[str, pd.DataFrame], plot: bytes) -> str:
+    """Write predictions, forecasts and metrics as this run's files, and the plot."""
+    store_stage.store_results(warehouse, run, tables)
+    path = warehouse.plot_path(run.ticker, run.run_id)
+    warehouse.write_bytes(path, plot)
+    return str(path)
+
+
+@task(name="record_run", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def record_run(warehouse: Warehouse, row: pd.DataFrame) -> None:
+    """Write (or rewrite) the run's row of the runs table."""
+    run_id, ticker = row["run_id"].iloc[0], row["ticker"].iloc[0]
+    warehouse.write_run_table("runs", ticker, run_id, row)

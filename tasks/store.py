@@ -1,0 +1,84 @@
+"""Store stage helpers: turn one run's results into warehouse rows and write them through the Warehouse."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from nightcast.warehouse import Warehouse
+from tasks.evaluate import Evaluation
+from tasks.predict import Predictions
+
+MODEL_KIND = "simple_rnn"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Identity of one run: its id, ticker, Prefect flow-run id, settings JSON and start time."""
+
+    run_id: str
+    ticker: str
+    flow_run_id: str | None
+    settings_json: str
+    started_at: pd.Timestamp
+
+
+def new_run_id(now: pd.Timestamp | None = None) -> str:
+    """A sortable, unique run id such as 20261125T213000Z-1a2b3c."""
+    now = now or pd.Timestamp.now(tz="UTC")
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def hash_prices(frame: pd.DataFrame) -> str:
+    """A short content hash of the ingested prices, to tell whether two runs saw the same data."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def run_row(run: RunInfo, status: str, data_hash: str | None = None, model_path: Path | None = None,
+            error: str | None = None) -> pd.DataFrame:
+    """The runs-table row for a run in a given status."""
+    finished = None if status == "running" else pd.Timestamp.now(tz="UTC")
+    return pd.DataFrame([{
+        "run_id": run.run_id, "ticker": run.ticker, "flow_run_id": run.flow_run_id, "status": status,
+        "started_at": run.started_at, "finished_at": finished, "settings": run.settings_json,
+        "data_hash": data_hash, "model_path": str(model_path) if model_path else None, "error": error,
+    }])
+
+
+def prediction_rows(run: RunInfo, predictions: Predictions, naive) -> pd.DataFrame:
+    """One row per test day: actual, model prediction and naive forecast."""
+    return pd.DataFrame({
+        "run_id": run.run_id, "ticker": run.ticker, "date": predictions.dates,
+        "actual": predictions.actual, "predicted": predictions.predicted, "naive": naive,
+    })
+
+
+def forecast_rows(run: RunInfo, predictions: Predictions) -> pd.DataFrame:
+    """The next-trading-day forecast made by this run's model."""
+    return pd.DataFrame([{
+        "run_id": run.run_id, "ticker": run.ticker, "as_of": predictions.as_of,
+        "target_date": predictions.target_date, "horizon": 1, "forecast": predictions.forecast,
+        "model_version": f"{MODEL_KIND}-{run.run_id}",
+    }])
+
+
+def metrics_row(run: RunInfo, evaluation: Evaluation, n_train: int, n_test: int, epochs: int,
+                train_seconds: float) -> pd.DataFrame:
+    """The metrics-table row: model and naive scores, skill and training facts."""
+    return pd.DataFrame([{
+        "run_id": run.run_id, "ticker": run.ticker, "model": MODEL_KIND, **evaluation.as_row(),
+        "n_train": n_train, "n_test": n_test, "epochs": epochs, "train_seconds": train_seconds,
+        "created_at": pd.Timestamp.now(tz="UTC"),
+    }])
+
+
+def store_results(warehouse: Warehouse, run: RunInfo, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:
+    """Write each of a run's tables as that run's own file; returns the paths written."""
+    return {name: warehouse.write_run_table(name, run.ticker, run.run_id, frame)
+            for name, frame in tables.items()}
+
