@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 from typing import Literal, Sequence, get_args, get_origin
 
 from pydantic import ValidationError
@@ -51,9 +53,18 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         raise CliError(format_validation_error(error)) from None
 
 
+def prepare_prefect() -> None:
+    """Create $PREFECT_HOME with its parents (Prefect creates only the last folder); no telemetry by default."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    home = os.environ.get("PREFECT_HOME")
+    if home:
+        Path(home).expanduser().mkdir(parents=True, exist_ok=True)
+
+
 def command_run(args: argparse.Namespace) -> int:
     """Run the retrain flow once and print the summary."""
     settings = settings_from_args(args)
+    prepare_prefect()
     from flows.retrain import retrain
     from nightcast.report import summary_text
 

@@ -95,7 +95,7 @@ _EXISTS = "expect_column_to_exist"
 _TEXT = {
     "expect_column_values_to_not_be_null": "{column} has {count} null value(s)",
     "expect_column_values_to_be_between": "{column} has {count} value(s) not > {min_value}",
-    "expect_column_pair_values_a_to_be_greater_than_b": "{column_A} < {column_B} in {count} row(s)",
+    "expect_column_pair_values_a_to_be_greater_than_b": "{column_A} < {column_B} in {count} row(s) as ({column_A}, {column_B})",
     "expect_column_values_to_be_unique": "{column} has {count} duplicated value(s)",
     "expect_column_values_to_be_increasing": "{column} is not strictly increasing at {count} row(s)",
 }
@@ -118,7 +118,8 @@ def _example(value: Any) -> str:
         return "(" + ", ".join(_example(item) for item in value) + ")"
     if isinstance(value, pd.Timestamp) and value == value.normalize():
         return str(value.date())
-    return str(value.item() if hasattr(value, "item") else value)
+    value = value.item() if hasattr(value, "item") else value
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def _error(info: dict[str, Any] | None) -> str:

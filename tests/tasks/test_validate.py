@@ -92,7 +92,7 @@ def test_high_below_low() -> None:
     frame.loc[4, ["high", "low"]] = [90.0, 95.0]
     report = validate_prices(frame, MIN_ROWS)
     assert failed(report) == [("expect_column_pair_values_a_to_be_greater_than_b", "high>=low")]
-    assert report.summary() == "high < low in 1 row(s) (e.g. (90.0, 95.0))"
+    assert report.summary() == "high < low in 1 row(s) as (high, low) (e.g. (90, 95))"
 
 
 def test_missing_date_value() -> None:
