@@ -1,7 +1,5 @@
 """The `retrain` flow: one ticker through ingest, validate, split, scale, window, train, predict, evaluate."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 import pandas as pd

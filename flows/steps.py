@@ -50,7 +50,13 @@ def stage(name: str, **options):
     return decorate
 
 
-@stage("ingest", retries=2, retry_delay_seconds=[5, 30])
+def retry_if_unavailable(task, task_run, state) -> bool:
+    """Retry ingest only when a network source was unavailable; bad files or symbols fail at once."""
+    error = state.result(raise_on_failure=False)
+    return isinstance(getattr(error, "cause", error), ingest_stage.SourceUnavailable)
+
+
+@stage("ingest", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_if_unavailable)
 def ingest(settings: Settings) -> pd.DataFrame:
     """Fetch the ticker's prices from the configured source."""
     return ingest_stage.ingest_prices(settings)

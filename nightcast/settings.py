@@ -5,15 +5,29 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator,
+                      model_validator)
 
 TICKER_PATTERN = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$")
 """Yahoo-style symbols (GOOG, ^GSPC, BRK-B, EURUSD=X, 0700.HK); nothing that can become a path or SQL."""
 
+SYMBOL_SCHEMA_PATTERN = r"^\s*\^?[A-Za-z0-9][A-Za-z0-9.=-]{0,14}\s*$"
+"""The same rule, case-insensitive, in the JSON schema so that the Prefect UI refuses a bad symbol."""
+
 DEFAULT_TICKERS = {"sample": "GOOG", "yahoo": "NFLX"}
 TUTORIAL_RANGE = (dt.date(2010, 4, 1), dt.date(2022, 4, 25))
+
+
+def check_symbol(value: str) -> str:
+    """Upper-case a ticker and refuse anything that is not a plain Yahoo-style symbol."""
+    symbol = value.strip().upper()
+    if not TICKER_PATTERN.fullmatch(symbol):
+        raise ValueError(
+            f"ticker {value!r} is not a valid symbol: use letters, digits and . - = "
+            "(optionally a leading ^), at most 15 characters, e.g. GOOG, ^GSPC, BRK-B")
+    return symbol
 
 
 class Settings(BaseModel):
@@ -22,7 +36,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     ticker: str | None = Field(
-        None, description="Symbol to retrain (GOOG, ^GSPC, NFLX...). Empty: the source's default "
+        None, json_schema_extra={"pattern": SYMBOL_SCHEMA_PATTERN}, description="Symbol to retrain (GOOG, ^GSPC, NFLX...). Empty: the source's default "
         "(sample: GOOG, yahoo: NFLX); required for a file source.")
     source: Literal["sample", "yahoo", "file"] = Field(
         "sample", description="Where prices come from: bundled real prices (offline), Yahoo Finance "
@@ -42,14 +56,7 @@ class Settings(BaseModel):
     @field_validator("ticker")
     @classmethod
     def _check_ticker(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        symbol = value.strip().upper()
-        if not TICKER_PATTERN.fullmatch(symbol):
-            raise ValueError(
-                f"ticker {value!r} is not a valid symbol: use letters, digits and . - = "
-                "(optionally a leading ^), at most 15 characters, e.g. GOOG, ^GSPC, BRK-B")
-        return symbol
+        return None if value is None or value == "" else check_symbol(value)
 
     @model_validator(mode="after")
     def _check_combination(self) -> "Settings":
@@ -77,3 +84,59 @@ class Settings(BaseModel):
     def to_json(self) -> str:
         """Settings as stable JSON, stored with every run."""
         return json.dumps(self.model_dump(mode="json"), sort_keys=True)
+
+    def for_ticker(self, ticker: str) -> "Settings":
+        """The same settings for another ticker, validated again."""
+        return Settings(**{**self.model_dump(), "ticker": ticker})
+
+
+class RunnerSettings(BaseModel):
+    """How the nightly flow runs its tickers: local threads, or Dask (a local cluster or an existing one)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["processes", "threads", "dask"] = Field(
+        "processes", description="processes: a local process pool; threads: threads in the flow's process; "
+        "dask: a Dask cluster via prefect-dask.")
+    workers: int = Field(2, ge=1, le=256, description="Processes or threads, or the worker processes of a "
+                         "local Dask cluster.")
+    dask_address: str | None = Field(
+        None, description="Address of an existing Dask scheduler (tcp://host:8786); empty: start a local cluster.")
+
+    @model_validator(mode="after")
+    def _check_address(self) -> "RunnerSettings":
+        if self.dask_address and self.kind != "dask":
+            raise ValueError("dask_address is only used with kind 'dask'")
+        if self.dask_address and not re.fullmatch(r"(tcp|tls|inproc|ucx)://[\w.\-\[\]:/]+", self.dask_address):
+            raise ValueError(f"dask_address {self.dask_address!r} is not a Dask address like tcp://host:8786")
+        return self
+
+
+Symbol = Annotated[str, AfterValidator(check_symbol),
+                   WithJsonSchema({"type": "string", "pattern": SYMBOL_SCHEMA_PATTERN})]
+
+
+class NightlyPlan(BaseModel):
+    """The nightly retraining of several tickers: which ones, with which settings, on which runner."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tickers: list[Symbol] = Field(
+        default_factory=lambda: ["GOOG", "^GSPC"], min_length=1, max_length=1000,
+        description="Tickers to retrain tonight; each gets its own run.")
+    settings: Settings = Field(
+        default_factory=Settings, description="Settings shared by every ticker (their ticker field is replaced).")
+    runner: RunnerSettings = Field(default_factory=RunnerSettings, description="Where the tickers' runs execute.")
+
+    @model_validator(mode="after")
+    def _check_plan(self) -> "NightlyPlan":
+        if len(set(self.tickers)) != len(self.tickers):
+            raise ValueError(f"tickers are repeated: {', '.join(self.tickers)}")
+        if self.settings.source == "file":
+            raise ValueError("the nightly plan cannot use source 'file' (one path for many tickers); "
+                             "use sample or yahoo")
+        return self
+
+    def settings_for(self, ticker: str) -> Settings:
+        """One ticker's settings."""
+        return self.settings.for_ticker(ticker)

@@ -23,6 +23,10 @@ class IngestError(ValueError):
     """Prices could not be obtained; the message names the ticker/path and what to do."""
 
 
+class SourceUnavailable(IngestError):
+    """A network source gave nothing (offline, throttled or unknown symbol): worth retrying later."""
+
+
 class PriceSource(Protocol):
     """Anything that returns one ticker's prices, normalized, within start..end (inclusive)."""
 
@@ -151,10 +155,10 @@ class YahooSource:
         try:
             raw = download(ticker, **options)
         except Exception as error:
-            raise IngestError(f"Yahoo Finance download failed for {where}: {_one_line(error)}; "
+            raise SourceUnavailable(f"Yahoo Finance download failed for {where}: {_one_line(error)}; "
                               f"{FALLBACK}") from error
         if raw is None or raw.empty:
-            raise IngestError(f"Yahoo Finance returned no prices for {where}: the symbol may be "
+            raise SourceUnavailable(f"Yahoo Finance returned no prices for {where}: the symbol may be "
                               f"unknown or Yahoo unreachable; {FALLBACK}")
         try:
             return _within(normalize_prices(raw, ticker), start, end)

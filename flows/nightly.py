@@ -1,0 +1,67 @@
+"""The `nightly` flow: retrain many tickers concurrently; one ticker's failure never stops the others."""
+
+from dataclasses import dataclass
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows.retrain import retrain
+from flows.runners import build_task_runner
+from nightcast.settings import NightlyPlan, Settings
+
+
+@dataclass(frozen=True)
+class TickerOutcome:
+    """How one ticker's run ended tonight."""
+
+    ticker: str
+    status: str
+    run_id: str | None = None
+    rmse: float | None = None
+    naive_rmse: float | None = None
+    skill: float | None = None
+    error: str | None = None
+
+
+class TickersFailed(RuntimeError):
+    """Some tickers failed; the message names each ticker's outcome."""
+
+
+@task(name="retrain_ticker", cache_policy=NO_CACHE)
+def retrain_ticker(settings: Settings) -> TickerOutcome:
+    """Run the retrain flow for one ticker and report its outcome instead of raising (no blind retries)."""
+    try:
+        result = retrain(settings=settings)
+    except Exception as error:
+        return TickerOutcome(ticker=settings.symbol, status="failed", error=str(error).splitlines()[0])
+    ev = result.evaluation
+    return TickerOutcome(ticker=result.ticker, status="completed", run_id=result.run_id,
+                         rmse=ev.model.rmse, naive_rmse=ev.naive.rmse, skill=ev.skill)
+
+
+def summarize(outcomes: list[TickerOutcome]) -> str:
+    """One line naming every ticker's outcome."""
+    parts = [f"{o.ticker} completed (skill {o.skill:+.3f})" if o.status == "completed"
+             else f"{o.ticker} failed: {o.error}" for o in outcomes]
+    done = sum(o.status == "completed" for o in outcomes)
+    return f"{done} of {len(outcomes)} tickers completed: " + "; ".join(parts)
+
+
+@flow(name="retrain-all")
+def retrain_all(plan: NightlyPlan) -> list[TickerOutcome]:
+    """Submit one retrain per ticker to this flow's task runner and collect every outcome."""
+    futures = [retrain_ticker.submit(plan.settings_for(ticker)) for ticker in plan.tickers]
+    outcomes = [future.result() for future in futures]
+    create_table_artifact(key="nightly-outcomes", table=[o.__dict__ for o in outcomes],
+                          description=summarize(outcomes))
+    get_run_logger().info(summarize(outcomes))
+    if any(o.status != "completed" for o in outcomes):
+        raise TickersFailed(summarize(outcomes))
+    return outcomes
+
+
+@flow(name="nightly", description="Retrain every ticker of the plan after the market close.")
+def nightly(plan: NightlyPlan = NightlyPlan()) -> list[TickerOutcome]:
+    """Run retrain-all on the task runner the plan chooses (processes, threads or Dask)."""
+    return retrain_all.with_options(task_runner=build_task_runner(plan.runner))(plan)
