@@ -1,5 +1,6 @@
 """The `retrain` flow: one ticker through ingest, validate, split, scale, window, train, predict, evaluate."""
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
@@ -22,6 +23,8 @@ class RunResult:
     ticker: str
     evaluation: Evaluation
     predictions: Predictions
+    data_start: dt.date
+    data_end: dt.date
     n_train: int
     n_test: int
     prices_added: int
@@ -63,11 +66,14 @@ def retrain(settings: Settings = Settings()) -> RunResult:
                                          settings.epochs, trained.seconds),
         }
         plot_path = steps.store_results(warehouse, run, tables, plot)
+        result = RunResult(
+            run_id=run.run_id, ticker=run.ticker, evaluation=evaluation, predictions=predictions,
+            data_start=prices["date"].iloc[0].date(), data_end=prices["date"].iloc[-1].date(),
+            n_train=len(train_windows.y), n_test=len(test_windows.y), prices_added=added,
+            train_seconds=trained.seconds, model_path=model_path, plot_path=plot_path, warehouse=str(warehouse.root))
+        steps.publish_report(result, settings, plot)
     except BaseException as error:
         steps.record_run(warehouse, store.run_row(run, "failed", data_hash, model_path, str(error)))
         raise
     steps.record_run(warehouse, store.run_row(run, "completed", data_hash, model_path))
-    return RunResult(run_id=run.run_id, ticker=run.ticker, evaluation=evaluation, predictions=predictions,
-                     n_train=len(train_windows.y), n_test=len(test_windows.y), prices_added=added,
-                     train_seconds=trained.seconds, model_path=model_path, plot_path=plot_path,
-                     warehouse=str(warehouse.root))
+    return result

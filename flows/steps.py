@@ -11,8 +11,10 @@ from functools import wraps
 import numpy as np
 import pandas as pd
 from prefect import get_run_logger, task
+from prefect.artifacts import create_image_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from nightcast import report
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 from tasks import evaluate as evaluate_stage
@@ -140,6 +142,19 @@ def store_results(warehouse: Warehouse, run: store_stage.RunInfo, tables: dict[s
     path = warehouse.plot_path(run.ticker, run.run_id)
     warehouse.write_bytes(path, plot)
     return str(path)
+
+
+@task(name="publish_report", cache_policy=NO_CACHE)
+def publish_report(result, settings: Settings, plot: bytes) -> None:
+    """Publish the metrics table, the markdown report and the plot as artifacts keyed per ticker."""
+    ticker = result.ticker
+    create_table_artifact(key=report.artifact_key("metrics", ticker), table=report.metrics_rows(result),
+                          description=f"{ticker}: model vs naive persistence, test period, price units")
+    create_markdown_artifact(key=report.artifact_key("report", ticker),
+                             markdown=report.report_markdown(result, settings.to_json()),
+                             description=f"{ticker}: latest retraining report")
+    create_image_artifact(image_url=report.plot_data_url(plot), key=report.artifact_key("plot", ticker),
+                          description=f"{ticker}: actual vs predicted close over the test period")
 
 
 @task(name="record_run", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,3 +37,42 @@ def summary_text(result: "RunResult") -> str:
         f"warehouse: {result.warehouse}",
         f'try:       nightcast query "{sql}"',
     ])
+
+
+def artifact_key(prefix: str, ticker: str) -> str:
+    """A Prefect artifact key (lowercase letters, digits, dashes) per ticker, e.g. report-gspc for ^GSPC."""
+    slug = re.sub(r"[^a-z0-9]+", "-", ticker.lower()).strip("-")
+    return f"{prefix}-{slug}"
+
+
+def metrics_rows(result: "RunResult") -> list[dict[str, object]]:
+    """The metrics as table-artifact rows: the model and the naive baseline, side by side."""
+    rows = []
+    for name, scores in (("simple_rnn", result.evaluation.model), ("naive persistence", result.evaluation.naive)):
+        rows.append({"model": name, "rmse": round(scores.rmse, 4), "mae": round(scores.mae, 4),
+                     "mape_percent": round(scores.mape, 4)})
+    return rows
+
+
+def report_markdown(result: "RunResult", settings_json: str) -> str:
+    """The run report shown in the Prefect UI: data, settings, metrics, forecast, where things are."""
+    p, ev = result.predictions, result.evaluation
+    settings = json.loads(settings_json)
+    lines = [f"# {result.ticker}: run `{result.run_id}`", "",
+             f"Data {result.data_start} .. {result.data_end}; test period {p.dates.iloc[0]:%Y-%m-%d} .. "
+             f"{p.dates.iloc[-1]:%Y-%m-%d} ({result.n_train} training windows, {result.n_test} test days).", "",
+             "| | RMSE | MAE | MAPE |", "|---|---:|---:|---:|",
+             f"| model | {ev.model.rmse:.3f} | {ev.model.mae:.3f} | {ev.model.mape:.2f}% |",
+             f"| naive (tomorrow = today) | {ev.naive.rmse:.3f} | {ev.naive.mae:.3f} | {ev.naive.mape:.2f}% |", "",
+             f"Skill 1 − RMSE/RMSE_naive: **{ev.skill:+.3f}**. Trained in {result.train_seconds:.1f} s.", "",
+             f"Forecast for **{p.target_date}** (as of {p.as_of}): **{p.forecast:.2f}**", "",
+             "| setting | value |", "|---|---|"]
+    lines += [f"| {key} | {value} |" for key, value in settings.items()]
+    lines += ["", f"- plot: `{result.plot_path}`", f"- model: `{result.model_path}`",
+              f"- warehouse: `{result.warehouse}`"]
+    return "\n".join(lines)
+
+
+def plot_data_url(png: bytes) -> str:
+    """The plot as a data: URL, so the UI shows it without serving files."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")

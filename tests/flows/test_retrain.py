@@ -67,3 +67,20 @@ def test_failed_validation_stops_before_training_and_is_recorded(tmp_path, price
     for table in ("prices", "predictions", "forecasts", "metrics"):
         assert wh.query(f"select count(*) n from {table}")["n"][0] == 0
     assert not (tmp_path / "wh" / "models").exists()
+
+
+def test_run_publishes_metrics_report_and_plot_artifacts(tmp_path, price_file):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    result = retrain(settings=tiny(tmp_path, price_file))
+    runs = Warehouse(tmp_path / "wh").query(f"select flow_run_id from runs where run_id = '{result.run_id}'")
+    flow_run_id = runs["flow_run_id"].iloc[0]
+    with get_client(sync_client=True) as client:
+        found = {a.key: a for a in client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))}
+    assert set(found) == {"metrics-acme", "report-acme", "plot-acme"}
+    assert found["metrics-acme"].type == "table" and "naive persistence" in str(found["metrics-acme"].data)
+    report = str(found["report-acme"].data)
+    assert result.run_id in report and "naive (tomorrow = today)" in report and "Forecast for" in report
+    assert str(found["plot-acme"].data).startswith("data:image/png;base64,")

@@ -1,0 +1,83 @@
+"""The nightly fan-out: one bad ticker never stops the others, on threads, processes or Dask."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import yfinance
+from prefect.states import Failed
+
+from flows.nightly import TickersFailed, nightly, summarize, TickerOutcome
+from flows.runners import build_task_runner
+from flows.steps import StageFailed, retry_if_unavailable
+from nightcast.settings import NightlyPlan, RunnerSettings
+from nightcast.warehouse import Warehouse
+from tasks.ingest import IngestError, SourceUnavailable
+from tests.conftest import random_walk_prices
+
+
+def yahoo_frame(ticker: str, n: int = 140, broken: bool = False) -> pd.DataFrame:
+    """A frame shaped like yfinance 1.x download output; broken=True puts high below low on one day."""
+    frame = random_walk_prices(n, ticker=ticker, seed=len(ticker))
+    if broken:
+        frame.loc[50, "high"] = frame.loc[50, "low"] - 1
+    data = frame.set_index(pd.DatetimeIndex(frame["date"], name="Date"))
+    columns = pd.MultiIndex.from_product([["Adj Close", "Close", "High", "Low", "Open", "Volume"], [ticker]],
+                                         names=["Price", "Ticker"])
+    values = np.column_stack([data["close"], data["close"], data["high"], data["low"], data["open"], data["volume"]])
+    return pd.DataFrame(values, index=data.index, columns=columns)
+
+
+def test_one_bad_ticker_fails_alone_and_nothing_of_the_others_is_lost(tmp_path, monkeypatch):
+    monkeypatch.setattr(yfinance, "download", lambda ticker, **_: yahoo_frame(ticker, broken=ticker == "BAD"))
+    plan = NightlyPlan(tickers=["AAA", "BAD", "CCC"], runner={"kind": "threads", "workers": 3},
+                       settings={"source": "yahoo", "ticker": "AAA", "start": "2020-01-01", "end": "2021-01-01",
+                                 "time_step": 10, "epochs": 1, "warehouse": str(tmp_path / "wh")})
+    with pytest.raises(TickersFailed) as failure:
+        nightly(plan=plan)
+    message = str(failure.value)
+    assert message.startswith("2 of 3 tickers completed")
+    assert "AAA completed" in message and "CCC completed" in message
+    assert "BAD failed: validate failed" in message and "high < low" in message
+    wh = Warehouse(tmp_path / "wh")
+    runs = wh.query("select ticker, status from runs order by ticker")
+    assert runs.to_dict("records") == [{"ticker": "AAA", "status": "completed"},
+                                       {"ticker": "BAD", "status": "failed"},
+                                       {"ticker": "CCC", "status": "completed"}]
+    stored = wh.query("select ticker, count(*) n from prices group by 1 order by 1")
+    assert stored.to_dict("records") == [{"ticker": "AAA", "n": 140}, {"ticker": "CCC", "n": 140}]
+    assert sorted(wh.query("select ticker from forecasts")["ticker"]) == ["AAA", "CCC"]
+
+
+@pytest.mark.parametrize("kind", ["processes", "dask"])
+def test_tickers_run_in_worker_processes(tmp_path, kind):
+    plan = NightlyPlan(tickers=["GOOG", "^GSPC"], runner={"kind": kind, "workers": 2},
+                       settings={"start": "2010-01-01", "end": "2011-06-30", "time_step": 10, "epochs": 1,
+                                 "warehouse": str(tmp_path / "wh")})
+    outcomes = nightly(plan=plan)
+    assert [(o.ticker, o.status) for o in outcomes] == [("GOOG", "completed"), ("^GSPC", "completed")]
+    runs = Warehouse(tmp_path / "wh").query("select ticker, status, flow_run_id from runs order by ticker")
+    assert runs["status"].tolist() == ["completed", "completed"] and runs["flow_run_id"].nunique() == 2
+
+
+def test_runner_settings_choose_the_task_runner():
+    from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+    from prefect_dask import DaskTaskRunner
+
+    assert isinstance(build_task_runner(RunnerSettings()), ProcessPoolTaskRunner)
+    assert isinstance(build_task_runner(RunnerSettings(kind="threads", workers=3)), ThreadPoolTaskRunner)
+    local = build_task_runner(RunnerSettings(kind="dask", workers=2))
+    assert isinstance(local, DaskTaskRunner) and local.cluster_kwargs["n_workers"] == 2
+    remote = build_task_runner(RunnerSettings(kind="dask", dask_address="tcp://10.0.0.5:8786"))
+    assert remote.address == "tcp://10.0.0.5:8786"
+
+
+def test_ingest_retries_only_when_the_source_was_unavailable():
+    unavailable = Failed(data=StageFailed("ingest", SourceUnavailable("Yahoo Finance returned no prices")))
+    bad_file = Failed(data=StageFailed("ingest", IngestError("file not found: x.csv")))
+    assert retry_if_unavailable(None, None, unavailable) is True
+    assert retry_if_unavailable(None, None, bad_file) is False
+
+
+def test_summary_names_every_ticker():
+    text = summarize([TickerOutcome("A", "completed", skill=0.1), TickerOutcome("B", "failed", error="boom")])
+    assert text == "1 of 2 tickers completed: A completed (skill +0.100); B failed: boom"
