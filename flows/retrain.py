@@ -45,6 +45,7 @@ def retrain(settings: Settings = Settings()) -> RunResult:
     """Run every stage for settings.ticker; the runs table records the outcome either way."""
     warehouse = Warehouse(resolve_root(settings.warehouse))
     run = start_run(settings)
+    steps.recover_warehouse(warehouse, run.ticker)
     steps.record_run(warehouse, store.run_row(run, "running"))
     data_hash = model_path = None
     try:

@@ -6,6 +6,7 @@ memory (NO_CACHE): fitted state is persisted explicitly by the store steps, neve
 
 from __future__ import annotations
 
+import socket
 from functools import wraps
 
 import numpy as np
@@ -16,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from nightcast import report
 from nightcast.settings import Settings
-from nightcast.warehouse import Warehouse
+from nightcast.warehouse import Warehouse, pid_alive
 from tasks import evaluate as evaluate_stage
 from tasks import ingest as ingest_stage
 from tasks import predict as predict_stage
@@ -155,6 +156,17 @@ def publish_report(result, settings: Settings, plot: bytes) -> None:
                              description=f"{ticker}: latest retraining report")
     create_image_artifact(image_url=report.plot_data_url(plot), key=report.artifact_key("plot", ticker),
                           description=f"{ticker}: actual vs predicted close over the test period")
+
+
+@task(name="recover_warehouse", cache_policy=NO_CACHE)
+def recover_warehouse(warehouse: Warehouse, ticker: str) -> int:
+    """Sweep dead writers' temporary files and mark this ticker's runs whose process died as abandoned."""
+    warehouse.sweep_temporary()
+    runs = warehouse.query("select * from runs where ticker = ? and status = 'running'", [ticker])
+    stale = store_stage.abandoned_runs(runs, socket.gethostname(), pid_alive)
+    for _, row in stale.iterrows():
+        warehouse.write_run_table("runs", ticker, row["run_id"], row.to_frame().T)
+    return len(stale)
 
 
 @task(name="record_run", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)

@@ -38,7 +38,12 @@ TABLES: dict[str, pa.Schema] = {
         ("run_id", pa.string()), ("ticker", pa.string()), ("flow_run_id", pa.string()),
         ("status", pa.string()), ("started_at", _TS), ("finished_at", _TS),
         ("settings", pa.string()), ("data_hash", pa.string()), ("model_path", pa.string()),
-        ("error", pa.string()),
+        ("error", pa.string()), ("host", pa.string()), ("pid", pa.int64()),
+    ]),
+    "validations": pa.schema([
+        ("run_id", pa.string()), ("ticker", pa.string()), ("success", pa.bool_()),
+        ("expectation", pa.string()), ("observed", pa.string()), ("details", pa.string()),
+        ("checked_at", _TS),
     ]),
 }
 """Every warehouse table and its Arrow schema; each is a DuckDB view of the same name."""

@@ -5,6 +5,10 @@ Layout (hive style, one folder per ticker so one ticker's run never rewrites ano
     <root>/prices/ticker=<T>/prices.parquet        merged price history of one ticker
     <root>/models/ticker=<T>/<run_id>/             model.keras + scaler.json
     <root>/plots/ticker=<T>/<run_id>.png
+    <root>/quarantine/ticker=<T>/<run_id>/         a batch that failed validation, with its report
+    <root>/data_docs/ticker=<T>/                   Great Expectations Data Docs of the latest validation
+Temporary files are hidden (.name.<pid>.<uuid>.tmp) and renamed into place; a crashed writer's leftovers
+are swept by the next run.
 """
 
 from __future__ import annotations
@@ -56,17 +60,38 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def write_atomic(table: pa.Table, path: Path) -> None:
-    """Write Parquet to a temporary name in the same folder, fsync, then rename over the target."""
+def temporary_path(path: Path) -> Path:
+    """A hidden sibling of path, named after this process so that leftovers of dead writers can be swept."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+
+
+def _write_then_rename(path: Path, write) -> None:
+    """Call write(tmp) on a temporary sibling, fsync it, then atomically rename it over path."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp = temporary_path(path)
     try:
-        pq.write_table(table, tmp)
+        write(tmp)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_atomic(table: pa.Table, path: Path) -> None:
+    """Write Parquet so that a reader sees the old file or the whole new one, never a part."""
+    _write_then_rename(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Warehouse:
@@ -100,10 +125,32 @@ class Warehouse:
 
     def write_bytes(self, path: Path, data: bytes) -> None:
         """Write a non-table file (e.g. a plot) atomically inside the warehouse."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        _write_then_rename(path, lambda tmp: tmp.write_bytes(data))
+
+    def quarantine_dir(self, ticker: str, run_id: str) -> Path:
+        """Where a batch that failed validation is kept, never merged into prices."""
+        return self.partition("quarantine", ticker) / run_id
+
+    def data_docs_dir(self, ticker: str) -> Path:
+        """Where Great Expectations Data Docs of the ticker's latest validation are built."""
+        return self.partition("data_docs", ticker)
+
+    def quarantine(self, ticker: str, run_id: str, frame: pd.DataFrame, report_json: str) -> Path:
+        """Keep a rejected batch and its validation result for inspection."""
+        folder = self.quarantine_dir(ticker, run_id)
+        _write_then_rename(folder / "prices.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
+        self.write_bytes(folder / "validation.json", report_json.encode("utf-8"))
+        return folder
+
+    def sweep_temporary(self) -> list[Path]:
+        """Remove temporary files left by writers that died (e.g. killed mid-write); returns them."""
+        removed = []
+        for tmp in self.root.rglob(".*.tmp") if self.root.exists() else ():
+            parts = tmp.name.rsplit(".", 3)
+            if len(parts) == 4 and parts[1].isdigit() and not pid_alive(int(parts[1])):
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+        return removed
 
     @contextmanager
     def lock(self, name: str) -> Iterator[None]:
@@ -149,8 +196,8 @@ class Warehouse:
         con.execute("SET lock_configuration=true")
         return con
 
-    def query(self, sql: str) -> pd.DataFrame:
-        """Run read-only SQL over the views; anything but SELECT/EXPLAIN is refused before it runs."""
+    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """Run read-only SQL over the views (params bind to ? in the last statement); writes are refused."""
         try:
             statements = duckdb.extract_statements(sql)
         except duckdb.Error as error:
@@ -165,6 +212,6 @@ class Warehouse:
         try:
             for statement in statements[:-1]:
                 con.execute(statement)
-            return con.execute(statements[-1]).df()
+            return con.execute(statements[-1].query, params).df() if params else con.execute(statements[-1]).df()
         finally:
             con.close()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +27,8 @@ class RunInfo:
     flow_run_id: str | None
     settings_json: str
     started_at: pd.Timestamp
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
 
 
 def new_run_id(now: pd.Timestamp | None = None) -> str:
@@ -47,7 +51,17 @@ def run_row(run: RunInfo, status: str, data_hash: str | None = None, model_path:
         "run_id": run.run_id, "ticker": run.ticker, "flow_run_id": run.flow_run_id, "status": status,
         "started_at": run.started_at, "finished_at": finished, "settings": run.settings_json,
         "data_hash": data_hash, "model_path": str(model_path) if model_path else None, "error": error,
+        "host": run.host, "pid": run.pid,
     }])
+
+
+def abandoned_runs(runs: pd.DataFrame, host: str, alive) -> pd.DataFrame:
+    """Runs still marked running on this host whose process is gone (killed or crashed), marked abandoned."""
+    mine = runs[(runs["status"] == "running") & (runs["host"] == host)]
+    dead = mine.loc[[not alive(int(pid)) for pid in mine["pid"]]] if len(mine) else mine
+    return dead.assign(status="abandoned", finished_at=pd.Timestamp.now(tz="UTC"),
+                       error=[f"process {int(pid)} on {host} ended before the run finished (killed or crashed)"
+                              for pid in dead["pid"]])
 
 
 def prediction_rows(run: RunInfo, predictions: Predictions, naive) -> pd.DataFrame:

@@ -34,3 +34,12 @@ def random_walk_prices(n: int, ticker: str = "TEST", seed: int = 0, start: str =
 def prices():
     """Factory fixture: prices(n, ticker=..., seed=...) -> frame."""
     return random_walk_prices
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect server and database for every flow test of the session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

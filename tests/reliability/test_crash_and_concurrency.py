@@ -1,0 +1,98 @@
+"""SIGKILL at several points, and concurrent runs: views still read, nothing partial, nothing lost."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from prefect.settings import PREFECT_API_URL
+
+from flows.retrain import retrain
+from nightcast.schema import TABLES
+from nightcast.settings import Settings
+from nightcast.warehouse import Warehouse
+
+DRIVER = Path(__file__).with_name("fault_run.py")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_csv(path, prices, n, ticker="ACME"):
+    frame = prices(n, ticker=ticker, seed=7).drop(columns=["ticker", "adj_close"]).rename(columns=str.title)
+    frame.to_csv(path, index=False)
+    return path
+
+
+def settings_for(tmp_path, csv, ticker="ACME", **extra):
+    return {"source": "file", "path": str(csv), "ticker": ticker, "time_step": 10, "epochs": 3,
+            "batch_size": 32, "warehouse": str(tmp_path / "wh"), **extra}
+
+
+def start(point, settings, tmp_path):
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PREFECT_HOME": str(tmp_path / "ph"),
+           "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, str(DRIVER), point, json.dumps(settings)], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process, timeout=300):
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err
+
+
+def snapshot(root: Path, table: str) -> dict[str, bytes]:
+    """The visible files of a table (hidden temporary files are checked separately)."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted((root / table).rglob("*"))
+            if p.is_file() and not p.name.startswith(".")}
+
+
+def every_view_reads(wh):
+    for table in TABLES:
+        wh.query(f"select * from {table}")
+
+
+@pytest.mark.parametrize("point", ["prices_write", "training", "predictions_write"])
+def test_sigkill_leaves_a_readable_warehouse_and_a_rerun_completes(tmp_path, prices, point):
+    baseline = retrain(settings=Settings(**settings_for(tmp_path, write_csv(tmp_path / "a.csv", prices, 140))))
+    wh = Warehouse(tmp_path / "wh")
+    before = {t: snapshot(wh.root, t) for t in ("prices", "predictions", "forecasts", "metrics")}
+    longer = settings_for(tmp_path, write_csv(tmp_path / "b.csv", prices, 160))
+    code, _, err = finish(start(point, longer, tmp_path))
+    assert code == -signal.SIGKILL, err[-2000:]
+
+    every_view_reads(wh)
+    kept = ["prices"] if point == "prices_write" else []
+    for table in kept + ["predictions", "forecasts", "metrics"]:
+        assert snapshot(wh.root, table) == before[table], f"{table} changed after a kill at {point}"
+    assert wh.query("select count(*) n from predictions")["n"][0] == wh.query(
+        "select n_test from metrics where run_id = ?", [baseline.run_id])["n_test"][0]
+    if point.endswith("_write"):
+        assert list(wh.root.rglob(".*.tmp")), "a kill mid-write leaves a temporary file for the next run to sweep"
+
+    rerun = retrain(settings=Settings(**longer))
+    assert not list(wh.root.rglob(".*.tmp"))
+    runs = wh.query("select status, run_id, error from runs order by started_at")
+    assert runs["status"].tolist() == ["completed", "abandoned", "completed"]
+    assert "killed or crashed" in runs["error"].iloc[1]
+    assert runs["run_id"].iloc[2] == rerun.run_id
+    assert wh.query("select count(*) n, count(distinct date) d from prices").iloc[0].tolist() == [160, 160]
+
+
+@pytest.mark.parametrize("tickers", [("AAA", "BBB"), ("AAA", "AAA")], ids=["different", "same"])
+def test_concurrent_runs_leave_consistent_tables(tmp_path, prices, tickers):
+    csv = write_csv(tmp_path / "p.csv", prices, 150)
+    processes = [start("none", settings_for(tmp_path, csv, ticker=t), tmp_path) for t in tickers]
+    results = [finish(p) for p in processes]
+    assert all(code == 0 for code, _, _ in results), [err[-2000:] for _, _, err in results]
+    wh = Warehouse(tmp_path / "wh")
+    every_view_reads(wh)
+    per_ticker = wh.query("select ticker, count(*) n, count(distinct date) d from prices group by 1 order by 1")
+    assert per_ticker[["n", "d"]].values.tolist() == [[150, 150]] * len(set(tickers))
+    run_ids = [out.strip().splitlines()[-1] for _, out, _ in results]
+    runs = wh.query("select run_id, status from runs order by run_id")
+    assert sorted(runs["run_id"]) == sorted(run_ids) and set(runs["status"]) == {"completed"}
+    n_test = wh.query("select sum(n_test) n from metrics")["n"][0]
+    assert wh.query("select count(*) n from predictions")["n"][0] == n_test
+    assert wh.query("select count(distinct run_id) n from forecasts")["n"][0] == 2
