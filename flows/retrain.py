@@ -7,7 +7,7 @@ import pandas as pd
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows import steps
+from flows import records, steps
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
 from tasks import store
@@ -45,8 +45,8 @@ def retrain(settings: Settings = Settings()) -> RunResult:
     """Run every stage for settings.ticker; the runs table records the outcome either way."""
     warehouse = Warehouse(resolve_root(settings.warehouse))
     run = start_run(settings)
-    steps.recover_warehouse(warehouse, run.ticker)
-    steps.record_run(warehouse, store.run_row(run, "running"))
+    records.recover_warehouse(warehouse, run.ticker)
+    records.record_run(warehouse, store.run_row(run, "running"))
     data_hash = model_path = None
     try:
         prices = steps.ingest(settings)
@@ -72,9 +72,9 @@ def retrain(settings: Settings = Settings()) -> RunResult:
             data_start=prices["date"].iloc[0].date(), data_end=prices["date"].iloc[-1].date(),
             n_train=len(train_windows.y), n_test=len(test_windows.y), prices_added=added,
             train_seconds=trained.seconds, model_path=model_path, plot_path=plot_path, warehouse=str(warehouse.root))
-        steps.publish_report(result, settings, plot)
+        records.publish_report(result, settings, plot)
     except BaseException as error:
-        steps.record_run(warehouse, store.run_row(run, "failed", data_hash, model_path, str(error)))
+        records.record_run(warehouse, store.run_row(run, "failed", data_hash, model_path, str(error)))
         raise
-    steps.record_run(warehouse, store.run_row(run, "completed", data_hash, model_path))
+    records.record_run(warehouse, store.run_row(run, "completed", data_hash, model_path))
     return result
