@@ -58,7 +58,7 @@ def retrain(settings: Settings = Settings()) -> RunResult:
         train_windows, test_windows = steps.window(scaled, settings)
         trained = steps.train(train_windows, settings)
         model_path = steps.store_model(warehouse, trained, scaled.params, run)
-        predictions = steps.predict(trained, test_windows, parts, scaled)
+        predictions = steps.predict(trained, test_windows, parts, scaled, settings)
         evaluation, naive, plot = steps.evaluate(predictions, parts)
         tables = {
             "predictions": store.prediction_rows(run, predictions, naive),

@@ -116,10 +116,11 @@ def store_model(warehouse: Warehouse, trained: train_stage.TrainedModel, scaler:
 
 @stage("predict")
 def predict(trained: train_stage.TrainedModel, test_windows: window_stage.Windows, parts: split_stage.Split,
-            scaled: scale_stage.ScaledSplit) -> predict_stage.Predictions:
+            scaled: scale_stage.ScaledSplit, settings: Settings) -> predict_stage.Predictions:
     """Predict every test day and the next trading day, in price units."""
     history = np.concatenate([scaled.train, scaled.test])
-    return predict_stage.predict_test_and_next(trained.model, test_windows.X, parts.test, history, scaled.params)
+    return predict_stage.predict_test_and_next(trained.model, test_windows.X, parts.test, history, scaled.params,
+                                               settings.horizon)
 
 
 @stage("evaluate")

@@ -31,7 +31,7 @@ def summary_text(result: "RunResult") -> str:
         f"{result.n_test} test days, trained in {result.train_seconds:.1f} s",
         metrics_table(result),
         f"skill 1 - RMSE/RMSE_naive = {skill:+.3f} ({verdict} tomorrow = today)",
-        f"forecast for {p.target_date} (as of {p.as_of}): {p.forecast:.2f}",
+        f"forecast as of {p.as_of}: " + ", ".join(f"{d} {v:.2f}" for d, v in zip(p.target_dates, p.forecasts)),
         f"plot:      {result.plot_path}",
         f"model:     {result.model_path}",
         f"warehouse: {result.warehouse}",
@@ -65,7 +65,8 @@ def report_markdown(result: "RunResult", settings_json: str) -> str:
              f"| model | {ev.model.rmse:.3f} | {ev.model.mae:.3f} | {ev.model.mape:.2f}% |",
              f"| naive (tomorrow = today) | {ev.naive.rmse:.3f} | {ev.naive.mae:.3f} | {ev.naive.mape:.2f}% |", "",
              f"Skill 1 − RMSE/RMSE_naive: **{ev.skill:+.3f}**. Trained in {result.train_seconds:.1f} s.", "",
-             f"Forecast for **{p.target_date}** (as of {p.as_of}): **{p.forecast:.2f}**", "",
+             f"Forecast for **{p.target_date}** (as of {p.as_of}): **{p.forecast:.2f}**; then "
+             + ", ".join(f"{d}: {v:.2f}" for d, v in zip(p.target_dates[1:], p.forecasts[1:])), "",
              "| setting | value |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in settings.items()]
     lines += ["", f"- plot: `{result.plot_path}`", f"- model: `{result.model_path}`",

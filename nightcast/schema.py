@@ -47,3 +47,20 @@ TABLES: dict[str, pa.Schema] = {
     ]),
 }
 """Every warehouse table and its Arrow schema; each is a DuckDB view of the same name."""
+
+DERIVED_VIEWS: dict[str, str] = {
+    "forecast_accuracy": """
+        SELECT f.run_id, f.ticker, f.model_version, f.as_of, f.target_date, f.horizon, f.forecast,
+               actual.close AS actual,
+               f.forecast - actual.close AS error,
+               abs(f.forecast - actual.close) / actual.close * 100 AS ape,
+               origin.close AS naive,
+               origin.close - actual.close AS naive_error,
+               abs(origin.close - actual.close) / actual.close * 100 AS naive_ape
+        FROM forecasts f
+        JOIN prices actual ON actual.ticker = f.ticker AND actual.date = f.target_date
+        JOIN prices origin ON origin.ticker = f.ticker AND origin.date = f.as_of
+    """,
+}
+"""Views computed from the tables: every forecast whose target day's close is known, with the naive
+forecast (the close at as_of, for every horizon) scored on the same day."""

@@ -52,6 +52,14 @@ class Settings(BaseModel):
     seed: int = Field(42, ge=0, le=2**31 - 1, description="Random seed; a fixed seed gives a reproducible run.")
     warehouse: str | None = Field(
         None, description="Warehouse folder; empty: $NIGHTCAST_WAREHOUSE, else ./warehouse.")
+    horizon: int = Field(5, ge=1, le=60, description="Business days to forecast after the last close "
+                         "(recursively: each forecast feeds the next).")
+    max_daily_move: float = Field(
+        0.5, gt=0.0, le=10.0, description="Largest accepted day-over-day change of the close, as a fraction "
+        "(0.5 = 50%); a bigger move fails validation.")
+    max_gap_days: int = Field(
+        10, ge=1, le=3650, description="Longest accepted gap between consecutive dates, in calendar days; "
+        "a longer gap fails validation.")
 
     @field_validator("ticker")
     @classmethod

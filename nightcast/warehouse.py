@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from nightcast.schema import TABLES
+from nightcast.schema import DERIVED_VIEWS, TABLES
 from nightcast.settings import TICKER_PATTERN
 
 ENV_VAR = "NIGHTCAST_WAREHOUSE"
@@ -191,6 +191,8 @@ class Warehouse:
             else:
                 con.register(f"_empty_{table}", schema.empty_table())
                 con.execute(f"CREATE VIEW {table} AS SELECT * FROM _empty_{table}")
+        for view, sql in DERIVED_VIEWS.items():
+            con.execute(f"CREATE VIEW {view} AS {sql}")
         con.execute(f"SET allowed_directories=[{_sql_string(str(self.root))}]")
         con.execute("SET enable_external_access=false")
         con.execute("SET lock_configuration=true")

@@ -1,4 +1,4 @@
-"""Predict stage: test-day predictions and the next trading day's forecast, in price units."""
+"""Predict stage: test-day predictions and recursive forecasts for the next trading days, in price units."""
 
 from __future__ import annotations
 
@@ -29,32 +29,52 @@ def next_business_day(day: dt.date) -> dt.date:
     return (pd.Timestamp(day) + pd.offsets.BDay(1)).date()
 
 
-def forecast_next(model: "keras.Model", window: np.ndarray, scaler: ScalerParams,
-                  last_date: dt.date) -> tuple[dt.date, float]:
-    """Forecast the close of the trading day after last_date from the last scaled window."""
-    value = float(predict_prices(model, window, scaler)[0])
-    return next_business_day(last_date), value
+def forecast_path(model: "keras.Model", window: np.ndarray, scaler: ScalerParams, last_date: dt.date,
+                  horizon: int) -> tuple[tuple[dt.date, ...], tuple[float, ...]]:
+    """Forecast horizon business days after last_date, feeding each scaled forecast back into the window."""
+    if horizon < 1:
+        raise ValueError(f"horizon must be at least 1, got {horizon}")
+    window = np.array(window, dtype="float32").reshape(1, -1, 1)
+    dates, scaled = [], []
+    day = last_date
+    for _ in range(horizon):
+        step = float(np.asarray(model.predict(window, verbose=0)).reshape(-1)[0])
+        window = np.concatenate([window[:, 1:, :], np.full((1, 1, 1), step, dtype="float32")], axis=1)
+        day = next_business_day(day)
+        dates.append(day)
+        scaled.append(step)
+    return tuple(dates), tuple(float(v) for v in inverse_transform(np.array(scaled), scaler))
 
 
 @dataclass(frozen=True)
 class Predictions:
-    """Model predictions for every test day and the forecast for the day after the last one."""
+    """Model predictions for every test day and forecasts for the business days after the last one."""
 
     dates: pd.Series
     actual: np.ndarray
     predicted: np.ndarray
     as_of: dt.date
-    target_date: dt.date
-    forecast: float
+    target_dates: tuple[dt.date, ...]
+    forecasts: tuple[float, ...]
+
+    @property
+    def target_date(self) -> dt.date:
+        """The next trading day."""
+        return self.target_dates[0]
+
+    @property
+    def forecast(self) -> float:
+        """The forecast for the next trading day."""
+        return self.forecasts[0]
 
 
 def predict_test_and_next(model: "keras.Model", test_X: np.ndarray, test: pd.DataFrame,
-                          scaled_history: np.ndarray, scaler: ScalerParams) -> Predictions:
-    """Predict each test day from its preceding window, then the next trading day from the last window."""
+                          scaled_history: np.ndarray, scaler: ScalerParams, horizon: int = 1) -> Predictions:
+    """Predict each test day from its preceding window, then horizon days after the last date, recursively."""
     if len(test_X) != len(test):
         raise ValueError(f"{len(test_X)} test windows for {len(test)} test days")
     predicted = predict_prices(model, test_X, scaler)
     as_of = pd.Timestamp(test["date"].iloc[-1]).date()
-    target, forecast = forecast_next(model, last_window(scaled_history, test_X.shape[1]), scaler, as_of)
+    targets, forecasts = forecast_path(model, last_window(scaled_history, test_X.shape[1]), scaler, as_of, horizon)
     return Predictions(dates=test["date"].reset_index(drop=True), actual=test["close"].to_numpy("float64"),
-                       predicted=predicted, as_of=as_of, target_date=target, forecast=forecast)
+                       predicted=predicted, as_of=as_of, target_dates=targets, forecasts=forecasts)

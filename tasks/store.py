@@ -73,12 +73,13 @@ def prediction_rows(run: RunInfo, predictions: Predictions, naive) -> pd.DataFra
 
 
 def forecast_rows(run: RunInfo, predictions: Predictions) -> pd.DataFrame:
-    """The next-trading-day forecast made by this run's model."""
-    return pd.DataFrame([{
+    """One row per forecast horizon (1 = the next trading day) made by this run's model."""
+    horizons = range(1, len(predictions.forecasts) + 1)
+    return pd.DataFrame({
         "run_id": run.run_id, "ticker": run.ticker, "as_of": predictions.as_of,
-        "target_date": predictions.target_date, "horizon": 1, "forecast": predictions.forecast,
-        "model_version": f"{MODEL_KIND}-{run.run_id}",
-    }])
+        "target_date": list(predictions.target_dates), "horizon": list(horizons),
+        "forecast": list(predictions.forecasts), "model_version": f"{MODEL_KIND}-{run.run_id}",
+    })
 
 
 def metrics_row(run: RunInfo, evaluation: Evaluation, n_train: int, n_test: int, epochs: int,

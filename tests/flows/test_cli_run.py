@@ -22,9 +22,9 @@ def test_run_prints_metrics_against_naive_and_a_query(tmp_path, prices, capsys):
     out = capsys.readouterr().out
     assert "completed: ACME" in out
     assert out.count("\nmodel ") == 1 and out.count("\nnaive ") == 1 and "skill 1 - RMSE/RMSE_naive" in out
-    assert "forecast for " in out and 'nightcast query "select * from forecasts' in out
+    assert "forecast as of " in out and 'nightcast query "select * from forecasts' in out
     assert main(["query", "select count(*) as n from forecasts", "--warehouse", str(tmp_path / "wh")]) == 0
-    assert capsys.readouterr().out.split() == ["n", "1"]
+    assert capsys.readouterr().out.split() == ["n", "5"]
 
 
 def test_run_failure_is_one_line_and_exit_code_1(tmp_path, prices, capsys):

@@ -26,7 +26,7 @@ def test_retrain_fills_all_five_tables(tmp_path, price_file):
     wh = Warehouse(tmp_path / "wh")
     counts = {t: int(wh.query(f"select count(*) n from {t}")["n"][0])
               for t in ("prices", "predictions", "forecasts", "metrics", "runs")}
-    assert counts == {"prices": 160, "predictions": 32, "forecasts": 1, "metrics": 1, "runs": 1}
+    assert counts == {"prices": 160, "predictions": 32, "forecasts": 5, "metrics": 1, "runs": 1}
     run = wh.query("select * from runs").iloc[0]
     assert run["status"] == "completed" and run["run_id"] == result.run_id and run["flow_run_id"]
     assert run["error"] is None or pd.isna(run["error"])
@@ -36,8 +36,9 @@ def test_retrain_fills_all_five_tables(tmp_path, price_file):
     joined = wh.query("""select p.date, p.actual, pr.close from predictions p
                          join prices pr on pr.ticker = p.ticker and pr.date = p.date""")
     assert len(joined) == 32 and (joined["actual"] == joined["close"]).all()
-    forecast = wh.query("select * from forecasts").iloc[0]
-    assert forecast["target_date"] > forecast["as_of"] and forecast["horizon"] == 1
+    forecasts = wh.query("select * from forecasts order by horizon")
+    assert forecasts["horizon"].tolist() == [1, 2, 3, 4, 5]
+    assert (forecasts["target_date"] > forecasts["as_of"]).all() and forecasts["target_date"].is_monotonic_increasing
     assert (tmp_path / "wh" / "models" / "ticker=ACME" / result.run_id / "model.keras").exists()
     assert (tmp_path / "wh" / "models" / "ticker=ACME" / result.run_id / "scaler.json").exists()
     assert open(result.plot_path, "rb").read(4) == b"\x89PNG"

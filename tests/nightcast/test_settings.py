@@ -37,6 +37,7 @@ def test_unsafe_tickers_are_refused(symbol):
     ({"train_fraction": 0}, "greater than 0"),
     ({"epochs": 0}, "greater than or equal to 1"),
     ({"time_step": 0}, "greater than or equal to 1"),
+    ({"horizon": 0}, "greater than or equal to 1"),
     ({"surprise": 1}, "Extra inputs"),
 ])
 def test_inconsistent_settings_are_refused(kwargs, message):

@@ -86,3 +86,24 @@ def test_root_comes_from_setting_then_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("NIGHTCAST_WAREHOUSE")
     monkeypatch.chdir(tmp_path)
     assert resolve_root(None) == tmp_path / "warehouse"
+
+
+def test_forecast_accuracy_scores_realized_forecasts_against_naive(warehouse, prices):
+    frame = prices(6, ticker="GOOG", start="2024-01-01")  # Mon 1 .. Mon 8 Jan 2024, business days
+    frame["close"] = [100.0, 102.0, 101.0, 104.0, 103.0, 105.0]
+    warehouse.merge_prices(frame, "GOOG", "sample", pd.Timestamp("2024-02-01", tz="UTC"))
+    forecasts = pd.DataFrame({"run_id": "r1", "ticker": "GOOG", "as_of": pd.Timestamp("2024-01-02"),
+                              "target_date": pd.to_datetime(["2024-01-03", "2024-01-04", "2024-01-10"]),
+                              "horizon": [1, 2, 3], "forecast": [103.0, 100.0, 99.0], "model_version": "m"})
+    warehouse.write_run_table("forecasts", "GOOG", "r1", forecasts)
+    out = warehouse.query("select horizon, actual, error, ape, naive, naive_error, naive_ape "
+                          "from forecast_accuracy order by horizon")
+    assert out["horizon"].tolist() == [1, 2]  # 2024-01-10 has no close yet: not realized
+    assert out[["actual", "error", "naive", "naive_error"]].values.tolist() == [
+        [101.0, 2.0, 102.0, 1.0], [104.0, -4.0, 102.0, -2.0]]
+    assert out["ape"].tolist() == pytest.approx([2 / 101 * 100, 4 / 104 * 100])
+    assert out["naive_ape"].tolist() == pytest.approx([1 / 101 * 100, 2 / 104 * 100])
+
+
+def test_forecast_accuracy_is_empty_on_an_empty_warehouse(warehouse):
+    assert warehouse.query("select * from forecast_accuracy").empty

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tasks.predict import next_business_day, predict_test_and_next
+from tasks.predict import forecast_path, next_business_day, predict_test_and_next
 from tasks.scale import fit_scaler, transform
 from tasks.train import build_model, load_model, save_model, train_model
 from tasks.window import make_test_windows, make_windows
@@ -61,7 +61,23 @@ def test_predictions_cover_every_test_day_in_price_units(sine_windows):
     assert len(p.predicted) == 40
     assert np.abs(p.predicted - prices[120:]).mean() < 0.5 * prices.std()  # price units, not [0, 1]
     assert p.as_of == dt.date(2022, 2, 25) and p.target_date == dt.date(2022, 2, 28)
-    assert np.isfinite(p.forecast)
+    assert np.isfinite(p.forecast) and len(p.forecasts) == 1
+
+
+class Echo:
+    """A stand-in model whose forecast is the window's last value plus one (in scaled units)."""
+
+    def predict(self, X, verbose=0, batch_size=None):
+        return X[:, -1, :] + 1.0
+
+
+def test_forecast_path_feeds_each_forecast_back_recursively():
+    params = fit_scaler(np.array([0.0, 10.0]))  # scaled = price / 10
+    dates, values = forecast_path(Echo(), np.array([0.1, 0.2, 0.3]), params, dt.date(2013, 3, 1), 4)
+    assert dates == (dt.date(2013, 3, 4), dt.date(2013, 3, 5), dt.date(2013, 3, 6), dt.date(2013, 3, 7))
+    np.testing.assert_allclose(values, [13.0, 23.0, 33.0, 43.0])
+    with pytest.raises(ValueError, match="horizon must be at least 1"):
+        forecast_path(Echo(), np.array([0.1]), params, dt.date(2013, 3, 1), 0)
 
 
 def test_next_business_day_skips_the_weekend():
