@@ -22,6 +22,7 @@ class TickerOutcome:
     naive_rmse: float | None = None
     skill: float | None = None
     error: str | None = None
+    as_of: str | None = None
 
 
 class TickersFailed(RuntimeError):
@@ -37,7 +38,8 @@ def retrain_ticker(settings: Settings) -> TickerOutcome:
         return TickerOutcome(ticker=settings.symbol, status="failed", error=str(error).splitlines()[0])
     ev = result.evaluation
     return TickerOutcome(ticker=result.ticker, status="completed", run_id=result.run_id,
-                         rmse=ev.model.rmse, naive_rmse=ev.naive.rmse, skill=ev.skill)
+                         rmse=ev.model.rmse, naive_rmse=ev.naive.rmse, skill=ev.skill,
+                         as_of=str(result.predictions.as_of))
 
 
 def summarize(outcomes: list[TickerOutcome]) -> str:

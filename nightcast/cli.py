@@ -16,6 +16,7 @@ EPILOG = """examples:
   nightcast run                                   # GOOG from the bundled sample, default settings
   nightcast run --ticker ^GSPC --epochs 20
   nightcast run --source file --path prices.csv --ticker ACME
+  nightcast backfill --ticker GOOG --days 10 --epochs 20
   nightcast query "select * from forecasts order by as_of desc limit 5"
 """
 
@@ -31,7 +32,7 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
         choices = get_args(field.annotation) if get_origin(field.annotation) is Literal else None
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, choices=choices,
                             metavar="{" + ",".join(choices) + "}" if choices else name.upper(),
-                            help=f"{field.description}{default}")
+                            help=f"{field.description}{default}".replace("%", "%%"))
 
 
 def format_validation_error(error: ValidationError) -> str:
@@ -76,6 +77,27 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_backfill(args: argparse.Namespace) -> int:
+    """Replay the last --days trading days night by night and print the forecast accuracy so far."""
+    settings = settings_from_args(args)
+    prepare_prefect()
+    from flows.backfill import backfill
+    from nightcast.report import backfill_text
+    from nightcast.warehouse import Warehouse, resolve_root
+
+    try:
+        outcomes = backfill(settings=settings, days=args.days)
+    except Exception as error:
+        raise CliError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+    accuracy = Warehouse(resolve_root(settings.warehouse)).query(ACCURACY_SQL, [settings.symbol])
+    print(backfill_text(outcomes, accuracy))
+    return 0 if all(o.status == "completed" for o in outcomes) else 1
+
+
+ACCURACY_SQL = """select horizon, count(*) as n, avg(abs(error)) as mae, avg(abs(naive_error)) as naive_mae,
+    avg(ape) as mape, avg(naive_ape) as naive_mape from forecast_accuracy where ticker = ? group by 1 order by 1"""
+
+
 def command_query(args: argparse.Namespace) -> int:
     """Run read-only SQL over the warehouse views and print the result."""
     from nightcast.warehouse import Warehouse, resolve_root
@@ -107,14 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
                               "window, train, predict, evaluate) and print metrics against the naive baseline.")
     _add_settings_options(run)
     run.set_defaults(handler=command_run)
+    backfill = commands.add_parser("backfill", help="replay the last N trading days night by night",
+                                   description="Run retrain once per night over the last --days trading "
+                                   "days, each night seeing only data up to that night, so that "
+                                   "forecast_accuracy fills with realized forecasts.")
+    _add_settings_options(backfill)
+    backfill.add_argument("--days", type=int, default=5, help="trading days to replay (default: 5)")
+    backfill.set_defaults(handler=command_backfill)
     query = commands.add_parser("query", help="run read-only SQL over the stored tables",
                                 description="Run SQL over the views prices, predictions, forecasts, "
-                                "metrics and runs. Only SELECT/EXPLAIN statements are allowed.")
+                                "metrics, runs, validations and forecast_accuracy. Only SELECT/EXPLAIN "
+                                "statements are allowed.")
     query.add_argument("sql", help="the SQL to run, e.g. \"select * from forecasts\"")
     query.add_argument("--format", choices=["table", "csv", "json"], default="table",
                        help="output format (default: table)")
     query.add_argument("--warehouse", default=None, help="warehouse folder (default: $NIGHTCAST_WAREHOUSE or ./warehouse)")
     query.set_defaults(handler=command_query)
+
     return parser
 
 

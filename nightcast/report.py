@@ -77,3 +77,15 @@ def report_markdown(result: "RunResult", settings_json: str) -> str:
 def plot_data_url(png: bytes) -> str:
     """The plot as a data: URL, so the UI shows it without serving files."""
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def backfill_text(outcomes, accuracy) -> str:
+    """One line per replayed night, then realized forecast accuracy by horizon beside naive."""
+    lines = [f"{o.as_of or '?':10}  {o.ticker:8} {o.status:9} "
+             + (f"rmse {o.rmse:.3f} vs naive {o.naive_rmse:.3f}" if o.status == "completed" else str(o.error))
+             for o in outcomes]
+    if accuracy.empty:
+        return "\n".join(lines + ["no forecast has been realized yet (replay more days)"])
+    lines += ["", "realized forecasts by horizon (errors in price units):",
+              accuracy.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
+    return "\n".join(lines)

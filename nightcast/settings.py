@@ -97,6 +97,10 @@ class Settings(BaseModel):
         """The same settings for another ticker, validated again."""
         return Settings(**{**self.model_dump(), "ticker": ticker})
 
+    def until(self, day: dt.date) -> "Settings":
+        """The same settings seeing only data up to day (inclusive), validated again."""
+        return Settings(**{**self.model_dump(), "end": day})
+
 
 class RunnerSettings(BaseModel):
     """How the nightly flow runs its tickers: local threads, or Dask (a local cluster or an existing one)."""

@@ -41,3 +41,13 @@ def split_series(frame: pd.DataFrame, train_fraction: float, time_step: int) -> 
     ordered = frame.reset_index(drop=True)
     return Split(train=ordered.iloc[:cut].reset_index(drop=True),
                  test=ordered.iloc[cut:].reset_index(drop=True))
+
+
+def replay_dates(dates: pd.Series, days: int) -> list:
+    """The last `days` dates of a series, oldest first: the nights a backfill replays."""
+    if days < 1:
+        raise ValueError(f"days must be at least 1, got {days}")
+    ordered = pd.to_datetime(dates).sort_values().drop_duplicates()
+    if days > len(ordered):
+        raise ValueError(f"cannot replay {days} days of a series of {len(ordered)} days")
+    return [d.date() for d in ordered.iloc[-days:]]
