@@ -31,6 +31,7 @@ class RunResult:
     train_seconds: float
     model_path: str
     plot_path: str
+    data_docs: str
     warehouse: str
 
 
@@ -51,7 +52,7 @@ def retrain(settings: Settings = Settings()) -> RunResult:
     try:
         prices = steps.ingest(settings)
         data_hash = store.hash_prices(prices)
-        steps.validate(prices, settings)
+        data_docs = steps.validate(warehouse, run, prices, settings)
         added = steps.store_prices(warehouse, prices, settings)
         parts = steps.split(prices, settings)
         scaled = steps.scale(parts)
@@ -71,7 +72,8 @@ def retrain(settings: Settings = Settings()) -> RunResult:
             run_id=run.run_id, ticker=run.ticker, evaluation=evaluation, predictions=predictions,
             data_start=prices["date"].iloc[0].date(), data_end=prices["date"].iloc[-1].date(),
             n_train=len(train_windows.y), n_test=len(test_windows.y), prices_added=added,
-            train_seconds=trained.seconds, model_path=model_path, plot_path=plot_path, warehouse=str(warehouse.root))
+            train_seconds=trained.seconds, model_path=model_path, plot_path=plot_path,
+            data_docs=data_docs, warehouse=str(warehouse.root))
         records.publish_report(result, settings, plot)
     except BaseException as error:
         records.record_run(warehouse, store.run_row(run, "failed", data_hash, model_path, str(error)))

@@ -63,12 +63,19 @@ def ingest(settings: Settings) -> pd.DataFrame:
 
 
 @stage("validate")
-def validate(prices: pd.DataFrame, settings: Settings) -> validate_stage.ValidationReport:
-    """Run the expectation suite; a failed suite stops the flow with the list of failures."""
+def validate(warehouse: Warehouse, run: store_stage.RunInfo, prices: pd.DataFrame, settings: Settings) -> str:
+    """Run the suite, store its results and Data Docs; a failed batch is quarantined and stops the flow."""
     min_rows = split_stage.minimum_rows(settings.time_step, settings.train_fraction)
-    report = validate_stage.validate_prices(prices, min_rows)
+    limits = validate_stage.Limits.from_settings(settings)
+    with warehouse.lock(f"data-docs-{run.ticker}"):
+        report, docs = validate_stage.validate_and_document(prices, min_rows, limits,
+                                                            warehouse.data_docs_dir(run.ticker))
+    rows = report.rows(run.run_id, run.ticker, pd.Timestamp.now(tz="UTC"))
+    warehouse.write_run_table("validations", run.ticker, run.run_id, rows)
+    if not report.success:
+        warehouse.quarantine(run.ticker, run.run_id, prices, report.to_json())
     validate_stage.check_report(settings.symbol, report)
-    return report
+    return str(docs)
 
 
 @stage("store_prices")

@@ -70,6 +70,7 @@ def report_markdown(result: "RunResult", settings_json: str) -> str:
              "| setting | value |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in settings.items()]
     lines += ["", f"- plot: `{result.plot_path}`", f"- model: `{result.model_path}`",
+              f"- validation (Great Expectations Data Docs): `{result.data_docs}`",
               f"- warehouse: `{result.warehouse}`"]
     return "\n".join(lines)
 

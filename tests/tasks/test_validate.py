@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from datetime import date, datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from nightcast.schema import PRICE_COLUMNS
+from nightcast.settings import Settings
 from tasks.validate import (
-    ExpectationOutcome, ValidationFailed, ValidationReport, build_suite, check_report, validate_prices,
+    DERIVED_COLUMNS, ExpectationOutcome, Limits, ValidationFailed, ValidationReport, build_data_docs, build_suite,
+    check_report, validate_and_document, validate_prices,
 )
 
 MIN_ROWS = 20
+SAMPLE_DATA = Path(__file__).resolve().parents[2] / "nightcast" / "sample_data"
+BETWEEN = "expect_column_values_to_be_between"
 
 
 def prices(n: int = 40, seed: int = 0) -> pd.DataFrame:
@@ -210,10 +218,240 @@ def test_input_is_not_mutated() -> None:
 
 
 def test_quiet_on_5000_rows(capfd: pytest.CaptureFixture[str]) -> None:
-    frame = prices(5000)
-    validate_prices(frame, MIN_ROWS)
+    frame, limits = prices(5000), Limits(today=date(2100, 1, 1))  # 5000 business days from 2024 reach 2043
+    validate_prices(frame, MIN_ROWS, limits)
     capfd.readouterr()
-    report = validate_prices(frame, MIN_ROWS)
+    report = validate_prices(frame, MIN_ROWS, limits)
     assert report.success
     out, err = capfd.readouterr()
     assert "Calculating Metrics" not in out + err
+
+
+# --- derived checks: future dates, gaps between dates, daily moves --------------------------------------------
+
+
+def outcome(report: ValidationReport, column: str) -> ExpectationOutcome:
+    """The outcome of the expectation on one (derived) column."""
+    (found,) = [o for o in report.outcomes if o.column == column and o.expectation == BETWEEN]
+    return found
+
+
+def day(frame: pd.DataFrame, row: int) -> str:
+    """The ISO date of one row."""
+    return str(frame.loc[row, "date"].date())
+
+
+def test_derived_checks_pass_on_a_clean_frame() -> None:
+    report = validate_prices(prices(), MIN_ROWS, Limits(today=date(2024, 2, 26)))
+    assert report.success
+    assert outcome(report, "days_after_today").observed == "no dates after 2024-02-26"
+    assert outcome(report, "gap_days").observed.startswith("largest gap is 3 days (")
+    assert outcome(report, "gap_days").observed.endswith("), within max_gap_days=10")
+    assert outcome(report, "daily_move").observed.endswith(", within max_daily_move=0.5")
+    assert '"max_value":10' in outcome(report, "gap_days").details
+
+
+def test_suite_uses_the_limits() -> None:
+    kwargs = {e.column: e.max_value for e in build_suite(MIN_ROWS, Limits(0.25, 30)).expectations
+              if e.expectation_type == BETWEEN and e.column != "close"}
+    assert kwargs == {"days_after_today": 0, "gap_days": 30, "daily_move": 0.25}
+
+
+def test_future_dates_against_a_fixed_today() -> None:
+    frame = prices()  # 2024-01-01 .. 2024-02-23
+    report = validate_prices(frame, MIN_ROWS, Limits(today=date(2024, 2, 20)))
+    assert failed(report) == [(BETWEEN, "days_after_today")]
+    assert report.summary() == "3 date(s) in the future (after 2024-02-20), e.g. 2024-02-21, 2024-02-22, 2024-02-23"
+    assert validate_prices(frame, MIN_ROWS, Limits(today=date(2024, 2, 23))).success
+
+
+def test_today_defaults_to_the_utc_date() -> None:
+    assert Limits().day() == datetime.now(timezone.utc).date()
+    frame = prices()
+    frame.loc[39, "date"] = pd.Timestamp(Limits().day()) + pd.Timedelta(days=400)
+    assert failed(validate_prices(frame, MIN_ROWS, Limits(max_gap_days=3650))) == [(BETWEEN, "days_after_today")]
+
+
+def test_gap_longer_than_max_gap_days() -> None:
+    frame = prices(60).drop(index=range(20, 40)).reset_index(drop=True)  # 2024-01-26 .. 2024-02-26: 31 days
+    assert (day(frame, 19), day(frame, 20)) == ("2024-01-26", "2024-02-26")
+    report = validate_prices(frame, MIN_ROWS, Limits(today=date(2030, 1, 1)))
+    assert failed(report) == [(BETWEEN, "gap_days")]
+    assert report.summary() == ("largest gap is 31 days (2024-01-26 .. 2024-02-26), more than max_gap_days=10; "
+                                "raise max_gap_days to accept it")
+    assert validate_prices(frame, MIN_ROWS, Limits(max_gap_days=31, today=date(2030, 1, 1))).success
+
+
+def test_several_gaps_are_counted() -> None:
+    frame = prices(80).drop(index=[*range(20, 35), *range(50, 70)]).reset_index(drop=True)
+    summary = validate_prices(frame, MIN_ROWS, Limits(today=date(2030, 1, 1))).summary()
+    assert summary.startswith("largest gap is 31 days (2024-03-08 .. 2024-04-08)")
+    assert summary.endswith("more than max_gap_days=10 (and 1 other gap(s) over it); raise max_gap_days to accept it")
+
+
+def test_daily_move_larger_than_max_daily_move() -> None:
+    frame = prices()
+    frame.loc[30, "close"] = frame.loc[29, "close"] * 1.85
+    frame.loc[30, "high"] = frame.loc[30, "close"] + 1
+    report = validate_prices(frame, MIN_ROWS, Limits(today=date(2030, 1, 1)))
+    assert failed(report) == [(BETWEEN, "daily_move")]
+    assert report.summary() == (f"close moved 85.0% on {day(frame, 30)}, more than max_daily_move=0.5; "
+                                "raise max_daily_move to accept it")
+    assert validate_prices(frame, MIN_ROWS, Limits(max_daily_move=0.9, today=date(2030, 1, 1))).success
+
+
+def test_a_one_day_spike_names_its_first_day() -> None:
+    frame = prices()
+    frame.loc[30, "close"] = frame.loc[29, "close"] * 0.15  # down 85%, then up ~570% the next day
+    summary = validate_prices(frame, MIN_ROWS, Limits(today=date(2030, 1, 1))).summary()
+    assert summary == (f"close moved 85.0% on {day(frame, 30)}, more than max_daily_move=0.5 "
+                       "(and 1 other day(s) over it); raise max_daily_move to accept it")
+
+
+def test_moves_and_gaps_follow_date_order_not_row_order() -> None:
+    frame = prices().iloc[::-1].reset_index(drop=True)
+    report = validate_prices(frame, MIN_ROWS, Limits(today=date(2030, 1, 1)))
+    assert failed(report) == [("expect_column_values_to_be_increasing", "date")]
+    assert "within max_gap_days" in outcome(report, "gap_days").observed
+
+
+def test_bad_closes_do_not_count_as_moves() -> None:
+    frame = prices()
+    frame.loc[[5, 9], "close"] = [0.0, np.nan]
+    report = validate_prices(frame, MIN_ROWS, Limits(today=date(2030, 1, 1)))
+    assert [column for _, column in failed(report)] == ["close", "close"]
+    assert outcome(report, "daily_move").success
+
+
+def test_python_date_objects_are_dates() -> None:
+    frame = prices().astype({"date": "object"})
+    frame["date"] = [d.date() for d in frame["date"]]
+    report = validate_prices(frame, MIN_ROWS, Limits(today=date(2024, 2, 22)))
+    assert failed(report) == [(BETWEEN, "days_after_today")]
+    assert report.summary().startswith("1 date(s) in the future (after 2024-02-22), e.g. 2024-02-23")
+
+
+def test_missing_date_column_skips_the_derived_checks() -> None:
+    report = validate_prices(prices().drop(columns=["date"]), MIN_ROWS)
+    assert failed(report) == [("expect_column_to_exist", "date")]
+    assert report.summary() == "missing column date (6 dependent expectation(s) skipped)"
+    assert not set(DERIVED_COLUMNS) & {o.column for o in report.outcomes}
+
+
+def test_unusable_dates_skip_the_derived_checks() -> None:
+    frame = prices().astype({"date": "object"})
+    frame["date"] = "not a date"
+    report = validate_prices(frame, MIN_ROWS)
+    assert not report.success
+    assert outcome(report, "close").success  # the close > 0 check still ran
+    assert not set(DERIVED_COLUMNS) & {o.column for o in report.outcomes}
+    assert report.outcomes[0].observed == ("column date present "
+                                           "(3 dependent expectation(s) skipped: its values are not usable)")
+
+
+def test_non_numeric_close_skips_the_move_check() -> None:
+    frame = prices().astype({"close": "object"})
+    frame.loc[2, "close"] = "n/a"
+    report = validate_prices(frame, MIN_ROWS, Limits(today=date(2030, 1, 1)))
+    assert "daily_move" not in {o.column for o in report.outcomes}
+    assert outcome(report, "gap_days").success
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_too_short_for_gaps_and_moves(n: int) -> None:
+    report = validate_prices(prices(n), 0)
+    assert report.success
+    assert outcome(report, "gap_days").observed == "no consecutive dates to measure a gap"
+    assert outcome(report, "daily_move").observed == "no consecutive closes to measure a move"
+
+
+def test_limits_from_settings_and_bounds() -> None:
+    limits = Limits.from_settings(Settings(max_daily_move=0.3, max_gap_days=20), today=date(2024, 1, 2))
+    assert limits == Limits(max_daily_move=0.3, max_gap_days=20, today=date(2024, 1, 2))
+    assert Limits.from_settings(Settings()) == Limits()
+    for bad in ({"max_daily_move": 0.0}, {"max_gap_days": 0}):
+        with pytest.raises(ValueError):
+            Limits(**bad)
+        with pytest.raises(ValueError):
+            Settings(**bad)
+
+
+@pytest.mark.parametrize("name, ticker, gap", [("GOOG", "GOOG", "(2006-12-29 .. 2007-01-03)"),
+                                               ("GSPC", "^GSPC", "(2001-09-10 .. 2001-09-17)")])
+def test_bundled_real_prices_pass_with_default_limits(name: str, ticker: str, gap: str) -> None:
+    frame = pd.read_parquet(SAMPLE_DATA / f"{name}.parquet")
+    report = validate_prices(frame, 127, Limits.from_settings(Settings()))
+    assert report.success, report.summary()
+    assert set(frame["ticker"]) == {ticker}
+    assert gap in outcome(report, "gap_days").observed  # GSPC: the market closed after 2001-09-11
+
+
+# --- report rows and JSON ------------------------------------------------------------------------------------------
+
+
+def test_rows_has_one_row_per_outcome() -> None:
+    frame = prices()
+    frame.loc[3, "close"] = np.nan
+    report = validate_prices(frame, MIN_ROWS)
+    checked_at = pd.Timestamp("2024-03-01 22:00", tz="UTC")
+    rows = report.rows("run-1", "GOOG", checked_at)
+    assert list(rows.columns) == ["run_id", "ticker", "success", "expectation", "observed", "details", "checked_at"]
+    assert len(rows) == len(report.outcomes)
+    assert rows["success"].dtype == bool and rows["success"].sum() == len(report.outcomes) - 1
+    assert set(rows["run_id"]) == {"run-1"} and set(rows["ticker"]) == {"GOOG"}
+    assert (rows["checked_at"] == checked_at).all()
+    assert list(rows["observed"]) == [o.observed for o in report.outcomes]
+    assert list(rows["expectation"]) == [o.expectation for o in report.outcomes]
+
+
+def test_to_json_round_trips() -> None:
+    frame = prices()
+    frame.loc[4, ["high", "low"]] = [90.0, 95.0]
+    report = validate_prices(frame, MIN_ROWS)
+    data = json.loads(report.to_json())
+    assert data["success"] is False
+    rebuilt = ValidationReport(success=data["success"],
+                               outcomes=tuple(ExpectationOutcome(**o) for o in data["outcomes"]))
+    assert rebuilt == report
+    assert data["outcomes"][0] == asdict(report.outcomes[0])
+
+
+# --- GX Data Docs --------------------------------------------------------------------------------------------------
+
+
+def test_build_data_docs_writes_a_site_under_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capfd: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    frame = prices(60).drop(index=range(20, 40)).reset_index(drop=True)
+    capfd.readouterr()
+    page = build_data_docs(frame, MIN_ROWS, Limits(today=date(2030, 1, 1)), tmp_path / "docs")
+    out, err = capfd.readouterr()
+    assert out + err == ""
+    assert page.is_file() and page.suffix == ".html" and page.is_relative_to(tmp_path / "docs")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "docs"]
+    assert list((tmp_path / "cwd").iterdir()) == []
+    index = (tmp_path / "docs" / "index.html").read_text()
+    assert "nightcast_prices" in index and page.relative_to(tmp_path / "docs").as_posix() in index
+    suite_page = (tmp_path / "docs" / "expectations" / "nightcast_prices.html").read_text()
+    result_page = page.read_text()
+    for text in ("days_after_today", "gap_days", "daily_move", "max_gap_days=10", "max_daily_move=0.5",
+                 "close", "high", "volume"):
+        assert text in suite_page and text in result_page
+
+
+def test_build_data_docs_repeatedly(tmp_path: Path) -> None:
+    limits = Limits(today=date(2030, 1, 1))
+    first = build_data_docs(prices(), MIN_ROWS, limits, tmp_path / "a")
+    second = build_data_docs(prices(5), MIN_ROWS, limits, tmp_path / "a")
+    third = build_data_docs(prices(), MIN_ROWS, limits, tmp_path / "b")
+    assert second.is_file() and third.is_file() and first != second
+    assert validate_prices(prices(), MIN_ROWS, limits).success  # the in-memory path still works afterwards
+
+
+def test_validate_and_document_matches_validate_prices(tmp_path: Path) -> None:
+    frame, limits = prices(), Limits(max_gap_days=2, today=date(2024, 2, 20))
+    report, page = validate_and_document(frame, MIN_ROWS, limits, tmp_path / "docs")
+    assert report == validate_prices(frame, MIN_ROWS, limits)
+    assert failed(report) == [(BETWEEN, "days_after_today"), (BETWEEN, "gap_days")]
+    assert page.is_file()
