@@ -28,3 +28,8 @@ test: install
 
 clean-state:
 	rm -rf .state
+
+# A local Prefect server with the UI on http://127.0.0.1:4200, both deployments and a worker (Ctrl-C stops).
+.PHONY: serve
+serve: install
+	$(BIN)/nightcast serve

@@ -145,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="output format (default: table)")
     query.add_argument("--warehouse", default=None, help="warehouse folder (default: $NIGHTCAST_WAREHOUSE or ./warehouse)")
     query.set_defaults(handler=command_query)
+    from nightcast import serve
 
+    serve.register(commands)
     return parser
 
 

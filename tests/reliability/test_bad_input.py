@@ -1,6 +1,5 @@
 """Every kind of bad input gets one clear error, and nothing already stored is lost or altered."""
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
