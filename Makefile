@@ -33,3 +33,9 @@ clean-state:
 .PHONY: serve
 serve: install
 	$(BIN)/nightcast serve
+
+# Benchmarks (not part of `make test`): prints one table; about 17 minutes on 2 cores.
+# `make bench BENCH_ARGS=--quick` for a few-minute check.
+.PHONY: bench
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -60,6 +60,18 @@ class Settings(BaseModel):
     max_gap_days: int = Field(
         10, ge=1, le=3650, description="Longest accepted gap between consecutive dates, in calendar days; "
         "a longer gap fails validation.")
+    learning_rate: float = Field(
+        0.001, gt=0.0, le=1.0, description="Adam's learning rate at the first epoch; it decays along a cosine "
+        "to final_lr_fraction of itself by the last epoch.")
+    final_lr_fraction: float = Field(
+        0.05, gt=0.0, le=1.0, description="Learning rate at the last epoch as a share of learning_rate "
+        "(1: constant, as in the tutorial).")
+    validation_fraction: float = Field(
+        0.0, ge=0.0, lt=0.5, description="Share of the training windows, the most recent ones, held out to "
+        "stop early and keep the best epoch (never the test period); 0: train on all, keep the last epoch.")
+    patience: int = Field(
+        10, ge=0, le=10_000, description="Stop once the validation loss has not improved for this many epochs "
+        "(0: train every epoch, still keep the best).")
 
     @field_validator("ticker")
     @classmethod

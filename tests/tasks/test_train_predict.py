@@ -6,6 +6,7 @@ import pytest
 
 from tasks.predict import forecast_path, next_business_day, predict_test_and_next
 from tasks.scale import fit_scaler, transform
+from tasks import train as train_stage
 from tasks.train import build_model, load_model, save_model, train_model
 from tasks.window import make_test_windows, make_windows
 
@@ -27,8 +28,13 @@ def test_same_seed_same_model(sine_windows):
     _, w = sine_windows
     a = train_model(w.X, w.y, epochs=2, batch_size=16, seed=3)
     b = train_model(w.X, w.y, epochs=2, batch_size=16, seed=3)
+    c = train_model(w.X, w.y, epochs=2, batch_size=16, seed=4)
     assert a.losses == b.losses and len(a.losses) == 2
+    assert a.losses != c.losses  # the seed matters: initial weights and batch order
     np.testing.assert_array_equal(a.model.predict(w.X[:4], verbose=0), b.model.predict(w.X[:4], verbose=0))
+    held_out = [train_model(w.X, w.y, epochs=4, batch_size=16, seed=3, validation_fraction=0.25, patience=2)
+                for _ in range(2)]
+    assert held_out[0].val_losses == held_out[1].val_losses and held_out[0].best_epoch == held_out[1].best_epoch
 
 
 def test_training_logs_progress_without_flooding(sine_windows):
@@ -88,3 +94,116 @@ def test_next_business_day_skips_the_weekend():
 def test_train_rejects_empty_or_mismatched():
     with pytest.raises(ValueError, match="matching, non-empty"):
         train_model(np.zeros((0, 5, 1)), np.zeros(0), 1, 8, 0)
+
+
+@pytest.mark.parametrize("time_step", [1, 3, 10])
+def test_wavefront_pass_is_keras_forward_and_exact_gradients(time_step):
+    """The fast train step computes what Keras computes: same outputs, same loss, same gradients."""
+    import tensorflow as tf
+
+    model = build_model(time_step)
+    rng = np.random.default_rng(time_step)
+    for variable in model.trainable_variables:  # non-trivial biases too
+        variable.assign(rng.normal(0, 0.3, variable.shape).astype("float32"))
+    x = tf.constant(rng.random((9, time_step, 1), dtype=np.float32))
+    y = tf.constant(rng.random(9, dtype=np.float32))
+    weights = train_stage.rnn_weights(model)
+    values = [v.value for v in weights]
+    with tf.GradientTape() as tape:
+        keras_loss = tf.reduce_mean(tf.square(tf.reshape(model(x), [-1]) - y))
+    keras_grads = tape.gradient(keras_loss, weights)
+    np.testing.assert_allclose(train_stage.wavefront_predict(x, values).numpy(),
+                               model.predict(x, verbose=0).reshape(-1), rtol=1e-5, atol=1e-6)
+    loss, grads = train_stage.wavefront_loss_and_grads(x, y, tf.ones([9]), values)
+    np.testing.assert_allclose(loss.numpy(), keras_loss.numpy(), rtol=1e-5)
+    for ours, theirs, variable in zip(grads, keras_grads, weights):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-6, err_msg=variable.path)
+    # a padded window of weight 0 changes nothing
+    x_pad = tf.concat([x, tf.ones([1, time_step, 1])], 0)
+    loss_pad, grads_pad = train_stage.wavefront_loss_and_grads(x_pad, tf.concat([y, [5.0]], 0),
+                                                               tf.concat([tf.ones([9]), [0.0]], 0), values)
+    np.testing.assert_allclose(loss_pad.numpy(), loss.numpy(), rtol=1e-6)
+    for a, b in zip(grads_pad, grads):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_fast_fit_takes_the_same_adam_steps_as_keras_fit(sine_windows):
+    """With one batch per epoch and a constant rate, train_model and model.fit reach the same weights."""
+    import keras
+
+    _, w = sine_windows
+    n = len(w.y)
+    ours = train_model(w.X, w.y, epochs=3, batch_size=n, seed=5, learning_rate=0.01, final_lr_fraction=1.0)
+    keras.utils.set_random_seed(5)
+    reference = build_model(w.X.shape[1], learning_rate=0.01)
+    history = reference.fit(w.X, w.y, epochs=3, batch_size=n, shuffle=False, verbose=0)
+    np.testing.assert_allclose(ours.losses, history.history["loss"], rtol=1e-4)
+    for a, b in zip(ours.model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_learning_rate_decays_along_a_cosine_to_the_final_fraction():
+    rates = train_stage.learning_rates(0.01, 0.05, 100)
+    assert rates[0] == pytest.approx(0.01) and rates[-1] == pytest.approx(0.0005, rel=0.01)
+    assert np.all(np.diff(rates) <= 0)
+    np.testing.assert_allclose(train_stage.learning_rates(0.01, 1.0, 10), 0.01)
+
+
+def test_early_stopping_holds_out_the_end_of_the_training_windows_only(sine_windows):
+    """The validation slice is the most recent training windows: poisoning their targets shows in val_loss
+    only, and the fit stops after `patience` epochs without improvement, keeping its best epoch."""
+    _, w = sine_windows
+    y = w.y.copy()
+    y[-22:] = 50.0  # the last 20% of the 110 windows
+    lines: list[str] = []
+    trained = train_model(w.X, y, epochs=60, batch_size=16, seed=2, log=lines.append,
+                          validation_fraction=0.2, patience=3)
+    assert max(trained.losses) < 5.0 < min(trained.val_losses)  # never trained on the poisoned end
+    assert trained.epochs_run < 60 and len(trained.val_losses) == trained.epochs_run
+    assert trained.best_epoch == int(np.argmin(trained.val_losses)) + 1
+    assert trained.epochs_run - trained.best_epoch == 3
+    assert lines[-1].startswith(f"early stop after epoch {trained.epochs_run}/60")
+    without = train_model(w.X, w.y, epochs=3, batch_size=16, seed=2)
+    assert without.val_losses == [] and without.best_epoch is None and without.epochs_run == 3
+
+
+def test_settings_drive_training_and_mirror_the_defaults(sine_windows):
+    from nightcast.settings import Settings
+
+    defaults = Settings()
+    assert (defaults.batch_size, defaults.learning_rate, defaults.final_lr_fraction, defaults.validation_fraction,
+            defaults.patience) == (train_stage.DEFAULT_BATCH_SIZE, train_stage.DEFAULT_LEARNING_RATE,
+                                   train_stage.DEFAULT_FINAL_LR_FRACTION, train_stage.DEFAULT_VALIDATION_FRACTION,
+                                   train_stage.DEFAULT_PATIENCE)
+    assert defaults.epochs == 80  # the tutorial's budget: early stopping may only shorten it
+    _, w = sine_windows
+    settings = Settings(epochs=4, batch_size=16, seed=1, learning_rate=0.005, validation_fraction=0.2, patience=0)
+    via_settings = train_stage.train_with_settings(w.X, w.y, settings)
+    direct = train_model(w.X, w.y, 4, 16, 1, learning_rate=0.005, validation_fraction=0.2, patience=0)
+    assert via_settings.losses == direct.losses and len(via_settings.val_losses) == 4
+
+
+def test_training_options_are_checked(sine_windows):
+    _, w = sine_windows
+    for bad in ({"validation_fraction": 1.0}, {"patience": -1}, {"learning_rate": 0.0}, {"final_lr_fraction": 0.0}):
+        with pytest.raises(ValueError):
+            train_model(w.X, w.y, 1, 8, 0, **bad)
+    with pytest.raises(ValueError, match="at least 1"):
+        train_model(w.X, w.y, 0, 8, 0)
+
+
+def test_preload_compiles_what_the_fit_then_reuses(sine_windows):
+    _, w = sine_windows
+    assert train_stage.preload(time_step=10, batch_size=16) >= 0
+    compiled = len(train_stage._COMPILED)
+    train_model(w.X, w.y, epochs=1, batch_size=16, seed=0)
+    assert len(train_stage._COMPILED) == compiled  # the same compiled program, no new one
+
+
+def test_importing_the_train_stage_does_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = "import sys, tasks.train; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr

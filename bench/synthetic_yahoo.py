@@ -1,0 +1,36 @@
+"""Offline stand-in for yfinance.download, for the many-tickers benchmark (a Dask worker preload).
+
+Importing this module replaces yfinance.download with a function that returns a yfinance-1.x-shaped
+frame of a positive random walk, seeded by the ticker's name, `NIGHTCAST_BENCH_DAYS` business days
+long (default 600). Dask workers import it through DASK_DISTRIBUTED__WORKER__PRELOAD, so the nightly
+flow's `yahoo` source runs unchanged without a network.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+
+import numpy as np
+import pandas as pd
+import yfinance
+
+
+def synthetic_download(ticker, start=None, end=None, **_):
+    """A (Price, Ticker) frame of `days` business days of a random walk for `ticker`."""
+    days = int(os.environ.get("NIGHTCAST_BENCH_DAYS", "600"))
+    rng = np.random.default_rng(zlib.crc32(str(ticker).encode()))
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0003, 0.012, days)))
+    index = pd.DatetimeIndex(pd.bdate_range("2015-01-02", periods=days), name="Date")
+    columns = pd.MultiIndex.from_product([["Adj Close", "Close", "High", "Low", "Open", "Volume"], [ticker]],
+                                         names=["Price", "Ticker"])
+    values = np.column_stack([close, close, close * 1.01, close * 0.99, close * (1 + rng.normal(0, 0.003, days)),
+                              rng.integers(1_000, 10_000, days).astype("float64")])
+    return pd.DataFrame(values, index=index, columns=columns)
+
+
+yfinance.download = synthetic_download
+
+
+def dask_setup(worker=None):  # pragma: no cover - called by Dask when preloaded
+    """Nothing to set up beyond the import-time patch."""
