@@ -107,10 +107,6 @@ def bench_run(quick: bool) -> dict:
         reused = cli_run.reused_home_run()
         out["reused_home_wall_s"] = reused.wall
         out["reused_home_phases"] = reused.phases
-        log("nightcast run with TensorFlow preloaded during the server start (proposed CLI change)")
-        preloaded = cli_run.run_once(preload=True)
-        out["preload_wall_s"] = preloaded.wall if preloaded.ok else None
-        out["preload_phases"] = preloaded.phases
     return out
 
 
@@ -182,9 +178,6 @@ def render(results: dict, quick: bool, started: dt.datetime, elapsed: float, loa
         lines.append(f"| windowing {window['rows']:,} rows, time_step {window['time_step']} | "
                      f"{fmt_s(window['nightcast_s'])} | {fmt_s(window['tutorial_s'])} tutorial loop | "
                      f"{window['ratio']:.0f}x | >= 50x | {verdict(window['ratio'] >= 50)} |")
-        lines.append(f"| windowing, zero-copy view (proposed for tasks/window.py) | {fmt_s(window['view_s'])} | "
-                     f"{fmt_s(window['tutorial_s'])} tutorial loop | {window['view_ratio']:.0f}x | >= 50x | "
-                     f"{verdict(window['view_ratio'] >= 50)} |")
     duck = results.get("duckdb")
     if duck:
         for layout, label in (("nightcast", "files as nightcast writes them"), ("compacted", "compacted")):
@@ -234,12 +227,6 @@ def render(results: dict, quick: bool, started: dt.datetime, elapsed: float, loa
             lines += ["", f"with an already-migrated PREFECT_HOME (a second run on the same machine): "
                           f"{run['reused_home_wall_s']:.1f} s"]
             lines += [f"    {seconds:6.2f} s  {label}" for label, seconds in run["reused_home_phases"][:2]]
-        if run.get("preload_wall_s"):
-            lines += ["", f"with TensorFlow imported and the train step compiled in a background thread during the "
-                          f"server start (bench/cli_preload.py, proposed for nightcast/cli.py): "
-                          f"{run['preload_wall_s']:.1f} s"]
-            lines += [f"    {seconds:6.2f} s  {label}" for label, seconds in run["preload_phases"]
-                      if label.startswith(("task validate", "task train", "task predict", "Prefect"))]
         lines.append("")
     ablation = results.get("ablation")
     if ablation:

@@ -71,12 +71,8 @@ def _phases(stderr: str, started_wall: float, ended_wall: float) -> list[tuple[s
     return phases
 
 
-def run_once(prefect_home: Path | None = None, extra_args: list[str] | None = None,
-             preload: bool = False) -> CliRun:
+def run_once(prefect_home: Path | None = None, extra_args: list[str] | None = None) -> CliRun:
     """One timed `nightcast run` in a temporary folder (its own PREFECT_HOME unless one is given).
-
-    preload=True runs it through bench.cli_preload: the proposed CLI change (TensorFlow imported and
-    the train step compiled in a background thread while Prefect starts its server).
     """
     with tempfile.TemporaryDirectory(prefix="nightcast-bench-") as tmp:
         home = prefect_home or Path(tmp) / "prefect"
@@ -84,10 +80,7 @@ def run_once(prefect_home: Path | None = None, extra_args: list[str] | None = No
                         PREFECT_LOGGING_LEVEL="INFO")
         env.pop("PREFECT_API_URL", None)
         exe = nightcast_executable()
-        if preload:
-            args = [sys.executable, "-m", "bench.cli_preload"] + (extra_args or [])
-        else:
-            args = ([exe] if exe else [sys.executable, "-m", "nightcast.cli"]) + ["run"] + (extra_args or [])
+        args = ([exe] if exe else [sys.executable, "-m", "nightcast.cli"]) + ["run"] + (extra_args or [])
         started_wall = time.time()
         result = run_process(args, env=env, cwd=Path(tmp))
         ended_wall = started_wall + result.wall

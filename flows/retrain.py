@@ -65,7 +65,7 @@ def retrain(settings: Settings = Settings()) -> RunResult:
             "predictions": store.prediction_rows(run, predictions, naive),
             "forecasts": store.forecast_rows(run, predictions),
             "metrics": store.metrics_row(run, evaluation, len(train_windows.y), len(test_windows.y),
-                                         settings.epochs, trained.seconds),
+                                         trained.epochs_run, trained.seconds),
         }
         plot_path = steps.store_results(warehouse, run, tables, plot)
         result = RunResult(

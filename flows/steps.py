@@ -106,8 +106,7 @@ def window(scaled: scale_stage.ScaledSplit, settings: Settings) -> tuple[window_
 @stage("train")
 def train(windows: window_stage.Windows, settings: Settings) -> train_stage.TrainedModel:
     """Fit the model; progress goes to the run's log about ten times."""
-    return train_stage.train_model(windows.X, windows.y, settings.epochs, settings.batch_size,
-                                   settings.seed, log=get_run_logger().info)
+    return train_stage.train_with_settings(windows.X, windows.y, settings, log=get_run_logger().info)
 
 
 @stage("store_model")

@@ -69,12 +69,27 @@ def command_run(args: argparse.Namespace) -> int:
     from flows.retrain import retrain
     from nightcast.report import summary_text
 
+    start_preload(settings)
     try:
         result = retrain(settings=settings)
     except Exception as error:
         raise CliError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
     print(summary_text(result))
     return 0
+
+
+def start_preload(settings: Settings) -> None:
+    """Import TensorFlow and compile the train step in a background thread while Prefect starts its server.
+
+    Started after the imports above (they hold the GIL); from here on the main thread mostly waits for
+    Prefect's temporary server, a subprocess, so the preload costs nothing and the train task starts warm.
+    """
+    import threading
+
+    from tasks import train
+
+    threading.Thread(target=train.preload, kwargs={"time_step": settings.time_step, "batch_size": settings.batch_size},
+                     daemon=True, name="tensorflow-preload").start()
 
 
 def command_backfill(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ def predict_prices(model: "keras.Model", X: np.ndarray, scaler: ScalerParams) ->
     """Run the model on scaled windows and return predictions in price units, one per window."""
     if len(X) == 0:
         return np.empty(0, dtype="float64")
-    scaled = np.asarray(model.predict(X, batch_size=max(1, min(len(X), 1024)), verbose=0)).reshape(-1)
+    scaled = np.asarray(model.predict_on_batch(np.asarray(X, dtype="float32"))).reshape(-1)
     return inverse_transform(scaled, scaler)
 
 
@@ -38,7 +38,7 @@ def forecast_path(model: "keras.Model", window: np.ndarray, scaler: ScalerParams
     dates, scaled = [], []
     day = last_date
     for _ in range(horizon):
-        step = float(np.asarray(model.predict(window, verbose=0)).reshape(-1)[0])
+        step = float(np.asarray(model.predict_on_batch(window)).reshape(-1)[0])
         window = np.concatenate([window[:, 1:, :], np.full((1, 1, 1), step, dtype="float32")], axis=1)
         day = next_business_day(day)
         dates.append(day)

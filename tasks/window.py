@@ -26,7 +26,7 @@ def make_windows(series: np.ndarray, time_step: int) -> Windows:
                          "plus a target: it needs at least time_step + 1 values")
     X = sliding_window_view(values[:-1], time_step)
     y = values[time_step:]
-    return Windows(X=np.ascontiguousarray(X)[..., np.newaxis], y=y.copy())
+    return Windows(X=X[..., np.newaxis], y=y.copy())  # a read-only view: no copy of the windows
 
 
 def make_test_windows(train: np.ndarray, test: np.ndarray, time_step: int) -> Windows:

@@ -73,7 +73,7 @@ def test_predictions_cover_every_test_day_in_price_units(sine_windows):
 class Echo:
     """A stand-in model whose forecast is the window's last value plus one (in scaled units)."""
 
-    def predict(self, X, verbose=0, batch_size=None):
+    def predict_on_batch(self, X):
         return X[:, -1, :] + 1.0
 
 
