@@ -7,12 +7,13 @@ import pandas as pd
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows import records, steps
+from flows import champion, records, steps
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
 from tasks import store
 from tasks.evaluate import Evaluation
 from tasks.predict import Predictions
+from tasks.registry import Decision, TrainingPlan
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class RunResult:
     plot_path: str
     data_docs: str
     warehouse: str
+    training: TrainingPlan
+    decision: Decision
+    forecast_version: str
 
 
 def start_run(settings: Settings) -> store.RunInfo:
@@ -55,25 +59,31 @@ def retrain(settings: Settings = Settings()) -> RunResult:
         data_docs = steps.validate(warehouse, run, prices, settings)
         added = steps.store_prices(warehouse, prices, settings)
         parts = steps.split(prices, settings)
-        scaled = steps.scale(parts)
+        plan, start = champion.plan_training(warehouse, settings, parts.test["date"].iloc[-1].date())
+        scaled = steps.scale(parts, start and start.scaler)
         train_windows, test_windows = steps.window(scaled, settings)
-        trained = steps.train(train_windows, settings)
+        trained = steps.train(train_windows, settings, start and start.model)
         model_path = steps.store_model(warehouse, trained, scaled.params, run)
         predictions = steps.predict(trained, test_windows, parts, scaled, settings)
         evaluation, naive, plot = steps.evaluate(predictions, parts)
+        facts = champion.model_facts(run, settings, prices, parts.train["date"].iloc[-1].date(), model_path,
+                                     evaluation)
+        selection = champion.select_champion(warehouse, settings, plan, facts, predictions,
+                                             prices["close"].to_numpy())
         tables = {
             "predictions": store.prediction_rows(run, predictions, naive),
-            "forecasts": store.forecast_rows(run, predictions),
+            "forecasts": store.forecast_rows(run, selection.predictions, selection.forecast_version),
             "metrics": store.metrics_row(run, evaluation, len(train_windows.y), len(test_windows.y),
                                          trained.epochs_run, trained.seconds),
         }
         plot_path = steps.store_results(warehouse, run, tables, plot)
         result = RunResult(
-            run_id=run.run_id, ticker=run.ticker, evaluation=evaluation, predictions=predictions,
+            run_id=run.run_id, ticker=run.ticker, evaluation=evaluation, predictions=selection.predictions,
             data_start=prices["date"].iloc[0].date(), data_end=prices["date"].iloc[-1].date(),
             n_train=len(train_windows.y), n_test=len(test_windows.y), prices_added=added,
             train_seconds=trained.seconds, model_path=model_path, plot_path=plot_path,
-            data_docs=data_docs, warehouse=str(warehouse.root))
+            data_docs=data_docs, warehouse=str(warehouse.root), training=plan,
+            decision=selection.decision, forecast_version=selection.forecast_version)
         records.publish_report(result, settings, plot)
     except BaseException as error:
         records.record_run(warehouse, store.run_row(run, "failed", data_hash, model_path, str(error)))

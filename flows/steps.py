@@ -91,9 +91,9 @@ def split(prices: pd.DataFrame, settings: Settings) -> split_stage.Split:
 
 
 @stage("scale")
-def scale(parts: split_stage.Split) -> scale_stage.ScaledSplit:
-    """Fit the scaler on training closes only and scale both periods."""
-    return scale_stage.scale_split(parts.train["close"].to_numpy(), parts.test["close"].to_numpy())
+def scale(parts: split_stage.Split, params: scale_stage.ScalerParams | None = None) -> scale_stage.ScaledSplit:
+    """Fit the scaler on training closes only (or reuse a champion's) and scale both periods."""
+    return scale_stage.scale_split(parts.train["close"].to_numpy(), parts.test["close"].to_numpy(), params)
 
 
 @stage("window")
@@ -104,9 +104,10 @@ def window(scaled: scale_stage.ScaledSplit, settings: Settings) -> tuple[window_
 
 
 @stage("train")
-def train(windows: window_stage.Windows, settings: Settings) -> train_stage.TrainedModel:
-    """Fit the model; progress goes to the run's log about ten times."""
-    return train_stage.train_with_settings(windows.X, windows.y, settings, log=get_run_logger().info)
+def train(windows: window_stage.Windows, settings: Settings, start_from=None) -> train_stage.TrainedModel:
+    """Fit the model (from scratch, or fine-tune start_from); progress goes to the run's log about ten times."""
+    return train_stage.train_with_settings(windows.X, windows.y, settings, log=get_run_logger().info,
+                                           start_from=start_from)
 
 
 @stage("store_model")

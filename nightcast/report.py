@@ -29,9 +29,12 @@ def summary_text(result: "RunResult") -> str:
     return "\n".join([
         f"run {result.run_id} completed: {result.ticker}, {result.n_train} training windows, "
         f"{result.n_test} test days, trained in {result.train_seconds:.1f} s",
+        f"training:  {result.training.mode} ({result.training.reason})",
         metrics_table(result),
         f"skill 1 - RMSE/RMSE_naive = {skill:+.3f} ({verdict} tomorrow = today)",
-        f"forecast as of {p.as_of}: " + ", ".join(f"{d} {v:.2f}" for d, v in zip(p.target_dates, p.forecasts)),
+        f"champion:  {result.decision.reason}",
+        f"forecast as of {p.as_of} by {result.forecast_version}: "
+        + ", ".join(f"{d} {v:.2f}" for d, v in zip(p.target_dates, p.forecasts)),
         f"plot:      {result.plot_path}",
         f"model:     {result.model_path}",
         f"warehouse: {result.warehouse}",
@@ -64,8 +67,11 @@ def report_markdown(result: "RunResult", settings_json: str) -> str:
              "| | RMSE | MAE | MAPE |", "|---|---:|---:|---:|",
              f"| model | {ev.model.rmse:.3f} | {ev.model.mae:.3f} | {ev.model.mape:.2f}% |",
              f"| naive (tomorrow = today) | {ev.naive.rmse:.3f} | {ev.naive.mae:.3f} | {ev.naive.mape:.2f}% |", "",
-             f"Skill 1 − RMSE/RMSE_naive: **{ev.skill:+.3f}**. Trained in {result.train_seconds:.1f} s.", "",
-             f"Forecast for **{p.target_date}** (as of {p.as_of}): **{p.forecast:.2f}**; then "
+             f"Skill 1 − RMSE/RMSE_naive: **{ev.skill:+.3f}**. Trained in {result.train_seconds:.1f} s "
+             f"({result.training.mode}: {result.training.reason}).", "",
+             f"Registry: {result.decision.reason}.", "",
+             f"Forecast for **{p.target_date}** (as of {p.as_of}, by `{result.forecast_version}`): "
+             f"**{p.forecast:.2f}**; then "
              + ", ".join(f"{d}: {v:.2f}" for d, v in zip(p.target_dates[1:], p.forecasts[1:])), "",
              "| setting | value |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in settings.items()]

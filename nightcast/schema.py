@@ -45,10 +45,24 @@ TABLES: dict[str, pa.Schema] = {
         ("expectation", pa.string()), ("observed", pa.string()), ("details", pa.string()),
         ("checked_at", _TS),
     ]),
+    "model_events": pa.schema([
+        ("model_version", pa.string()), ("ticker", pa.string()), ("run_id", pa.string()),
+        ("model", pa.string()), ("time_step", pa.int64()), ("path", pa.string()), ("trained_at", _TS),
+        ("data_start", pa.date32()), ("data_end", pa.date32()), ("train_end", pa.date32()),
+        ("training", pa.string()), ("parent_version", pa.string()), ("full_as_of", pa.date32()),
+        ("rmse", pa.float64()), ("naive_rmse", pa.float64()), ("skill", pa.float64()),
+        ("recent_days", pa.int64()), ("recent_rmse", pa.float64()), ("champion_recent_rmse", pa.float64()),
+        ("status", pa.string()), ("reason", pa.string()), ("decided_at", _TS),
+    ]),
 }
 """Every warehouse table and its Arrow schema; each is a DuckDB view of the same name."""
 
 DERIVED_VIEWS: dict[str, str] = {
+    "models": """
+        SELECT * EXCLUDE (latest) FROM (
+            SELECT *, row_number() OVER (PARTITION BY model_version ORDER BY decided_at DESC) AS latest
+            FROM model_events) WHERE latest = 1
+    """,
     "forecast_accuracy": """
         SELECT f.run_id, f.ticker, f.model_version, f.as_of, f.target_date, f.horizon, f.forecast,
                actual.close AS actual,
@@ -62,5 +76,6 @@ DERIVED_VIEWS: dict[str, str] = {
         JOIN prices origin ON origin.ticker = f.ticker AND origin.date = f.as_of
     """,
 }
-"""Views computed from the tables: every forecast whose target day's close is known, with the naive
+"""Views computed from the tables: the registry (each model's latest model_events row: champion,
+challenger or retired) and every forecast whose target day's close is known, with the naive
 forecast (the close at as_of, for every horizon) scored on the same day."""

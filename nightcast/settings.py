@@ -72,6 +72,17 @@ class Settings(BaseModel):
     patience: int = Field(
         10, ge=0, le=10_000, description="Stop once the validation loss has not improved for this many epochs "
         "(0: train every epoch, still keep the best).")
+    comparison_days: int = Field(
+        20, ge=1, le=10_000, description="Most recent test days on which tonight's model and the champion are "
+        "compared (fewer if the test period is shorter).")
+    promotion_tolerance: float = Field(
+        0.0, ge=0.0, le=1.0, description="Tonight's model becomes champion if its RMSE on the comparison days is "
+        "at most the champion's times (1 + tolerance).")
+    full_retrain_every_days: int = Field(
+        7, ge=0, le=3650, description="Train from scratch when the champion's last full training saw data at "
+        "least this many days older than tonight's; other nights fine-tune the champion. 0: always from scratch.")
+    fine_tune_epochs: int = Field(
+        5, ge=1, le=10_000, description="Epochs when fine-tuning the champion on the data including the new days.")
 
     @field_validator("ticker")
     @classmethod

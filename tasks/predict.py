@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from tasks.scale import ScalerParams, inverse_transform
-from tasks.window import last_window
+from tasks.scale import ScalerParams, inverse_transform, transform
+from tasks.window import last_window, make_windows
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -78,3 +78,25 @@ def predict_test_and_next(model: "keras.Model", test_X: np.ndarray, test: pd.Dat
     targets, forecasts = forecast_path(model, last_window(scaled_history, test_X.shape[1]), scaler, as_of, horizon)
     return Predictions(dates=test["date"].reset_index(drop=True), actual=test["close"].to_numpy("float64"),
                        predicted=predicted, as_of=as_of, target_dates=targets, forecasts=forecasts)
+
+
+def predict_last_days(model: "keras.Model", closes: np.ndarray, scaler: ScalerParams, days: int) -> np.ndarray:
+    """A stored model's one-step predictions of the last `days` closes, each from the actual closes before it.
+
+    The model's own window length and scaler are used, so a champion is scored exactly as it would
+    have predicted those days.
+    """
+    time_step = int(model.input_shape[1])
+    values = np.asarray(closes, dtype="float64").reshape(-1)
+    if days < 1 or len(values) < days + time_step:
+        raise ValueError(f"need {days + time_step} closes to predict the last {days} days with windows of "
+                         f"{time_step}, got {len(values)}")
+    windows = make_windows(transform(values[-(days + time_step):], scaler), time_step)
+    return predict_prices(model, windows.X, scaler)
+
+
+def forecast_from_closes(model: "keras.Model", closes: np.ndarray, scaler: ScalerParams, last_date: dt.date,
+                         horizon: int) -> tuple[tuple[dt.date, ...], tuple[float, ...]]:
+    """forecast_path for a stored model (its window length and scaler) from the latest actual closes."""
+    scaled = transform(np.asarray(closes, dtype="float64"), scaler)
+    return forecast_path(model, last_window(scaled, int(model.input_shape[1])), scaler, last_date, horizon)

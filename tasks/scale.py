@@ -67,7 +67,7 @@ class ScaledSplit:
     params: ScalerParams
 
 
-def scale_split(train: np.ndarray, test: np.ndarray) -> ScaledSplit:
-    """Fit on train only, then apply the same parameters to train and test."""
-    params = fit_scaler(train)
+def scale_split(train: np.ndarray, test: np.ndarray, params: ScalerParams | None = None) -> ScaledSplit:
+    """Fit on train only (unless fitted params are given, e.g. a champion's), then scale train and test."""
+    params = params or fit_scaler(train)
     return ScaledSplit(train=transform(train, params), test=transform(test, params), params=params)

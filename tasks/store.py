@@ -72,13 +72,18 @@ def prediction_rows(run: RunInfo, predictions: Predictions, naive) -> pd.DataFra
     })
 
 
-def forecast_rows(run: RunInfo, predictions: Predictions) -> pd.DataFrame:
-    """One row per forecast horizon (1 = the next trading day) made by this run's model."""
+def model_version(run: RunInfo) -> str:
+    """The registry's name for the model this run trains."""
+    return f"{MODEL_KIND}-{run.run_id}"
+
+
+def forecast_rows(run: RunInfo, predictions: Predictions, version: str | None = None) -> pd.DataFrame:
+    """One row per forecast horizon (1 = the next trading day), made by model `version` (default: this run's)."""
     horizons = range(1, len(predictions.forecasts) + 1)
     return pd.DataFrame({
         "run_id": run.run_id, "ticker": run.ticker, "as_of": predictions.as_of,
         "target_date": list(predictions.target_dates), "horizon": list(horizons),
-        "forecast": list(predictions.forecasts), "model_version": f"{MODEL_KIND}-{run.run_id}",
+        "forecast": list(predictions.forecasts), "model_version": version or model_version(run),
     })
 
 

@@ -352,8 +352,12 @@ def train_model(X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = DEF
                 log: Callable[[str], None] | None = None, *, learning_rate: float = DEFAULT_LEARNING_RATE,
                 final_lr_fraction: float = DEFAULT_FINAL_LR_FRACTION,
                 validation_fraction: float = DEFAULT_VALIDATION_FRACTION, patience: int = DEFAULT_PATIENCE,
-                jit_compile: bool = True, threads: int = DEFAULT_THREADS) -> TrainedModel:
+                jit_compile: bool = True, threads: int = DEFAULT_THREADS,
+                initial_weights: list[np.ndarray] | None = None) -> TrainedModel:
     """Fit the model on training windows only; the same seed gives the same weights.
+
+    initial_weights (e.g. a champion's `get_weights()`) start the fit from a trained model instead of
+    Keras' initialization: a fine-tune.
 
     At most `epochs` epochs of shuffled mini-batches of `batch_size` (the last one partial, as in
     Keras). Adam's learning rate starts at `learning_rate` and decays along a cosine to
@@ -386,6 +390,8 @@ def train_model(X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = DEF
     steps = -(-n // batch)
     rates = learning_rates(learning_rate, final_lr_fraction, epochs * steps)
     model = build_model(X.shape[1], learning_rate=learning_rate)
+    if initial_weights is not None:
+        model.set_weights(initial_weights)
     weights = rnn_weights(model)
     shapes = tuple(tuple(v.shape) for v in weights)
     run_steps, sse = _compiled(shapes, jit_compile)
@@ -470,11 +476,18 @@ def preload(time_step: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE, 
 
 
 def train_with_settings(X: np.ndarray, y: np.ndarray, settings: "Settings",
-                        log: Callable[[str], None] | None = None) -> TrainedModel:
-    """train_model with every training option taken from the run's Settings."""
-    return train_model(X, y, settings.epochs, settings.batch_size, settings.seed, log=log,
+                        log: Callable[[str], None] | None = None,
+                        start_from: "keras.Model | None" = None) -> TrainedModel:
+    """train_model with every training option taken from the run's Settings.
+
+    With start_from (the champion), fine-tune it for settings.fine_tune_epochs instead of training
+    settings.epochs from scratch.
+    """
+    epochs = settings.fine_tune_epochs if start_from is not None else settings.epochs
+    return train_model(X, y, epochs, settings.batch_size, settings.seed, log=log,
                        learning_rate=settings.learning_rate, final_lr_fraction=settings.final_lr_fraction,
-                       validation_fraction=settings.validation_fraction, patience=settings.patience)
+                       validation_fraction=settings.validation_fraction, patience=settings.patience,
+                       initial_weights=None if start_from is None else start_from.get_weights())
 
 
 def save_model(model: "keras.Model", path: Path) -> None:

@@ -84,4 +84,5 @@ def test_run_publishes_metrics_report_and_plot_artifacts(tmp_path, price_file):
     assert found["metrics-acme"].type == "table" and "naive persistence" in str(found["metrics-acme"].data)
     report = str(found["report-acme"].data)
     assert result.run_id in report and "naive (tomorrow = today)" in report and "Forecast for" in report
+    assert f"by `simple_rnn-{result.run_id}`" in report and "Registry: no champion yet" in report
     assert str(found["plot-acme"].data).startswith("data:image/png;base64,")
