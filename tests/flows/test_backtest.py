@@ -1,4 +1,4 @@
-"""The backtest flow under Prefect's test harness, on a short synthetic series."""
+"""The backtest flow and `nightcast backtest` under Prefect's test harness, on a short synthetic series."""
 
 import json
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from flows.walkforward import backtest
+from nightcast.cli import main
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 
@@ -82,3 +83,28 @@ def test_too_little_history_fails_in_one_line_and_changes_nothing_stored(tmp_pat
     runs = Warehouse(root).query("select status, error from runs order by started_at")
     assert runs["status"].tolist() == ["completed", "failed"] and "need at least 66" in runs["error"].iloc[1]
 
+
+def test_cli_prints_folds_overall_and_a_query_that_works(tmp_path, prices, capsys):
+    _, path = write_csv(tmp_path, prices, n=70)
+    code = main(["backtest", "--source", "file", "--path", str(path), "--ticker", "ACME", "--time-step", "5",
+                 "--epochs", "1", "--refit-every", "4", "--folds", "2", "--warehouse", str(tmp_path / "wh")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0].startswith("backtest ") and "ACME, 2 folds refit every 4 trading days, 8 days predicted" in lines[0]
+    rows = [line.split() for line in lines[2:5]]
+    assert [r[0] for r in rows] == ["1", "2", "all"] and [r[2] for r in rows[:2]] + [rows[2][1]] == ["4", "4", "8"]
+    assert "overall skill 1 - RMSE/RMSE_naive" in out and "model better than naive in" in out
+    sql = out.split('nightcast query "')[1].split('"')[0]
+    assert main(["query", sql, "--format", "csv", "--warehouse", str(tmp_path / "wh")]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0] == "fold,cutoff,n_days,rmse,naive_rmse,skill" and len(table) == 4
+
+
+def test_cli_failure_is_one_line_with_exit_code_1(tmp_path, prices, capsys):
+    _, path = write_csv(tmp_path, prices, n=40)
+    code = main(["backtest", "--source", "file", "--path", str(path), "--ticker", "ACME", "--time-step", "5",
+                 "--epochs", "1", "--folds", "8", "--warehouse", str(tmp_path / "wh")])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("nightcast:")]
+    assert code == 1 and len(err) == 1
+    assert err[0].startswith("nightcast: error: plan_folds failed: 40 rows is too few for 8 folds of 20 days")
