@@ -37,7 +37,8 @@ class BacktestResult:
 
 
 @stage("plan_folds")
-def plan_folds(prices: pd.DataFrame, settings: Settings, refit_every: int, folds: int) -> list[backtest_stage.Fold]:
+def plan_folds(prices: pd.DataFrame, settings: Settings, refit_every: int,
+               folds: int) -> list[backtest_stage.Fold]:
     """Cut-offs every refit_every rows over the last folds x refit_every rows."""
     return backtest_stage.fold_plan(len(prices), settings.time_step, refit_every, folds)
 

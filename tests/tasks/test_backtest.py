@@ -19,13 +19,15 @@ SETTINGS = Settings(time_step=5, epochs=2, batch_size=8)
 
 def test_fold_plan_by_hand():
     assert fold_plan(20, time_step=3, refit_every=4, folds=2) == [
-        Fold(fold=1, train_end=12, test_start=12, test_end=16), Fold(fold=2, train_end=16, test_start=16, test_end=20)]
+        Fold(fold=1, train_end=12, test_start=12, test_end=16),
+        Fold(fold=2, train_end=16, test_start=16, test_end=20)]
     assert fold_plan(10, time_step=3, refit_every=2, folds=3) == [
         Fold(1, 4, 4, 6), Fold(2, 6, 6, 8), Fold(3, 8, 8, 10)]
     assert fold_plan(7, time_step=3, refit_every=1, folds=3)[0] == Fold(1, 4, 4, 5)  # the least history: 4 rows
 
 
-@pytest.mark.parametrize("n, time_step, refit_every, folds", [(100, 5, 20, 4), (2148, 100, 20, 5), (31, 10, 1, 20)])
+@pytest.mark.parametrize("n, time_step, refit_every, folds",
+                         [(100, 5, 20, 4), (2148, 100, 20, 5), (31, 10, 1, 20)])
 def test_folds_tile_the_last_days_and_expand(n, time_step, refit_every, folds):
     plan = fold_plan(n, time_step, refit_every, folds)
     assert [f.fold for f in plan] == list(range(1, folds + 1))
@@ -93,7 +95,8 @@ def assert_blind_to_changes(frame: pd.DataFrame, fold: Fold, change_from: int, f
     assert change_from >= fold.train_end
     changed = frame.copy()
     rng = np.random.default_rng(0)
-    changed.loc[change_from:, "close"] = changed["close"].iloc[change_from:] * 10 + rng.uniform(0, 1e3, len(frame) - change_from)
+    garbage = rng.uniform(0, 1e3, len(frame) - change_from)
+    changed.loc[change_from:, "close"] = changed["close"].iloc[change_from:] * 10 + garbage
     fits = [fit_factory(), fit_factory()]
     before, after = (run_fold(f, fold, SETTINGS, fit=fit) for f, fit in zip((frame, changed), fits))
     assert before.scaler == after.scaler
@@ -136,16 +139,19 @@ def test_a_real_fold_is_blind_to_its_future(prices):
 
 def fold_result(fold, actual, predicted, naive, seconds=1.0):
     n = len(actual)
-    return FoldResult(fold=fold, cutoff=dt.date(2020, 1, fold), dates=pd.Series(pd.bdate_range("2020-02-03", periods=n)),
-                      actual=np.array(actual, float), predicted=np.array(predicted, float), naive=np.array(naive, float),
-                      scaler=fit_scaler(np.array([0.0, 1.0])), train_windows=None, train_seconds=seconds, epochs_run=1)
+    return FoldResult(fold=fold, cutoff=dt.date(2020, 1, fold),
+                      dates=pd.Series(pd.bdate_range("2020-02-03", periods=n)), actual=np.array(actual, float),
+                      predicted=np.array(predicted, float), naive=np.array(naive, float),
+                      scaler=fit_scaler(np.array([0.0, 1.0])), train_windows=None, train_seconds=seconds,
+                      epochs_run=1)
 
 
 def test_scores_per_fold_and_overall_by_hand():
-    results = [fold_result(1, [10, 12], [11, 12], [9, 10]), fold_result(2, [12, 14], [12, 13], [12, 12], seconds=2.0)]
+    results = [fold_result(1, [10, 12], [11, 12], [9, 10]),
+               fold_result(2, [12, 14], [12, 13], [12, 12], seconds=2.0)]
     scores = score_folds(results)
     assert scores["fold"].tolist()[:2] == [1, 2] and pd.isna(scores["fold"].iloc[2])
-    assert scores["cutoff"].tolist()[:2] == [dt.date(2020, 1, 1), dt.date(2020, 1, 2)] and scores["cutoff"].iloc[2] is None
+    assert scores["cutoff"].tolist() == [dt.date(2020, 1, 1), dt.date(2020, 1, 2), None]
     assert scores["n_days"].tolist() == [2, 2, 4] and scores["train_seconds"].tolist() == [1.0, 2.0, 3.0]
     assert scores["rmse"].tolist() == pytest.approx([np.sqrt(0.5), np.sqrt(0.5), np.sqrt(0.5)])
     assert scores["naive_rmse"].tolist() == pytest.approx([np.sqrt(2.5), np.sqrt(2), 1.5])
@@ -156,10 +162,12 @@ def test_scores_per_fold_and_overall_by_hand():
 
 
 def test_rows_carry_the_run_and_the_fold():
-    run = RunInfo(run_id="r1", ticker="ACME", flow_run_id=None, settings_json="{}", started_at=pd.Timestamp.now(tz="UTC"))
+    run = RunInfo(run_id="r1", ticker="ACME", flow_run_id=None, settings_json="{}",
+                  started_at=pd.Timestamp.now(tz="UTC"))
     results = [fold_result(1, [10, 12], [11, 12], [9, 10]), fold_result(2, [12], [12], [12])]
     rows = backtest.backtest_rows(run, results)
-    assert rows["fold"].tolist() == [1, 1, 2] and rows["cutoff"].tolist() == [dt.date(2020, 1, 1)] * 2 + [dt.date(2020, 1, 2)]
+    assert rows["fold"].tolist() == [1, 1, 2]
+    assert rows["cutoff"].tolist() == [dt.date(2020, 1, 1)] * 2 + [dt.date(2020, 1, 2)]
     assert set(rows["run_id"]) == {"r1"} and rows["naive"].tolist() == [9, 10, 12]
     metrics = backtest.metric_rows(run, score_folds(results))
     assert len(metrics) == 3 and set(metrics["ticker"]) == {"ACME"} and metrics["created_at"].notna().all()
