@@ -96,3 +96,59 @@ def backfill_text(outcomes, accuracy) -> str:
     lines += ["", "realized forecasts by horizon (errors in price units):",
               accuracy.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
     return "\n".join(lines)
+
+
+SCORE_COLUMNS = ("rmse", "naive_rmse", "mae", "naive_mae", "mape", "naive_mape", "skill", "train_seconds")
+
+
+def _fold_label(fold, cutoff) -> tuple[str, str]:
+    """('3', '2012-10-04') for a fold, ('all', '') for the overall row (fold null)."""
+    import pandas as pd
+
+    return ("all", "") if pd.isna(fold) else (str(int(fold)), str(cutoff))
+
+
+def _score(value: float) -> str:
+    return "nan" if value != value else f"{value:.3f}"
+
+
+def backtest_table(scores) -> str:
+    """Scores per fold and overall (fold 'all'), model beside naive persistence; errors in price units."""
+    lines = [f"{'fold':>4}  {'cutoff':10} {'days':>5} {'RMSE':>9} {'naive':>9} {'MAE':>9} {'naive':>9} "
+             f"{'MAPE':>7} {'naive':>7} {'skill':>7}"]
+    for r in scores.itertuples():
+        fold, cutoff = _fold_label(r.fold, r.cutoff)
+        lines.append(f"{fold:>4}  {cutoff:10} {r.n_days:>5} {_score(r.rmse):>9} {_score(r.naive_rmse):>9} "
+                     f"{_score(r.mae):>9} {_score(r.naive_mae):>9} {r.mape:>6.2f}% {r.naive_mape:>6.2f}% "
+                     f"{r.skill:>+7.3f}")
+    return "\n".join(lines)
+
+
+def backtest_text(result) -> str:
+    """What `nightcast backtest` prints: one row per fold, the overall row, a verdict and a query to try."""
+    scores = result.metrics
+    folds, overall = scores.iloc[:-1], scores.iloc[-1]
+    better = int((folds["skill"] > 0).sum())
+    verdict = "better than" if overall["skill"] > 0 else "not better than"
+    sql = (f"select fold, cutoff, n_days, rmse, naive_rmse, skill from backtest_metrics "
+           f"where run_id = '{result.run_id}' order by fold nulls last")
+    return "\n".join([
+        f"backtest {result.run_id} completed: {result.ticker}, {len(folds)} folds refit every {result.refit_every} "
+        f"trading days, {int(overall['n_days'])} days predicted ({result.first_day} .. {result.last_day}), "
+        f"trained in {overall['train_seconds']:.1f} s",
+        backtest_table(scores),
+        f"overall skill 1 - RMSE/RMSE_naive = {overall['skill']:+.3f} ({verdict} tomorrow = today); "
+        f"model better than naive in {better} of {len(folds)} folds",
+        f"warehouse: {result.warehouse}",
+        f'try:       nightcast query "{sql}"',
+    ])
+
+
+def backtest_artifact_rows(scores) -> list[dict[str, object]]:
+    """The scores as table-artifact rows (fold 'all' for the overall row), rounded and JSON-safe."""
+    rows = []
+    for r in scores.to_dict("records"):
+        fold, cutoff = _fold_label(r["fold"], r["cutoff"])
+        rows.append({"fold": fold, "cutoff": cutoff, "n_days": int(r["n_days"]),
+                     **{k: None if r[k] != r[k] else round(float(r[k]), 4) for k in SCORE_COLUMNS}})
+    return rows

@@ -40,6 +40,16 @@ TABLES: dict[str, pa.Schema] = {
         ("settings", pa.string()), ("data_hash", pa.string()), ("model_path", pa.string()),
         ("error", pa.string()), ("host", pa.string()), ("pid", pa.int64()),
     ]),
+    "backtests": pa.schema([
+        ("run_id", pa.string()), ("ticker", pa.string()), ("fold", pa.int32()), ("cutoff", pa.date32()),
+        ("date", pa.date32()), ("actual", pa.float64()), ("predicted", pa.float64()), ("naive", pa.float64()),
+    ]),
+    "backtest_metrics": pa.schema([
+        ("run_id", pa.string()), ("ticker", pa.string()), ("fold", pa.int32()), ("cutoff", pa.date32()),
+        ("n_days", pa.int64()), ("rmse", pa.float64()), ("mae", pa.float64()), ("mape", pa.float64()),
+        ("naive_rmse", pa.float64()), ("naive_mae", pa.float64()), ("naive_mape", pa.float64()),
+        ("skill", pa.float64()), ("train_seconds", pa.float64()), ("created_at", _TS),
+    ]),
     "validations": pa.schema([
         ("run_id", pa.string()), ("ticker", pa.string()), ("success", pa.bool_()),
         ("expectation", pa.string()), ("observed", pa.string()), ("details", pa.string()),
@@ -55,7 +65,8 @@ TABLES: dict[str, pa.Schema] = {
         ("status", pa.string()), ("reason", pa.string()), ("decided_at", _TS),
     ]),
 }
-"""Every warehouse table and its Arrow schema; each is a DuckDB view of the same name."""
+"""Every warehouse table and its Arrow schema; each is a DuckDB view of the same name. backtests holds one
+row per predicted day of a walk-forward backtest; in backtest_metrics the overall row has fold and cutoff null."""
 
 DERIVED_VIEWS: dict[str, str] = {
     "models": """

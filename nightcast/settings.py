@@ -125,6 +125,12 @@ class Settings(BaseModel):
         return Settings(**{**self.model_dump(), "end": day})
 
 
+RefitEvery = Annotated[int, Field(ge=1, le=1000, description="Trading days between refits in a walk-forward "
+                                  "backtest: each fold predicts this many days, one step ahead.")]
+Folds = Annotated[int, Field(ge=1, le=500, description="Folds of a walk-forward backtest: the last "
+                             "folds x refit_every trading days are predicted.")]
+
+
 class RunnerSettings(BaseModel):
     """How the nightly flow runs its tickers: local threads, or Dask (a local cluster or an existing one)."""
 

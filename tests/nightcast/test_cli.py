@@ -81,3 +81,28 @@ def test_console_script_is_installed(filled):
                            "--warehouse", str(filled.root)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["n", "5"]
+
+
+def test_backtest_refuses_bad_options_before_running(tmp_path, capsys):
+    assert main(["backtest", "--folds", "0", "--refit-every", "5000", "--time-step", "0",
+                 "--warehouse", str(tmp_path / "wh")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nightcast: error: invalid settings: ") and err.count("\n") == 1
+    assert "time_step" in err and "refit_every: Input should be less than or equal to 1000" in err and "folds" in err
+    assert not (tmp_path / "wh").exists()
+
+
+def test_backtest_help_lists_its_options_and_the_settings():
+    text = build_parser()._subparsers._group_actions[0].choices["backtest"].format_help()
+    for option in ("--refit-every", "--folds", "--ticker", "--source", "--time-step", "--epochs"):
+        assert option in text
+    assert "(default: 20)" in text and "naive persistence" in text
+
+
+def test_module_entry_point_reports_errors_in_one_line():
+    """`python -m nightcast.cli` must catch the same CliError class as the subcommand modules raise."""
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "nightcast.cli", "backtest", "--folds", "0"], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and done.stderr.splitlines() == [
+        "nightcast: error: invalid settings: folds: Input should be greater than or equal to 1"]

@@ -107,3 +107,26 @@ def test_forecast_accuracy_scores_realized_forecasts_against_naive(warehouse, pr
 
 def test_forecast_accuracy_is_empty_on_an_empty_warehouse(warehouse):
     assert warehouse.query("select * from forecast_accuracy").empty
+
+
+def test_backtest_tables_round_trip_with_folds_and_a_null_overall_row(warehouse):
+    days = pd.bdate_range("2024-01-01", periods=4)
+    rows = pd.DataFrame({"run_id": "b1", "ticker": "GOOG", "fold": [1, 1, 2, 2],
+                         "cutoff": [pd.Timestamp("2023-12-29")] * 2 + [days[1]] * 2, "date": days,
+                         "actual": [10.0, 11.0, 12.0, 13.0], "predicted": [10.5, 11.0, 11.5, 13.5],
+                         "naive": [9.0, 10.0, 11.0, 12.0]})
+    metrics = pd.DataFrame({"run_id": "b1", "ticker": "GOOG", "fold": pd.array([1, 2, None], dtype="Int64"),
+                            "cutoff": [pd.Timestamp("2023-12-29").date(), days[1].date(), None],
+                            "n_days": [2, 2, 4], "rmse": [0.3, 0.5, 0.4], "skill": [0.7, 0.5, 0.6],
+                            "train_seconds": [1.0, 2.0, 3.0], "created_at": pd.Timestamp("2024-02-01", tz="UTC")})
+    assert warehouse.write_run_table("backtests", "GOOG", "b1", rows) == (
+        warehouse.root / "backtests" / "ticker=GOOG" / "b1.parquet")
+    warehouse.write_run_table("backtest_metrics", "GOOG", "b1", metrics)
+    out = warehouse.query("""select b.fold, b.cutoff, count(*) as n, max(b.date) as last_day, m.rmse
+                             from backtests b join backtest_metrics m using (run_id, fold)
+                             group by all order by b.fold""")
+    assert out["fold"].tolist() == [1, 2] and out["n"].tolist() == [2, 2] and out["rmse"].tolist() == [0.3, 0.5]
+    assert [str(d)[:10] for d in out["cutoff"]] == ["2023-12-29", "2024-01-02"]
+    assert all(out["last_day"] > out["cutoff"])  # every predicted day is after its fold's cut-off
+    overall = warehouse.query("select n_days, cutoff, train_seconds from backtest_metrics where fold is null")
+    assert overall["n_days"].tolist() == [4] and overall["cutoff"].isna().all() and overall["train_seconds"][0] == 3.0
