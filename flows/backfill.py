@@ -18,5 +18,5 @@ def backfill(settings: Settings = Settings(),
     """Run retrain once per replayed night, oldest first; a failed night is reported, the rest go on."""
     nights = replay_dates(steps.ingest(settings)["date"], days)
     outcomes = [retrain_ticker(settings.until(night)) for night in nights]
-    get_run_logger().info(summarize(outcomes))
+    get_run_logger().info(summarize(outcomes, unit="nights"))
     return outcomes

@@ -48,7 +48,8 @@ def plan_training(warehouse: Warehouse, settings: Settings, as_of: dt.date) -> t
     if champion is not None and settings.full_retrain_every_days > 0:
         state = load_state(warehouse, settings.symbol, champion.run_id)
     same_shape = state is None or int(state.model.input_shape[1]) == settings.time_step
-    plan = registry.plan_training(champion, as_of, settings.full_retrain_every_days, same_shape)
+    last_full = registry.last_full_training(warehouse, settings.symbol)
+    plan = registry.plan_training(champion, last_full, as_of, settings.full_retrain_every_days, same_shape)
     return plan, (state if plan.mode == "fine_tune" else None)
 
 

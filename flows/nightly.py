@@ -42,12 +42,15 @@ def retrain_ticker(settings: Settings) -> TickerOutcome:
                          as_of=str(result.predictions.as_of))
 
 
-def summarize(outcomes: list[TickerOutcome]) -> str:
-    """One line naming every ticker's outcome."""
-    parts = [f"{o.ticker} completed (skill {o.skill:+.3f})" if o.status == "completed"
-             else f"{o.ticker} failed: {o.error}" for o in outcomes]
+def summarize(outcomes: list[TickerOutcome], unit: str = "tickers") -> str:
+    """One line naming every ticker's outcome (with its as_of date when counting replayed nights)."""
+    def name(o: TickerOutcome) -> str:
+        return f"{o.ticker} {o.as_of}" if unit != "tickers" and o.as_of else o.ticker
+
+    parts = [f"{name(o)} completed (skill {o.skill:+.3f})" if o.status == "completed"
+             else f"{name(o)} failed: {o.error}" for o in outcomes]
     done = sum(o.status == "completed" for o in outcomes)
-    return f"{done} of {len(outcomes)} tickers completed: " + "; ".join(parts)
+    return f"{done} of {len(outcomes)} {unit} completed: " + "; ".join(parts)
 
 
 @flow(name="retrain-all")

@@ -58,9 +58,21 @@ def current_champion(warehouse: Warehouse, ticker: str) -> Champion | None:
                     full_as_of=pd.Timestamp(row["full_as_of"]).date())
 
 
-def plan_training(champion: Champion | None, as_of: dt.date, full_every_days: int,
+def last_full_training(warehouse: Warehouse, ticker: str) -> dt.date | None:
+    """data_end of the ticker's most recent training from scratch (champion or not), or None."""
+    rows = warehouse.query("select max(data_end) as day from model_events where ticker = ? and training = 'full'",
+                           [ticker])
+    day = rows["day"].iloc[0] if len(rows) else None
+    return None if day is None or pd.isna(day) else pd.Timestamp(day).date()
+
+
+def plan_training(champion: Champion | None, last_full: dt.date | None, as_of: dt.date, full_every_days: int,
                   same_shape: bool = True) -> TrainingPlan:
-    """Fine-tune the champion unless a full retrain is due (or there is nothing compatible to fine-tune)."""
+    """Fine-tune the champion unless a full retrain is due (or there is nothing compatible to fine-tune).
+
+    A full retrain is due once the ticker's last one (whether it became champion or not) saw data at
+    least full_every_days older than tonight's: weekly by default, fine-tunes on the nights between.
+    """
     if full_every_days == 0:
         return TrainingPlan("full", "full retrain every night (full_retrain_every_days = 0)", None)
     if champion is None:
@@ -68,13 +80,12 @@ def plan_training(champion: Champion | None, as_of: dt.date, full_every_days: in
     if not same_shape:
         return TrainingPlan("full", f"champion {champion.model_version} has another time_step: training "
                             "from scratch", None)
-    age = (as_of - champion.full_as_of).days
-    if age >= full_every_days:
-        return TrainingPlan("full", f"weekly full retrain: the champion's last full training saw data up to "
-                            f"{champion.full_as_of}, {age} days before {as_of} (full_retrain_every_days = "
-                            f"{full_every_days})", None)
-    return TrainingPlan("fine_tune", f"fine-tuning champion {champion.model_version} (full training on data "
-                        f"up to {champion.full_as_of}, {age} days before {as_of})", champion)
+    age = None if last_full is None else (as_of - last_full).days
+    if age is None or age >= full_every_days:
+        return TrainingPlan("full", f"full retrain due: the last one saw data up to {last_full}, {age} days "
+                            f"before {as_of} (full_retrain_every_days = {full_every_days})", None)
+    return TrainingPlan("fine_tune", f"fine-tuning champion {champion.model_version}; the last full retrain "
+                        f"saw data up to {last_full}, {age} days before {as_of}", champion)
 
 
 def recent_rmse(actual: np.ndarray, predicted: np.ndarray, days: int) -> float:

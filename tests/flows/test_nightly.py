@@ -81,3 +81,9 @@ def test_ingest_retries_only_when_the_source_was_unavailable():
 def test_summary_names_every_ticker():
     text = summarize([TickerOutcome("A", "completed", skill=0.1), TickerOutcome("B", "failed", error="boom")])
     assert text == "1 of 2 tickers completed: A completed (skill +0.100); B failed: boom"
+
+
+def test_backfill_summary_counts_nights_and_names_their_dates():
+    text = summarize([TickerOutcome("A", "completed", skill=0.1, as_of="2013-02-28"),
+                      TickerOutcome("A", "failed", error="boom")], unit="nights")
+    assert text == "1 of 2 nights completed: A 2013-02-28 completed (skill +0.100); A failed: boom"

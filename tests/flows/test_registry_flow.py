@@ -85,4 +85,4 @@ def test_a_full_retrain_is_due_a_week_after_the_last(tmp_path, price_file, price
     first = retrain(settings=settings(tmp_path, price_file, epochs=2, full_retrain_every_days=7, end=early_end))
     second = retrain(settings=settings(tmp_path, price_file, epochs=2, full_retrain_every_days=7))
     assert first.training.mode == "full"
-    assert second.training.mode == "full" and "weekly full retrain" in second.training.reason
+    assert second.training.mode == "full" and "full retrain due" in second.training.reason

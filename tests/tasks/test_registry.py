@@ -39,20 +39,27 @@ def test_promotion_against_champion_with_tolerance(challenger, tolerance, promot
 
 
 def test_plan_full_without_champion_or_when_disabled():
-    assert registry.plan_training(None, dt.date(2013, 3, 1), 7).mode == "full"
-    plan = registry.plan_training(CHAMP, dt.date(2013, 3, 1), 0)
+    assert registry.plan_training(None, None, dt.date(2013, 3, 1), 7).mode == "full"
+    plan = registry.plan_training(CHAMP, dt.date(2013, 2, 28), dt.date(2013, 3, 1), 0)
     assert plan.mode == "full" and "full_retrain_every_days = 0" in plan.reason
 
 
 def test_plan_fine_tunes_within_the_week_and_retrains_after():
-    within = registry.plan_training(CHAMP, dt.date(2013, 3, 1), 7)  # 4 days after the full training
+    within = registry.plan_training(CHAMP, dt.date(2013, 2, 25), dt.date(2013, 3, 1), 7)  # 4 days later
     assert within.mode == "fine_tune" and within.champion == CHAMP and "4 days" in within.reason
-    due = registry.plan_training(CHAMP, dt.date(2013, 3, 4), 7)  # 7 days after
-    assert due.mode == "full" and due.champion is None and "weekly full retrain" in due.reason
+    due = registry.plan_training(CHAMP, dt.date(2013, 2, 25), dt.date(2013, 3, 4), 7)  # 7 days later
+    assert due.mode == "full" and due.champion is None and "full retrain due" in due.reason
+
+
+def test_plan_counts_from_the_last_full_retrain_even_if_it_was_refused():
+    # the champion's own full training is old, but a (refused) full retrain ran 2 days ago: fine-tune
+    old_champion = registry.Champion("simple_rnn-A", "A", full_as_of=dt.date(2013, 1, 2))
+    plan = registry.plan_training(old_champion, dt.date(2013, 2, 27), dt.date(2013, 3, 1), 7)
+    assert plan.mode == "fine_tune" and plan.champion == old_champion
 
 
 def test_plan_full_when_the_champion_has_another_window():
-    plan = registry.plan_training(CHAMP, dt.date(2013, 3, 1), 7, same_shape=False)
+    plan = registry.plan_training(CHAMP, dt.date(2013, 2, 25), dt.date(2013, 3, 1), 7, same_shape=False)
     assert plan.mode == "full" and "another time_step" in plan.reason
 
 
@@ -63,7 +70,7 @@ FACTS = {"model_version": "simple_rnn-B", "ticker": "GOOG", "run_id": "B", "mode
 
 
 def test_events_for_a_promotion_retire_the_old_champion():
-    plan = registry.plan_training(CHAMP, dt.date(2013, 3, 1), 7)
+    plan = registry.plan_training(CHAMP, dt.date(2013, 2, 25), dt.date(2013, 3, 1), 7)
     decision = registry.decide(9.0, 10.0, CHAMP.model_version, 20, 0.0)
     old = {**FACTS, "model_version": "simple_rnn-A", "run_id": "A", "status": "champion", "reason": "first"}
     now = pd.Timestamp("2026-01-02 21:30", tz="UTC")
@@ -78,7 +85,7 @@ def test_events_for_a_promotion_retire_the_old_champion():
 
 
 def test_events_for_a_refusal_keep_the_champion():
-    plan = registry.plan_training(None, dt.date(2013, 3, 1), 7)
+    plan = registry.plan_training(None, None, dt.date(2013, 3, 1), 7)
     decision = registry.decide(11.0, 10.0, CHAMP.model_version, 20, 0.0)
     rows = registry.model_events(FACTS, decision, plan, None, pd.Timestamp.now(tz="UTC"))
     assert len(rows) == 1 and rows.iloc[0]["status"] == "challenger"
@@ -87,17 +94,18 @@ def test_events_for_a_refusal_keep_the_champion():
 
 def test_registry_round_trip_through_the_models_view(tmp_path):
     wh = Warehouse(tmp_path / "wh")
-    assert registry.current_champion(wh, "GOOG") is None
+    assert registry.current_champion(wh, "GOOG") is None and registry.last_full_training(wh, "GOOG") is None
     first = registry.model_events({**FACTS, "model_version": "simple_rnn-A", "run_id": "A"},
                                   registry.decide(10.0, None, None, 20, 0.0),
-                                  registry.plan_training(None, dt.date(2013, 2, 25), 7), None,
+                                  registry.plan_training(None, None, dt.date(2013, 2, 25), 7), None,
                                   pd.Timestamp("2026-01-01", tz="UTC"))
     wh.write_run_table("model_events", "GOOG", "A", first)
     champion = registry.current_champion(wh, "GOOG")
+    assert registry.last_full_training(wh, "GOOG") == dt.date(2013, 3, 1)
     assert champion.model_version == "simple_rnn-A" and champion.full_as_of == dt.date(2013, 3, 1)
     retired = registry.latest_row(wh, "simple_rnn-A")
     second = registry.model_events(FACTS, registry.decide(9.0, 10.0, "simple_rnn-A", 20, 0.0),
-                                   registry.plan_training(champion, dt.date(2013, 3, 1), 7), retired,
+                                   registry.plan_training(champion, dt.date(2013, 3, 1), dt.date(2013, 3, 1), 7), retired,
                                    pd.Timestamp("2026-01-02", tz="UTC"))
     wh.write_run_table("model_events", "GOOG", "B", second)
     assert registry.current_champion(wh, "GOOG").model_version == "simple_rnn-B"
