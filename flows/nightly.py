@@ -23,6 +23,8 @@ class TickerOutcome:
     skill: float | None = None
     error: str | None = None
     as_of: str | None = None
+    training: str | None = None
+    promoted: bool | None = None
 
 
 class TickersFailed(RuntimeError):
@@ -39,7 +41,8 @@ def retrain_ticker(settings: Settings) -> TickerOutcome:
     ev = result.evaluation
     return TickerOutcome(ticker=result.ticker, status="completed", run_id=result.run_id,
                          rmse=ev.model.rmse, naive_rmse=ev.naive.rmse, skill=ev.skill,
-                         as_of=str(result.predictions.as_of))
+                         as_of=str(result.predictions.as_of), training=result.training.mode,
+                         promoted=result.decision.promoted)
 
 
 def summarize(outcomes: list[TickerOutcome], unit: str = "tickers") -> str:

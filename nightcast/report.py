@@ -89,7 +89,8 @@ def plot_data_url(png: bytes) -> str:
 def backfill_text(outcomes, accuracy) -> str:
     """One line per replayed night, then realized forecast accuracy by horizon beside naive."""
     lines = [f"{o.as_of or '?':10}  {o.ticker:8} {o.status:9} "
-             + (f"rmse {o.rmse:.3f} vs naive {o.naive_rmse:.3f}" if o.status == "completed" else str(o.error))
+             + (f"rmse {o.rmse:.3f} vs naive {o.naive_rmse:.3f}  {o.training:9} "
+                f"{'promoted' if o.promoted else 'kept the champion'}" if o.status == "completed" else str(o.error))
              for o in outcomes]
     if accuracy.empty:
         return "\n".join(lines + ["no forecast has been realized yet (replay more days)"])

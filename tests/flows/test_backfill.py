@@ -24,6 +24,11 @@ def test_backfill_fills_forecast_accuracy_night_by_night(tmp_path, prices, capsy
     realized = wh.query("select as_of, horizon, target_date from forecast_accuracy order by as_of, horizon")
     assert [(r.as_of.date(), r.horizon, r.target_date.date()) for r in realized.itertuples()] == [
         (last[0], 1, last[1]), (last[0], 2, last[2]), (last[1], 1, last[2])]
+    models = wh.query("select data_end, training, status from model_events order by decided_at, status")
+    assert models["data_end"].dt.date.tolist()[0] == last[0] and models["training"].tolist()[0] == "full"
+    assert set(models["training"][1:]) == {"fine_tune"}  # within a week of the first night's full training
+    assert (models["status"] == "champion").sum() - (models["status"] == "retired").sum() == 1
+    assert out.count("fine_tune") == 2 and "full" in out.splitlines()[0] and "promoted" in out.splitlines()[0]
 
 
 def test_each_night_sees_only_data_up_to_that_night(tmp_path, prices):
