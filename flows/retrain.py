@@ -60,10 +60,10 @@ def retrain(settings: Settings = Settings()) -> RunResult:
         added = steps.store_prices(warehouse, prices, settings)
         parts = steps.split(prices, settings)
         plan, start = champion.plan_training(warehouse, settings, parts.test["date"].iloc[-1].date())
-        scaled = steps.scale(parts, start and start.scaler)
+        scaled = steps.scale(parts, settings, start and start.scaler)
         train_windows, test_windows = steps.window(scaled, settings)
         trained = steps.train(train_windows, settings, start and start.model)
-        model_path = steps.store_model(warehouse, trained, scaled.params, run)
+        model_path = steps.store_model(warehouse, trained, scaled.params, run, settings)
         predictions = steps.predict(trained, test_windows, parts, scaled, settings)
         evaluation, naive, plot = steps.evaluate(predictions, parts)
         facts = champion.model_facts(run, settings, prices, parts.train["date"].iloc[-1].date(), model_path,
@@ -73,7 +73,7 @@ def retrain(settings: Settings = Settings()) -> RunResult:
         tables = {
             "predictions": store.prediction_rows(run, predictions, naive),
             "forecasts": store.forecast_rows(run, selection.predictions, selection.forecast_version),
-            "metrics": store.metrics_row(run, evaluation, len(train_windows.y), len(test_windows.y),
+            "metrics": store.metrics_row(run, settings, evaluation, len(train_windows.y), len(test_windows.y),
                                          trained.epochs_run, trained.seconds),
         }
         plot_path = steps.store_results(warehouse, run, tables, plot)

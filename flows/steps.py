@@ -21,6 +21,7 @@ from tasks import predict as predict_stage
 from tasks import scale as scale_stage
 from tasks import split as split_stage
 from tasks import store as store_stage
+from tasks import target as target_stage
 from tasks import train as train_stage
 from tasks import validate as validate_stage
 from tasks import window as window_stage
@@ -65,7 +66,8 @@ def ingest(settings: Settings) -> pd.DataFrame:
 @stage("validate")
 def validate(warehouse: Warehouse, run: store_stage.RunInfo, prices: pd.DataFrame, settings: Settings) -> str:
     """Run the suite, store its results and Data Docs; a failed batch is quarantined and stops the flow."""
-    min_rows = split_stage.minimum_rows(settings.time_step, settings.train_fraction)
+    min_rows = split_stage.minimum_rows(settings.time_step, settings.train_fraction,
+                                        target_stage.extra_rows(settings.target))
     limits = validate_stage.Limits.from_settings(settings)
     with warehouse.lock(f"data-docs-{run.ticker}"):
         report, docs = validate_stage.validate_and_document(prices, min_rows, limits,
@@ -87,13 +89,18 @@ def store_prices(warehouse: Warehouse, prices: pd.DataFrame, settings: Settings)
 @stage("split")
 def split(prices: pd.DataFrame, settings: Settings) -> split_stage.Split:
     """Chronological train/test split."""
-    return split_stage.split_series(prices, settings.train_fraction, settings.time_step)
+    return split_stage.split_series(prices, settings.train_fraction, settings.time_step,
+                                    target_stage.extra_rows(settings.target))
 
 
 @stage("scale")
-def scale(parts: split_stage.Split, params: scale_stage.ScalerParams | None = None) -> scale_stage.ScaledSplit:
-    """Fit the scaler on training closes only (or reuse a champion's) and scale both periods."""
-    return scale_stage.scale_split(parts.train["close"].to_numpy(), parts.test["close"].to_numpy(), params)
+def scale(parts: split_stage.Split, settings: Settings,
+          params: scale_stage.ScalerParams | None = None) -> scale_stage.ScaledSplit:
+    """Turn closes into the target series, fit the scaler on the training period only (or reuse a
+    champion's) and scale both periods."""
+    train, test = parts.train["close"].to_numpy(), parts.test["close"].to_numpy()
+    return scale_stage.scale_split(target_stage.to_series(train, settings.target),
+                                   target_stage.holdout_series(train, test, settings.target), params)
 
 
 @stage("window")
@@ -112,11 +119,12 @@ def train(windows: window_stage.Windows, settings: Settings, start_from=None) ->
 
 @stage("store_model")
 def store_model(warehouse: Warehouse, trained: train_stage.TrainedModel, scaler: scale_stage.ScalerParams,
-                run: store_stage.RunInfo) -> str:
-    """Save model.keras and scaler.json side by side in the run's model folder."""
+                run: store_stage.RunInfo, settings: Settings) -> str:
+    """Save model.keras, scaler.json and model.json (kind and target) side by side in the run's model folder."""
     folder = warehouse.model_dir(run.ticker, run.run_id)
     folder.mkdir(parents=True, exist_ok=True)
     scaler.save(folder / "scaler.json")
+    train_stage.ModelCard(model=settings.model, target=settings.target).save(folder / "model.json")
     train_stage.save_model(trained.model, folder / "model.keras")
     return str(folder / "model.keras")
 
@@ -124,10 +132,10 @@ def store_model(warehouse: Warehouse, trained: train_stage.TrainedModel, scaler:
 @stage("predict")
 def predict(trained: train_stage.TrainedModel, test_windows: window_stage.Windows, parts: split_stage.Split,
             scaled: scale_stage.ScaledSplit, settings: Settings) -> predict_stage.Predictions:
-    """Predict every test day and the next trading day, in price units."""
+    """Predict every test day and the next trading days, in price units."""
     history = np.concatenate([scaled.train, scaled.test])
     return predict_stage.predict_test_and_next(trained.model, test_windows.X, parts.test, history, scaled.params,
-                                               settings.horizon)
+                                               settings.horizon, settings.target, parts.train["close"].iloc[-1])
 
 
 @stage("evaluate")

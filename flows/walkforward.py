@@ -19,6 +19,7 @@ from nightcast.settings import Folds, RefitEvery, Settings
 from nightcast.warehouse import Warehouse, resolve_root
 from tasks import backtest as backtest_stage
 from tasks import store
+from tasks import target as target_stage
 from tasks.train import train_with_settings
 
 
@@ -40,7 +41,8 @@ class BacktestResult:
 def plan_folds(prices: pd.DataFrame, settings: Settings, refit_every: int,
                folds: int) -> list[backtest_stage.Fold]:
     """Cut-offs every refit_every rows over the last folds x refit_every rows."""
-    return backtest_stage.fold_plan(len(prices), settings.time_step, refit_every, folds)
+    return backtest_stage.fold_plan(len(prices), settings.time_step, refit_every, folds,
+                                    target_stage.extra_rows(settings.target))
 
 
 @stage("fold", task_run_name="fold-{fold.fold}")

@@ -28,7 +28,7 @@ TABLES: dict[str, pa.Schema] = {
         ("model_version", pa.string()),
     ]),
     "metrics": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("model", pa.string()),
+        ("run_id", pa.string()), ("ticker", pa.string()), ("model", pa.string()), ("target", pa.string()),
         ("rmse", pa.float64()), ("mae", pa.float64()), ("mape", pa.float64()),
         ("naive_rmse", pa.float64()), ("naive_mae", pa.float64()), ("naive_mape", pa.float64()),
         ("skill", pa.float64()), ("n_train", pa.int64()), ("n_test", pa.int64()),
@@ -50,6 +50,14 @@ TABLES: dict[str, pa.Schema] = {
         ("naive_rmse", pa.float64()), ("naive_mae", pa.float64()), ("naive_mape", pa.float64()),
         ("skill", pa.float64()), ("train_seconds", pa.float64()), ("created_at", _TS),
     ]),
+    "comparisons": pa.schema([
+        ("run_id", pa.string()), ("ticker", pa.string()), ("model", pa.string()), ("target", pa.string()),
+        ("rmse", pa.float64()), ("mae", pa.float64()), ("mape", pa.float64()),
+        ("naive_rmse", pa.float64()), ("naive_mae", pa.float64()), ("naive_mape", pa.float64()),
+        ("skill", pa.float64()), ("n_train", pa.int64()), ("n_test", pa.int64()), ("epochs", pa.int64()),
+        ("train_seconds", pa.float64()), ("test_start", pa.date32()), ("test_end", pa.date32()),
+        ("created_at", _TS),
+    ]),
     "validations": pa.schema([
         ("run_id", pa.string()), ("ticker", pa.string()), ("success", pa.bool_()),
         ("expectation", pa.string()), ("observed", pa.string()), ("details", pa.string()),
@@ -57,7 +65,8 @@ TABLES: dict[str, pa.Schema] = {
     ]),
     "model_events": pa.schema([
         ("model_version", pa.string()), ("ticker", pa.string()), ("run_id", pa.string()),
-        ("model", pa.string()), ("time_step", pa.int64()), ("path", pa.string()), ("trained_at", _TS),
+        ("model", pa.string()), ("target", pa.string()), ("time_step", pa.int64()), ("path", pa.string()),
+        ("trained_at", _TS),
         ("data_start", pa.date32()), ("data_end", pa.date32()), ("train_end", pa.date32()),
         ("training", pa.string()), ("parent_version", pa.string()), ("full_as_of", pa.date32()),
         ("rmse", pa.float64()), ("naive_rmse", pa.float64()), ("skill", pa.float64()),
@@ -66,7 +75,8 @@ TABLES: dict[str, pa.Schema] = {
     ]),
 }
 """Every warehouse table and its Arrow schema; each is a DuckDB view of the same name. backtests holds one
-row per predicted day of a walk-forward backtest; in backtest_metrics the overall row has fold and cutoff null."""
+row per predicted day of a walk-forward backtest; in backtest_metrics the overall row has fold and cutoff null;
+comparisons holds one row per model kind x target of a `nightcast compare` run."""
 
 DERIVED_VIEWS: dict[str, str] = {
     "models": """

@@ -47,6 +47,12 @@ class Settings(BaseModel):
     train_fraction: float = Field(
         0.8, gt=0.0, lt=1.0, description="Share of the history, oldest first, used for training.")
     time_step: int = Field(100, ge=1, le=1000, description="Days of closing prices in each input window.")
+    model: Literal["simple_rnn", "lstm", "gru"] = Field(
+        "simple_rnn", description="Recurrent layers of the 3 x 20-unit stack: simple_rnn (the tutorial's, "
+        "fast trainer), lstm or gru (Keras fit).")
+    target: Literal["price", "log_return"] = Field(
+        "price", description="What the model predicts: the scaled close (the tutorial's) or the next day's log "
+        "return, turned back into a price.")
     epochs: int = Field(80, ge=1, le=10_000, description="Training epochs.")
     batch_size: int = Field(32, ge=1, le=65_536, description="Training batch size.")
     seed: int = Field(42, ge=0, le=2**31 - 1, description="Random seed; a fixed seed gives a reproducible run.")

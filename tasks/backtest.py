@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import pandas as pd
 
+from tasks import target as target_stage
 from tasks.evaluate import Evaluation, evaluate_predictions, naive_forecast
 from tasks.predict import predict_prices
 from tasks.scale import ScalerParams, scale_split
@@ -37,19 +38,20 @@ class Fold:
     test_end: int
 
 
-def fold_plan(n_rows: int, time_step: int, refit_every: int, folds: int) -> list[Fold]:
+def fold_plan(n_rows: int, time_step: int, refit_every: int, folds: int, extra: int = 0) -> list[Fold]:
     """Folds over the last folds x refit_every rows, oldest first, each training on every row before it.
 
-    The first cut-off must leave at least time_step + 1 rows, so that the first fold has a training window.
+    The first cut-off must leave at least time_step + 1 + extra rows (extra: the closes the target
+    consumes, 1 for log returns), so that the first fold has a training window.
     """
     for name, value in (("time_step", time_step), ("refit_every", refit_every), ("folds", folds)):
         if value < 1:
             raise ValueError(f"{name} must be at least 1, got {value}")
     first_cut = n_rows - folds * refit_every
-    if first_cut <= time_step:
+    if first_cut <= time_step + extra:
         raise ValueError(
             f"{n_rows} rows is too few for {folds} folds of {refit_every} days with time_step {time_step}: "
-            f"need at least {folds * refit_every + time_step + 1} (the first fold trains on the rows before "
+            f"need at least {folds * refit_every + time_step + 1 + extra} (the first fold trains on the rows before "
             "its cut-off); use fewer folds, a smaller refit_every or a smaller time_step")
     return [Fold(fold=k + 1, train_end=cut, test_start=cut, test_end=cut + refit_every)
             for k, cut in enumerate(range(first_cut, n_rows, refit_every))]
@@ -75,23 +77,26 @@ class FoldResult:
 def run_fold(prices: pd.DataFrame, fold: Fold, settings: "Settings", fit: Fit = train_with_settings) -> FoldResult:
     """Scale, window, train and predict one fold; the scaler and the model see only rows before the cut-off.
 
-    Each test day's window is the time_step actual closes before it (scaled with the fold's scaler), so a
-    prediction uses nothing after the day before it.
+    Each test day's window is the time_step actual closes (or returns) before it, scaled with the fold's
+    scaler, so a prediction uses nothing after the day before it.
     """
     if not 0 < fold.train_end == fold.test_start < fold.test_end <= len(prices):
         raise ValueError(f"fold {fold.fold} (rows {fold.test_start}..{fold.test_end}) does not fit "
                          f"{len(prices)} rows")
     closes = prices["close"].to_numpy("float64")
     train, test = closes[:fold.train_end], closes[fold.test_start:fold.test_end]
-    scaled = scale_split(train, test)
+    target = settings.target
+    scaled = scale_split(target_stage.to_series(train, target), target_stage.holdout_series(train, test, target))
     windows = make_windows(scaled.train, settings.time_step)
     test_windows = make_test_windows(scaled.train, scaled.test, settings.time_step)
     trained = fit(windows.X, windows.y, settings)
+    previous = closes[fold.test_start - 1:fold.test_end - 1]
     dates = pd.to_datetime(prices["date"])
     return FoldResult(
         fold=fold.fold, cutoff=dates.iloc[fold.train_end - 1].date(),
         dates=dates.iloc[fold.test_start:fold.test_end].reset_index(drop=True), actual=test,
-        predicted=predict_prices(trained.model, test_windows.X, scaled.params),
+        predicted=target_stage.to_prices(predict_prices(trained.model, test_windows.X, scaled.params), previous,
+                                         target),
         naive=naive_forecast(train[-1], test), scaler=scaled.params, train_windows=windows,
         train_seconds=trained.seconds, epochs_run=trained.epochs_run)
 

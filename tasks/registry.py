@@ -67,8 +67,11 @@ def last_full_training(warehouse: Warehouse, ticker: str) -> dt.date | None:
 
 
 def plan_training(champion: Champion | None, last_full: dt.date | None, as_of: dt.date, full_every_days: int,
-                  same_shape: bool = True) -> TrainingPlan:
+                  incompatible: str | None = None) -> TrainingPlan:
     """Fine-tune the champion unless a full retrain is due (or there is nothing compatible to fine-tune).
+
+    incompatible: why the champion cannot be fine-tuned with tonight's settings (e.g. "another
+    time_step"), or None when it can.
 
     A full retrain is due once the ticker's last one (whether it became champion or not) saw data at
     least full_every_days older than tonight's: weekly by default, fine-tunes on the nights between.
@@ -77,8 +80,8 @@ def plan_training(champion: Champion | None, last_full: dt.date | None, as_of: d
         return TrainingPlan("full", "full retrain every night (full_retrain_every_days = 0)", None)
     if champion is None:
         return TrainingPlan("full", "no champion yet: training from scratch", None)
-    if not same_shape:
-        return TrainingPlan("full", f"champion {champion.model_version} has another time_step: training "
+    if incompatible:
+        return TrainingPlan("full", f"champion {champion.model_version} has {incompatible}: training "
                             "from scratch", None)
     age = None if last_full is None else (as_of - last_full).days
     if age is None or age >= full_every_days:

@@ -8,6 +8,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -15,8 +16,8 @@ from nightcast.warehouse import Warehouse
 from tasks.evaluate import Evaluation
 from tasks.predict import Predictions
 
-MODEL_KIND = "simple_rnn"
-
+if TYPE_CHECKING:  # pragma: no cover
+    from nightcast.settings import Settings
 
 @dataclass(frozen=True)
 class RunInfo:
@@ -72,26 +73,27 @@ def prediction_rows(run: RunInfo, predictions: Predictions, naive) -> pd.DataFra
     })
 
 
-def model_version(run: RunInfo) -> str:
-    """The registry's name for the model this run trains."""
-    return f"{MODEL_KIND}-{run.run_id}"
+def model_version(run: RunInfo, kind: str) -> str:
+    """The registry's name for the model of this kind that this run trains."""
+    return f"{kind}-{run.run_id}"
 
 
-def forecast_rows(run: RunInfo, predictions: Predictions, version: str | None = None) -> pd.DataFrame:
-    """One row per forecast horizon (1 = the next trading day), made by model `version` (default: this run's)."""
+def forecast_rows(run: RunInfo, predictions: Predictions, version: str) -> pd.DataFrame:
+    """One row per forecast horizon (1 = the next trading day), made by model `version`."""
     horizons = range(1, len(predictions.forecasts) + 1)
     return pd.DataFrame({
         "run_id": run.run_id, "ticker": run.ticker, "as_of": predictions.as_of,
         "target_date": list(predictions.target_dates), "horizon": list(horizons),
-        "forecast": list(predictions.forecasts), "model_version": version or model_version(run),
+        "forecast": list(predictions.forecasts), "model_version": version,
     })
 
 
-def metrics_row(run: RunInfo, evaluation: Evaluation, n_train: int, n_test: int, epochs: int,
+def metrics_row(run: RunInfo, settings: "Settings", evaluation: Evaluation, n_train: int, n_test: int, epochs: int,
                 train_seconds: float) -> pd.DataFrame:
-    """The metrics-table row: model and naive scores, skill and training facts."""
+    """The metrics-table row: the model's kind and target, model and naive scores, skill and training facts."""
     return pd.DataFrame([{
-        "run_id": run.run_id, "ticker": run.ticker, "model": MODEL_KIND, **evaluation.as_row(),
+        "run_id": run.run_id, "ticker": run.ticker, "model": settings.model, "target": settings.target,
+        **evaluation.as_row(),
         "n_train": n_train, "n_test": n_test, "epochs": epochs, "train_seconds": train_seconds,
         "created_at": pd.Timestamp.now(tz="UTC"),
     }])

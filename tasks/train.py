@@ -28,21 +28,18 @@ TensorFlow/Keras are imported inside the functions so that importing this module
 from __future__ import annotations
 
 import math
-import os
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+
+from tasks.models import (LAYERS, UNITS, ModelCard, TrainedModel, _keras, build_model,  # noqa: F401 (re-exported)
+                          fit_keras, load_model, progress, save_model)
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
     from nightcast.settings import Settings
-
-UNITS = 20
-LAYERS = 3
 
 DEFAULT_BATCH_SIZE = 32
 DEFAULT_LEARNING_RATE = 0.001
@@ -51,32 +48,6 @@ DEFAULT_VALIDATION_FRACTION = 0.0
 DEFAULT_PATIENCE = 10
 DEFAULT_THREADS = 1
 """Mirrors of the Settings defaults, for callers (tests, benchmarks) that do not pass Settings."""
-
-
-@dataclass
-class TrainedModel:
-    """A fitted model with the loss per epoch, the wall time of the fit and its early-stopping record."""
-
-    model: "keras.Model"
-    losses: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-    val_losses: list[float] = field(default_factory=list)
-    best_epoch: int | None = None
-    """The 1-based epoch whose weights were kept (None: no validation slice, the last epoch's weights)."""
-
-    @property
-    def epochs_run(self) -> int:
-        """Epochs actually trained (fewer than asked when early stopping ended the fit)."""
-        return len(self.losses)
-
-
-def _keras():
-    """Import Keras on the TensorFlow backend, quietly."""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    return keras
 
 
 def configure_threads(threads: int) -> bool:
@@ -96,20 +67,6 @@ def configure_threads(threads: int) -> bool:
     except RuntimeError:  # the runtime is already initialized in this process
         return False
     return True
-
-
-def build_model(time_step: int, units: int = UNITS, learning_rate: float = 0.001) -> "keras.Model":
-    """Three SimpleRNN(units) layers and Dense(1): 2,101 parameters at units=20, adam + MSE."""
-    keras = _keras()
-    model = keras.Sequential([
-        keras.Input(shape=(time_step, 1)),
-        keras.layers.SimpleRNN(units, return_sequences=True),
-        keras.layers.SimpleRNN(units, return_sequences=True),
-        keras.layers.SimpleRNN(units),
-        keras.layers.Dense(1),
-    ], name="simple_rnn")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mean_squared_error")
-    return model
 
 
 def rnn_weights(model: "keras.Model") -> list:
@@ -336,18 +293,6 @@ def _store_adam_state(optimizer, weights: list, m: np.ndarray, v: np.ndarray, st
     optimizer.iterations.assign(steps)
 
 
-def _progress(epochs: int, log: Callable[[str], None] | None):
-    """A function logging the loss about ten times per fit, never every epoch of a long fit."""
-    every = max(1, epochs // 10)
-
-    def report(epoch: int, loss: float, val_loss: float | None, last: bool) -> None:
-        if log and ((epoch + 1) % every == 0 or epoch + 1 == epochs or last):
-            extra = "" if val_loss is None else f" val_loss {val_loss:.6f}"
-            log(f"epoch {epoch + 1}/{epochs} loss {loss:.6f}{extra}")
-
-    return report
-
-
 def train_model(X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = DEFAULT_BATCH_SIZE, seed: int = 42,
                 log: Callable[[str], None] | None = None, *, learning_rate: float = DEFAULT_LEARNING_RATE,
                 final_lr_fraction: float = DEFAULT_FINAL_LR_FRACTION,
@@ -412,7 +357,7 @@ def train_model(X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = DEF
                        for i in range(0, chunks * batch, batch)]
 
     rng = np.random.default_rng(seed)
-    report = _progress(epochs, log)
+    report = progress(epochs, log)
     losses: list[float] = []
     val_losses: list[float] = []
     best_loss, best_theta, best_epoch, waited = math.inf, None, None, 0
@@ -478,26 +423,16 @@ def preload(time_step: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE, 
 def train_with_settings(X: np.ndarray, y: np.ndarray, settings: "Settings",
                         log: Callable[[str], None] | None = None,
                         start_from: "keras.Model | None" = None) -> TrainedModel:
-    """train_model with every training option taken from the run's Settings.
+    """Train settings.model with every training option taken from the run's Settings: the tutorial's
+    simple_rnn with the fast trainer, lstm and gru with Keras' fit.
 
-    With start_from (the champion), fine-tune it for settings.fine_tune_epochs instead of training
-    settings.epochs from scratch.
+    With start_from (the champion, of the same kind), fine-tune it for settings.fine_tune_epochs
+    instead of training settings.epochs from scratch.
     """
     epochs = settings.fine_tune_epochs if start_from is not None else settings.epochs
-    return train_model(X, y, epochs, settings.batch_size, settings.seed, log=log,
-                       learning_rate=settings.learning_rate, final_lr_fraction=settings.final_lr_fraction,
-                       validation_fraction=settings.validation_fraction, patience=settings.patience,
-                       initial_weights=None if start_from is None else start_from.get_weights())
-
-
-def save_model(model: "keras.Model", path: Path) -> None:
-    """Write the model in Keras 3's .keras format (no pickle)."""
-    if path.suffix != ".keras":
-        raise ValueError(f"model files end in .keras, got {path.name}")
-    model.save(path)
-
-
-def load_model(path: Path) -> "keras.Model":
-    """Load a .keras model with safe mode on (no arbitrary code from the file)."""
-    keras = _keras()
-    return keras.models.load_model(path, safe_mode=True)
+    options = dict(learning_rate=settings.learning_rate, final_lr_fraction=settings.final_lr_fraction,
+                   validation_fraction=settings.validation_fraction, patience=settings.patience,
+                   initial_weights=None if start_from is None else start_from.get_weights())
+    if settings.model == "simple_rnn":
+        return train_model(X, y, epochs, settings.batch_size, settings.seed, log=log, **options)
+    return fit_keras(X, y, settings.model, epochs, settings.batch_size, settings.seed, log=log, **options)

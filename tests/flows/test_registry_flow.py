@@ -86,3 +86,20 @@ def test_a_full_retrain_is_due_a_week_after_the_last(tmp_path, price_file, price
     second = retrain(settings=settings(tmp_path, price_file, epochs=2, full_retrain_every_days=7))
     assert first.training.mode == "full"
     assert second.training.mode == "full" and "full retrain due" in second.training.reason
+
+
+def test_a_champion_of_another_target_is_not_fine_tuned_but_scored_in_prices(tmp_path, price_file):
+    first = retrain(settings=settings(tmp_path, price_file, epochs=3, full_retrain_every_days=7))
+    second = retrain(settings=settings(tmp_path, price_file, model="gru", target="log_return", epochs=2,
+                                       full_retrain_every_days=7))
+    assert second.training.mode == "full"
+    assert f"champion simple_rnn-{first.run_id} has another model (simple_rnn, not gru)" in second.training.reason
+    # the price-target champion was scored on the same days, in prices, beside the returns model
+    assert second.decision.champion_rmse is not None and second.decision.champion_rmse > 0
+    wh = Warehouse(tmp_path / "wh")
+    rows = wh.query("select run_id, model, target from models order by trained_at")
+    assert rows.values.tolist() == [[first.run_id, "simple_rnn", "price"], [second.run_id, "gru", "log_return"]]
+    card = json.loads((tmp_path / "wh" / "models" / "ticker=ACME" / second.run_id / "model.json").read_text())
+    assert card == {"model": "gru", "target": "log_return"}
+    assert dict(wh.query("select run_id, target from metrics").values) == {first.run_id: "price",
+                                                                           second.run_id: "log_return"}

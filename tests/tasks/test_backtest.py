@@ -89,7 +89,8 @@ def test_run_fold_refuses_a_fold_beyond_the_data(prices):
         run_fold(prices(30), Fold(1, 25, 25, 31), SETTINGS, fit=Spy())
 
 
-def assert_blind_to_changes(frame: pd.DataFrame, fold: Fold, change_from: int, fit_factory) -> None:
+def assert_blind_to_changes(frame: pd.DataFrame, fold: Fold, change_from: int, fit_factory,
+                            settings=SETTINGS) -> None:
     """Garble every close from row change_from (>= the cut-off) on: the fold's scaler, training data and the
     predictions of days whose window ends before change_from must not change."""
     assert change_from >= fold.train_end
@@ -98,7 +99,7 @@ def assert_blind_to_changes(frame: pd.DataFrame, fold: Fold, change_from: int, f
     garbage = rng.uniform(0, 1e3, len(frame) - change_from)
     changed.loc[change_from:, "close"] = changed["close"].iloc[change_from:] * 10 + garbage
     fits = [fit_factory(), fit_factory()]
-    before, after = (run_fold(f, fold, SETTINGS, fit=fit) for f, fit in zip((frame, changed), fits))
+    before, after = (run_fold(f, fold, settings, fit=fit) for f, fit in zip((frame, changed), fits))
     assert before.scaler == after.scaler
     np.testing.assert_array_equal(before.train_windows.X, after.train_windows.X)
     np.testing.assert_array_equal(before.train_windows.y, after.train_windows.y)
@@ -117,6 +118,24 @@ def test_no_fold_sees_data_after_its_cutoff(prices, offset):
         np.testing.assert_array_equal(spies[0].X, spies[1].X)
         np.testing.assert_array_equal(spies[0].y, spies[1].y)
         assert len(spies[0].y) == fold.train_end - SETTINGS.time_step  # every training target precedes the cut-off
+
+
+def test_a_returns_fold_predicts_prices_from_returns_before_its_cutoff(prices):
+    returns = SETTINGS.model_copy(update={"target": "log_return"})
+    frame = prices(60, seed=4)
+    closes = frame["close"].to_numpy()
+    fold = fold_plan(60, 5, 8, 3, extra=1)[1]  # train rows 0..43, test rows 44..51
+    spy = Spy()
+    result = run_fold(frame, fold, returns, fit=spy)
+    log_returns = np.diff(np.log(closes))
+    assert result.scaler == fit_scaler(log_returns[:43])  # the 43 returns inside the training rows
+    np.testing.assert_allclose(inverse_transform(spy.y, result.scaler), log_returns[5:43], atol=1e-7)
+    # persistence of returns: each day's price is yesterday's close grown by yesterday's return
+    np.testing.assert_allclose(result.predicted, closes[43:51] * np.exp(log_returns[42:50]), rtol=1e-6)
+    for fold in fold_plan(60, 5, 8, 4, extra=1):
+        assert_blind_to_changes(frame, fold, fold.train_end, Spy, settings=returns)
+    with pytest.raises(ValueError, match="need at least 39"):
+        fold_plan(38, 5, 8, 4, extra=1)
 
 
 def test_the_leakage_check_catches_a_scaler_fit_on_the_test_period(prices, monkeypatch):

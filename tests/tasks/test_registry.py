@@ -58,9 +58,10 @@ def test_plan_counts_from_the_last_full_retrain_even_if_it_was_refused():
     assert plan.mode == "fine_tune" and plan.champion == old_champion
 
 
-def test_plan_full_when_the_champion_has_another_window():
-    plan = registry.plan_training(CHAMP, dt.date(2013, 2, 25), dt.date(2013, 3, 1), 7, same_shape=False)
-    assert plan.mode == "full" and "another time_step" in plan.reason
+def test_plan_full_when_the_champion_is_incompatible():
+    plan = registry.plan_training(CHAMP, dt.date(2013, 2, 25), dt.date(2013, 3, 1), 7,
+                                  incompatible="another time_step (60, not 100)")
+    assert plan.mode == "full" and "another time_step (60, not 100)" in plan.reason
 
 
 FACTS = {"model_version": "simple_rnn-B", "ticker": "GOOG", "run_id": "B", "model": "simple_rnn", "time_step": 100,

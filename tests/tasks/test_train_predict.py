@@ -123,8 +123,8 @@ def test_wavefront_pass_is_keras_forward_and_exact_gradients(time_step):
     loss_pad, grads_pad = train_stage.wavefront_loss_and_grads(x_pad, tf.concat([y, [5.0]], 0),
                                                                tf.concat([tf.ones([9]), [0.0]], 0), values)
     np.testing.assert_allclose(loss_pad.numpy(), loss.numpy(), rtol=1e-6)
-    for a, b in zip(grads_pad, grads):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-7)
+    for a, b in zip(grads_pad, grads):  # float32 sums over 10 rows instead of 9: rounding differs (~2e-7)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_fast_fit_takes_the_same_adam_steps_as_keras_fit(sine_windows):

@@ -1,0 +1,145 @@
+"""The model kinds (the tutorial's SimpleRNN stack, and LSTM and GRU stacks of the same width), their
+Keras fit, the fitted-model record, and the .keras files with the card that says what a model predicts.
+
+The tutorial's `simple_rnn` is trained by the fast trainer in tasks/train.py; `lstm` and `gru` are
+trained here with Keras' own `fit` (the same Adam, cosine decay and early-stopping settings; Keras
+does not XLA-compile its recurrent layers on TensorFlow, so these fits are several times slower). TensorFlow/Keras are imported inside the functions so that importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+ModelKind = Literal["simple_rnn", "lstm", "gru"]
+KINDS: tuple[str, ...] = ("simple_rnn", "lstm", "gru")
+UNITS = 20
+LAYERS = 3
+
+
+@dataclass
+class TrainedModel:
+    """A fitted model with the loss per epoch, the wall time of the fit and its early-stopping record."""
+
+    model: "keras.Model"
+    losses: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    val_losses: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    """The 1-based epoch whose weights were kept (None: no validation slice, the last epoch's weights)."""
+
+    @property
+    def epochs_run(self) -> int:
+        """Epochs actually trained (fewer than asked when early stopping ended the fit)."""
+        return len(self.losses)
+
+
+def _keras():
+    """Import Keras on the TensorFlow backend, quietly."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    return keras
+
+
+def build_model(time_step: int, units: int = UNITS, learning_rate: float = 0.001,
+                kind: str = "simple_rnn") -> "keras.Model":
+    """Three recurrent layers of `units` and Dense(1), adam + MSE; simple_rnn at 20 units has 2,101 parameters."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown model {kind!r}: use one of {', '.join(KINDS)}")
+    keras = _keras()
+    layer = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[kind]
+    model = keras.Sequential([
+        keras.Input(shape=(time_step, 1)),
+        *[layer(units, return_sequences=i < LAYERS - 1) for i in range(LAYERS)],
+        keras.layers.Dense(1),
+    ], name=kind)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mean_squared_error")
+    return model
+
+
+def progress(epochs: int, log: Callable[[str], None] | None):
+    """A function logging the loss about ten times per fit, never every epoch of a long fit."""
+    every = max(1, epochs // 10)
+
+    def report(epoch: int, loss: float, val_loss: float | None, last: bool) -> None:
+        if log and ((epoch + 1) % every == 0 or epoch + 1 == epochs or last):
+            extra = "" if val_loss is None else f" val_loss {val_loss:.6f}"
+            log(f"epoch {epoch + 1}/{epochs} loss {loss:.6f}{extra}")
+
+    return report
+
+
+def fit_keras(X: np.ndarray, y: np.ndarray, kind: str, epochs: int, batch_size: int, seed: int,
+              log: Callable[[str], None] | None = None, *, learning_rate: float, final_lr_fraction: float,
+              validation_fraction: float, patience: int, initial_weights: list | None = None) -> TrainedModel:
+    """Keras' fit of an lstm or gru stack: Adam on a cosine decay, optional early stopping on the most
+    recent training windows (Keras' validation_split takes the last ones, before shuffling)."""
+    keras = _keras()
+    import tensorflow as tf
+
+    started = time.perf_counter()
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    X = np.asarray(X, dtype="float32").reshape(len(X), -1, 1)
+    y = np.asarray(y, dtype="float32").reshape(-1)
+    n_val = int(len(X) * validation_fraction)
+    n_val = n_val if 1 <= n_val < len(X) else 0
+    steps = epochs * -(-(len(X) - n_val) // min(batch_size, len(X) - n_val))
+    model = build_model(X.shape[1], kind=kind)
+    rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=final_lr_fraction)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=rate), loss="mean_squared_error")
+    if initial_weights is not None:
+        model.set_weights(initial_weights)
+    report = progress(epochs, log)
+    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: report(
+        epoch, float(logs["loss"]), logs.get("val_loss"), False))]
+    if n_val:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            patience=patience if patience > 0 else epochs + 1, restore_best_weights=True))
+    history = model.fit(X, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0, callbacks=callbacks,
+                        validation_split=n_val / len(X) if n_val else 0.0)
+    val_losses = [float(v) for v in history.history.get("val_loss", [])]
+    best = int(np.argmin(val_losses)) + 1 if val_losses else None
+    return TrainedModel(model=model, losses=[float(v) for v in history.history["loss"]],
+                        seconds=time.perf_counter() - started, val_losses=val_losses, best_epoch=best)
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What a stored model is and predicts, written as model.json beside model.keras."""
+
+    model: str = "simple_rnn"
+    target: str = "price"
+
+    def save(self, path: Path) -> None:
+        """Write the card as JSON."""
+        path.write_text(json.dumps(asdict(self), sort_keys=True))
+
+    @classmethod
+    def load(cls, path: Path) -> "ModelCard":
+        """Read a card; a model stored before cards existed is the tutorial's price model."""
+        return cls(**json.loads(path.read_text())) if path.exists() else cls()
+
+
+def save_model(model: "keras.Model", path: Path) -> None:
+    """Write the model in Keras 3's .keras format (no pickle)."""
+    if path.suffix != ".keras":
+        raise ValueError(f"model files end in .keras, got {path.name}")
+    model.save(path)
+
+
+def load_model(path: Path) -> "keras.Model":
+    """Load a .keras model with safe mode on (no arbitrary code from the file)."""
+    keras = _keras()
+    return keras.models.load_model(path, safe_mode=True)
