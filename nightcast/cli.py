@@ -18,6 +18,7 @@ EPILOG = """examples:
   nightcast run --source file --path prices.csv --ticker ACME
   nightcast backfill --ticker GOOG --days 10 --epochs 20
   nightcast backtest --refit-every 20 --folds 5   # walk-forward: refit every 20 days, score 5 folds vs naive
+  nightcast compare --tickers GOOG,^GSPC --models simple_rnn,gru   # model x target table vs naive
   nightcast query "select * from forecasts order by as_of desc limit 5"
 """
 
@@ -154,16 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.set_defaults(handler=command_backfill)
     query = commands.add_parser("query", help="run read-only SQL over the stored tables",
                                 description="Run SQL over the views prices, predictions, forecasts, "
-                                "metrics, runs, validations, backtests, backtest_metrics and forecast_accuracy. "
-                                "Only SELECT/EXPLAIN statements are allowed.")
+                                "metrics, runs, validations, model_events, models, comparisons, backtests, "
+                                "backtest_metrics and forecast_accuracy. Only SELECT/EXPLAIN statements are allowed.")
     query.add_argument("sql", help="the SQL to run, e.g. \"select * from forecasts\"")
     query.add_argument("--format", choices=["table", "csv", "json"], default="table",
                        help="output format (default: table)")
     query.add_argument("--warehouse", default=None, help="warehouse folder (default: $NIGHTCAST_WAREHOUSE or ./warehouse)")
     query.set_defaults(handler=command_query)
-    from nightcast import backtest_cli, serve
+    from nightcast import backtest_cli, compare_cli, serve
 
     backtest_cli.register(commands)
+    compare_cli.register(commands)
     serve.register(commands)
     return parser
 
