@@ -37,6 +37,8 @@ class RunResult:
     training: TrainingPlan
     decision: Decision
     forecast_version: str
+    model: str = "simple_rnn"
+    target: str = "price"
 
 
 def start_run(settings: Settings) -> store.RunInfo:
@@ -83,7 +85,8 @@ def retrain(settings: Settings = Settings()) -> RunResult:
             n_train=len(train_windows.y), n_test=len(test_windows.y), prices_added=added,
             train_seconds=trained.seconds, model_path=model_path, plot_path=plot_path,
             data_docs=data_docs, warehouse=str(warehouse.root), training=plan,
-            decision=selection.decision, forecast_version=selection.forecast_version)
+            decision=selection.decision, forecast_version=selection.forecast_version, model=settings.model,
+            target=settings.target)
         records.publish_report(result, settings, plot)
     except BaseException as error:
         records.record_run(warehouse, store.run_row(run, "failed", data_hash, model_path, str(error)))

@@ -29,7 +29,7 @@ def summary_text(result: "RunResult") -> str:
     return "\n".join([
         f"run {result.run_id} completed: {result.ticker}, {result.n_train} training windows, "
         f"{result.n_test} test days, trained in {result.train_seconds:.1f} s",
-        f"training:  {result.training.mode} ({result.training.reason})",
+        f"training:  {result.training.mode} {result.model}, target {result.target} ({result.training.reason})",
         metrics_table(result),
         f"skill 1 - RMSE/RMSE_naive = {skill:+.3f} ({verdict} tomorrow = today)",
         f"champion:  {result.decision.reason}",

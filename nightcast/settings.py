@@ -85,10 +85,12 @@ class Settings(BaseModel):
         0.0, ge=0.0, le=1.0, description="Tonight's model becomes champion if its RMSE on the comparison days is "
         "at most the champion's times (1 + tolerance).")
     full_retrain_every_days: int = Field(
-        7, ge=0, le=3650, description="Train from scratch when the champion's last full training saw data at "
-        "least this many days older than tonight's; other nights fine-tune the champion. 0: always from scratch.")
+        7, ge=0, le=3650, description="Train from scratch when the ticker's last full retrain (promoted or not) saw "
+        "data at least this many days older than tonight's; other nights fine-tune the champion. 0: always from "
+        "scratch.")
     fine_tune_epochs: int = Field(
-        5, ge=1, le=10_000, description="Epochs when fine-tuning the champion on the data including the new days.")
+        5, ge=1, le=10_000, description="Epochs when fine-tuning the champion (its weights and scaler) on tonight's "
+        "training windows: the first train_fraction of the data up to tonight.")
 
     @field_validator("ticker")
     @classmethod
