@@ -56,9 +56,16 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         raise CliError(format_validation_error(error)) from None
 
 
+EPHEMERAL_STARTUP_SECONDS = "120"
+"""How long a command waits for Prefect's temporary server. Prefect's default, 20 s, is too short for the
+first start on 2 cores, which creates and migrates the SQLite database while TensorFlow loads."""
+
+
 def prepare_prefect() -> None:
-    """Create $PREFECT_HOME with its parents (Prefect creates only the last folder); no telemetry by default."""
+    """Create $PREFECT_HOME with its parents (Prefect creates only the last folder); no telemetry by default;
+    a first start of the temporary server may take longer than Prefect's 20 s (the user's value wins)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", EPHEMERAL_STARTUP_SECONDS)
     home = os.environ.get("PREFECT_HOME")
     if home:
         Path(home).expanduser().mkdir(parents=True, exist_ok=True)

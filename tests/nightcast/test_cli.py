@@ -1,6 +1,7 @@
 """The command line's query path, help and error handling (no flow run needed)."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -106,3 +107,16 @@ def test_module_entry_point_reports_errors_in_one_line():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and done.stderr.splitlines() == [
         "nightcast: error: invalid settings: folds: Input should be greater than or equal to 1"]
+
+
+def test_prepare_prefect_waits_longer_for_a_first_server_start_unless_the_user_says(monkeypatch, tmp_path):
+    from nightcast.cli import prepare_prefect
+
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "a" / "b"))
+    monkeypatch.delenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", raising=False)
+    prepare_prefect()
+    assert os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == "120"
+    assert (tmp_path / "a" / "b").is_dir()
+    monkeypatch.setenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "45")
+    prepare_prefect()
+    assert os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == "45"
