@@ -42,7 +42,7 @@ def command(args: argparse.Namespace) -> int:
     try:
         result = backtest(settings=settings, **options)
     except Exception as error:
-        raise CliError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+        raise CliError.from_failure(error) from None
     print(backtest_text(result))
     return 0
 

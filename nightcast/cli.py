@@ -26,6 +26,11 @@ EPILOG = """examples:
 class CliError(Exception):
     """An error reported as one line on stderr with exit code 1."""
 
+    @classmethod
+    def from_failure(cls, error: BaseException) -> "CliError":
+        """A failed flow's error as its first line (or its type when it has no message)."""
+        return cls(str(error).splitlines()[0] if str(error) else type(error).__name__)
+
 
 def _add_settings_options(parser: argparse.ArgumentParser) -> None:
     """One option per Settings field, with the field's description and default as help."""
@@ -82,7 +87,7 @@ def command_run(args: argparse.Namespace) -> int:
     try:
         result = retrain(settings=settings)
     except Exception as error:
-        raise CliError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+        raise CliError.from_failure(error) from None
     print(summary_text(result))
     return 0
 
@@ -112,7 +117,7 @@ def command_backfill(args: argparse.Namespace) -> int:
     try:
         outcomes = backfill(settings=settings, days=args.days)
     except Exception as error:
-        raise CliError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+        raise CliError.from_failure(error) from None
     accuracy = Warehouse(resolve_root(settings.warehouse)).query(ACCURACY_SQL, [settings.symbol])
     print(backfill_text(outcomes, accuracy))
     return 0 if all(o.status == "completed" for o in outcomes) else 1

@@ -70,7 +70,7 @@ def command(args: argparse.Namespace) -> int:
         try:
             tables.append(compare(settings=settings.for_ticker(ticker), models=models, targets=targets))
         except Exception as error:
-            raise CliError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+            raise CliError.from_failure(error) from None
     print(comparison_text(pd.concat(tables, ignore_index=True), settings))
     return 0
 

@@ -80,21 +80,28 @@ def progress(epochs: int, log: Callable[[str], None] | None):
     return report
 
 
+def start_fit(X: np.ndarray, y: np.ndarray, seed: int, validation_fraction: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Seed Keras and make TensorFlow deterministic; X as (n, time_step, 1) and y as (n,) float32, and how
+    many of the last windows the validation slice holds (0 when the fraction leaves none, or nothing to train)."""
+    keras = _keras()
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    X = np.asarray(X, dtype="float32").reshape(len(X), -1, 1)
+    y = np.asarray(y, dtype="float32").reshape(-1)
+    n_val = int(len(X) * validation_fraction)
+    return X, y, (n_val if 1 <= n_val < len(X) else 0)
+
+
 def fit_keras(X: np.ndarray, y: np.ndarray, kind: str, epochs: int, batch_size: int, seed: int,
               log: Callable[[str], None] | None = None, *, learning_rate: float, final_lr_fraction: float,
               validation_fraction: float, patience: int, initial_weights: list | None = None) -> TrainedModel:
     """Keras' fit of an lstm or gru stack: Adam on a cosine decay, optional early stopping on the most
     recent training windows (Keras' validation_split takes the last ones, before shuffling)."""
     keras = _keras()
-    import tensorflow as tf
-
     started = time.perf_counter()
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
-    X = np.asarray(X, dtype="float32").reshape(len(X), -1, 1)
-    y = np.asarray(y, dtype="float32").reshape(-1)
-    n_val = int(len(X) * validation_fraction)
-    n_val = n_val if 1 <= n_val < len(X) else 0
+    X, y, n_val = start_fit(X, y, seed, validation_fraction)
     steps = epochs * -(-(len(X) - n_val) // min(batch_size, len(X) - n_val))
     model = build_model(X.shape[1], kind=kind)
     rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=final_lr_fraction)

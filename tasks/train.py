@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from tasks.models import (LAYERS, UNITS, ModelCard, TrainedModel, _keras, build_model,  # noqa: F401 (re-exported)
-                          fit_keras, load_model, progress, save_model)
+                          fit_keras, load_model, progress, save_model, start_fit)
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -318,18 +318,12 @@ def train_model(X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = DEF
     if not 0.0 <= validation_fraction < 1.0 or patience < 0 or learning_rate <= 0 or not 0 < final_lr_fraction <= 1:
         raise ValueError("need 0 <= validation_fraction < 1, patience >= 0, learning_rate > 0 and "
                          "0 < final_lr_fraction <= 1")
-    keras = _keras()
+    _keras()
     configure_threads(threads)
     import tensorflow as tf
 
     started = time.perf_counter()
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
-    X = np.asarray(X, dtype="float32").reshape(len(X), -1, 1)
-    y = np.asarray(y, dtype="float32").reshape(-1)
-    n_val = int(len(X) * validation_fraction)
-    if n_val < 1 or len(X) - n_val < 1:
-        n_val = 0
+    X, y, n_val = start_fit(X, y, seed, validation_fraction)
     n = len(X) - n_val
     batch = min(batch_size, n)
     steps = -(-n // batch)
