@@ -168,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     query = commands.add_parser("query", help="run read-only SQL over the stored tables",
                                 description="Run SQL over the views prices, predictions, forecasts, "
                                 "metrics, runs, validations, model_events, models, comparisons, backtests, "
-                                "backtest_metrics and forecast_accuracy. Only SELECT/EXPLAIN statements are allowed.")
+                                "backtest_metrics and forecast_accuracy. One SELECT (or EXPLAIN of a SELECT) at a time; "
+                                "nothing can be written.")
     query.add_argument("sql", help="the SQL to run, e.g. \"select * from forecasts\"")
     query.add_argument("--format", choices=["table", "csv", "json"], default="table",
                        help="output format (default: table)")

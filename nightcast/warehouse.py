@@ -15,25 +15,24 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from nightcast.readonly import QueryRefused, check_statement, sandboxed_connection
 from nightcast.schema import DERIVED_VIEWS, TABLES
 from nightcast.settings import TICKER_PATTERN
 
 ENV_VAR = "NIGHTCAST_WAREHOUSE"
-READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
-
-
-class QueryRefused(ValueError):
-    """A statement that would change something was sent to the read-only query path."""
+__all__ = ["QueryRefused", "Warehouse", "resolve_root"]
 
 
 def resolve_root(setting: str | None = None) -> Path:
@@ -53,11 +52,6 @@ def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
             values = pd.to_datetime(values, utc=True)
         columns[f.name] = pa.array(values, type=f.type, from_pandas=True)
     return pa.table(columns, schema=schema)
-
-
-def _sql_string(text: str) -> str:
-    """Quote text as a SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def temporary_path(path: Path) -> Path:
@@ -179,41 +173,21 @@ class Warehouse:
             write_atomic(to_arrow("prices", merged.sort_values("date", kind="stable")), path)
             return len(new)
 
+    def dataset(self, table: str) -> ds.Dataset:
+        """A table's Parquet files as one Arrow dataset of the table's schema (columns a file lacks read as null)."""
+        files = [str(p) for p in sorted(self.root.glob(f"{table}/ticker=*/*.parquet"))]
+        return ds.dataset(files, schema=TABLES[table], format="parquet")
+
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB with one view per table, reading only files under the warehouse root."""
-        con = duckdb.connect(":memory:")
-        for table, schema in TABLES.items():
-            files = sorted(self.root.glob(f"{table}/ticker=*/*.parquet"))
-            if files:
-                glob = _sql_string(str(self.root / table / "*" / "*.parquet"))
-                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet("
-                            f"{glob}, union_by_name=true, hive_partitioning=false)")
-            else:
-                con.register(f"_empty_{table}", schema.empty_table())
-                con.execute(f"CREATE VIEW {table} AS SELECT * FROM _empty_{table}")
-        for view, sql in DERIVED_VIEWS.items():
-            con.execute(f"CREATE VIEW {view} AS {sql}")
-        con.execute(f"SET allowed_directories=[{_sql_string(str(self.root))}]")
-        con.execute("SET enable_external_access=false")
-        con.execute("SET lock_configuration=true")
-        return con
+        """An in-memory DuckDB with one view per table and the derived views; DuckDB cannot open any file
+        (see nightcast/readonly.py): the tables are Arrow datasets read by pyarrow."""
+        return sandboxed_connection({table: self.dataset(table) for table in TABLES}, DERIVED_VIEWS)
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
-        """Run read-only SQL over the views (params bind to ? in the last statement); writes are refused."""
-        try:
-            statements = duckdb.extract_statements(sql)
-        except duckdb.Error as error:
-            raise QueryRefused(f"invalid SQL: {str(error).splitlines()[0]}") from error
-        if not statements:
-            raise QueryRefused("no SQL statement given")
-        for statement in statements:
-            if statement.type not in READ_ONLY_STATEMENTS:
-                raise QueryRefused(f"only read-only queries (SELECT, EXPLAIN) are allowed; "
-                                   f"refused a {statement.type.name} statement")
+        """Run one read-only statement over the views (params bind to ?); anything else raises QueryRefused."""
+        statement = check_statement(sql)
         con = self.connect()
         try:
-            for statement in statements[:-1]:
-                con.execute(statement)
-            return con.execute(statements[-1].query, params).df() if params else con.execute(statements[-1]).df()
+            return con.execute(statement.query, params).df() if params else con.execute(statement.query).df()
         finally:
             con.close()
