@@ -14,7 +14,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from nightcast.settings import Settings
-from nightcast.warehouse import Warehouse
+from nightcast.warehouse import Warehouse, write_folder_atomic
 from tasks import evaluate as evaluate_stage
 from tasks import ingest as ingest_stage
 from tasks import predict as predict_stage
@@ -120,12 +120,16 @@ def train(windows: window_stage.Windows, settings: Settings, start_from=None) ->
 @stage("store_model")
 def store_model(warehouse: Warehouse, trained: train_stage.TrainedModel, scaler: scale_stage.ScalerParams,
                 run: store_stage.RunInfo, settings: Settings) -> str:
-    """Save model.keras, scaler.json and model.json (kind and target) side by side in the run's model folder."""
+    """Save model.keras, scaler.json and model.json (kind and target) side by side in the run's model folder,
+    which appears whole or not at all (written in a temporary folder, fsynced, renamed)."""
     folder = warehouse.model_dir(run.ticker, run.run_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    scaler.save(folder / "scaler.json")
-    train_stage.ModelCard(model=settings.model, target=settings.target).save(folder / "model.json")
-    train_stage.save_model(trained.model, folder / "model.keras")
+
+    def write(tmp):
+        scaler.save(tmp / "scaler.json")
+        train_stage.ModelCard(model=settings.model, target=settings.target).save(tmp / "model.json")
+        train_stage.save_model(trained.model, tmp / "model.keras")
+
+    write_folder_atomic(folder, write)
     return str(folder / "model.keras")
 
 

@@ -72,6 +72,39 @@ def _write_then_rename(path: Path, write) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def fsync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a rename into it, a new file) to disk."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def write_folder_atomic(folder: Path, write: Callable[[Path], None]) -> None:
+    """Fill a hidden temporary folder with write(tmp), fsync every file in it, then rename it to folder.
+
+    A reader (or the registry) sees no folder or the whole one; a writer killed half-way leaves only the
+    hidden temporary folder, which sweep_temporary removes once its process is gone."""
+    if folder.exists():
+        raise FileExistsError(f"{folder} exists already; stored folders are never rewritten")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_path(folder)
+    try:
+        tmp.mkdir()
+        write(tmp)
+        for path in tmp.rglob("*"):
+            if path.is_file():
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
+        fsync_folder(tmp)
+        os.rename(tmp, folder)
+        fsync_folder(folder.parent)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def write_atomic(table: pa.Table, path: Path) -> None:
     """Write Parquet so that a reader sees the old file or the whole new one, never a part."""
     _write_then_rename(path, lambda tmp: pq.write_table(table, tmp))
@@ -137,12 +170,12 @@ class Warehouse:
         return folder
 
     def sweep_temporary(self) -> list[Path]:
-        """Remove temporary files left by writers that died (e.g. killed mid-write); returns them."""
+        """Remove temporary files and folders left by writers that died (e.g. killed mid-write); returns them."""
         removed = []
-        for tmp in self.root.rglob(".*.tmp") if self.root.exists() else ():
+        for tmp in list(self.root.rglob(".*.tmp")) if self.root.exists() else ():
             parts = tmp.name.rsplit(".", 3)
             if len(parts) == 4 and parts[1].isdigit() and not pid_alive(int(parts[1])):
-                tmp.unlink(missing_ok=True)
+                shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
                 removed.append(tmp)
         return removed
 

@@ -1,5 +1,7 @@
 """The nightly fan-out: one bad ticker never stops the others, on threads, processes or Dask."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -55,8 +57,9 @@ def test_tickers_run_in_worker_processes(tmp_path, kind):
                                  "warehouse": str(tmp_path / "wh")})
     outcomes = nightly(plan=plan)
     assert [(o.ticker, o.status) for o in outcomes] == [("GOOG", "completed"), ("^GSPC", "completed")]
-    runs = Warehouse(tmp_path / "wh").query("select ticker, status, flow_run_id from runs order by ticker")
+    runs = Warehouse(tmp_path / "wh").query("select ticker, status, flow_run_id, pid from runs order by ticker")
     assert runs["status"].tolist() == ["completed", "completed"] and runs["flow_run_id"].nunique() == 2
+    assert os.getpid() not in runs["pid"].tolist()  # each run's process is a worker, not the flow's own
 
 
 def test_runner_settings_choose_the_task_runner():

@@ -1,6 +1,7 @@
 """Test driver: run the retrain flow in this process and SIGKILL it at a chosen point.
 
-Usage: python fault_run.py POINT SETTINGS_JSON, POINT one of none, prices_write, training, predictions_write.
+Usage: python fault_run.py POINT SETTINGS_JSON, POINT one of none, prices_write, training, model_save,
+predictions_write; or python fault_run.py nightly PLAN_JSON to run the nightly flow (killed by the test).
 """
 
 import json
@@ -38,10 +39,28 @@ def kill_during_training() -> None:
     steps.train_stage.train_model = lambda *args, log=None, **kwargs: original(*args, log=die, **kwargs)
 
 
+def kill_after_model_save() -> None:
+    """Die right after model.keras is written into the model's temporary folder, before it is renamed."""
+    original = steps.train_stage.save_model
+
+    def save(model, path):
+        original(model, path)
+        die()
+
+    steps.train_stage.save_model = save
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "nightly":
+        from flows.nightly import nightly
+
+        nightly(plan=json.loads(sys.argv[2]))
+        sys.exit(0)
     point, settings = sys.argv[1], Settings(**json.loads(sys.argv[2]))
     if point in ("prices_write", "predictions_write"):
         kill_after_temporary_write(point.removesuffix("_write"))
     elif point == "training":
         kill_during_training()
+    elif point == "model_save":
+        kill_after_model_save()
     print(retrain(settings=settings).run_id)

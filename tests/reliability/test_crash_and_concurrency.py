@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from prefect.settings import PREFECT_API_URL
 from flows.retrain import retrain
 from nightcast.schema import TABLES
 from nightcast.settings import Settings
-from nightcast.warehouse import Warehouse
+from nightcast.warehouse import Warehouse, pid_alive
 
 DRIVER = Path(__file__).with_name("fault_run.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +54,7 @@ def every_view_reads(wh):
         wh.query(f"select * from {table}")
 
 
-@pytest.mark.parametrize("point", ["prices_write", "training", "predictions_write"])
+@pytest.mark.parametrize("point", ["prices_write", "training", "model_save", "predictions_write"])
 def test_sigkill_leaves_a_readable_warehouse_and_a_rerun_completes(tmp_path, prices, point):
     baseline = retrain(settings=Settings(**settings_for(tmp_path, write_csv(tmp_path / "a.csv", prices, 140))))
     wh = Warehouse(tmp_path / "wh")
@@ -70,9 +71,16 @@ def test_sigkill_leaves_a_readable_warehouse_and_a_rerun_completes(tmp_path, pri
         "select n_test from metrics where run_id = ?", [baseline.run_id])["n_test"][0]
     if point.endswith("_write"):
         assert list(wh.root.rglob(".*.tmp")), "a kill mid-write leaves a temporary file for the next run to sweep"
+    models = wh.root / "models" / "ticker=ACME"
+    assert [p.name for p in models.iterdir() if not p.name.startswith(".")] == [baseline.run_id]
+    if point == "model_save":
+        torn = [p for p in models.iterdir() if p.name.startswith(".")]
+        assert len(torn) == 1 and torn[0].is_dir() and (torn[0] / "model.keras").is_file(), torn
+        assert wh.query("select count(*) n from model_events")["n"][0] == 1  # the registry never saw it
 
     rerun = retrain(settings=Settings(**longer))
     assert not list(wh.root.rglob(".*.tmp"))
+    assert sorted(p.name for p in models.iterdir()) == sorted([baseline.run_id, rerun.run_id])
     runs = wh.query("select status, run_id, error from runs order by started_at")
     assert runs["status"].tolist() == ["completed", "abandoned", "completed"]
     assert "killed or crashed" in runs["error"].iloc[1]
@@ -96,3 +104,41 @@ def test_concurrent_runs_leave_consistent_tables(tmp_path, prices, tickers):
     n_test = wh.query("select sum(n_test) n from metrics")["n"][0]
     assert wh.query("select count(*) n from predictions")["n"][0] == n_test
     assert wh.query("select count(distinct run_id) n from forecasts")["n"][0] == 2
+
+
+def test_killing_the_nightly_parent_leaves_tables_readable_and_the_next_runs_mark_its_runs_abandoned(tmp_path):
+    """SIGKILL the nightly flow's process while its process pool retrains two tickers."""
+    settings = {"start": "2010-01-01", "end": "2011-06-30", "time_step": 10, "epochs": 5000,
+                "warehouse": str(tmp_path / "wh")}
+    plan = {"tickers": ["GOOG", "^GSPC"], "runner": {"kind": "processes", "workers": 2}, "settings": settings}
+    parent = start("nightly", plan, tmp_path)
+    wh = Warehouse(tmp_path / "wh")
+    running = wait_for(lambda: (wh.root / "runs").exists() and len(
+        found := wh.query("select ticker, pid from runs where status = 'running'")) == 2 and found, parent)
+    time.sleep(2)  # both workers are past ingest, in validation or training
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(timeout=30)
+    assert parent.pid not in running["pid"].tolist() and running["pid"].nunique() == 2  # worker processes
+    wait_for(lambda: not any(pid_alive(int(pid)) for pid in running["pid"]), None, timeout=30)
+
+    every_view_reads(wh)
+    assert set(wh.query("select status from runs")["status"]) == {"running"}
+    for ticker in ("GOOG", "^GSPC"):
+        retrain(settings=Settings(**{**settings, "ticker": ticker, "epochs": 1}))
+    runs = wh.query("select ticker, status, error from runs order by started_at")
+    assert runs["status"].tolist().count("abandoned") == 2 and runs["status"].tolist().count("completed") == 2
+    assert all("killed or crashed" in e for e in runs.loc[runs["status"] == "abandoned", "error"])
+    every_view_reads(wh)
+
+
+def wait_for(condition, process, timeout=240):
+    """Poll condition until it returns something truthy; fail if process ends first or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found is not False and found is not None and (not hasattr(found, "empty") or not found.empty):
+            return found
+        if process is not None and process.poll() is not None:
+            pytest.fail(f"the process ended first: {process.communicate()[1][-2000:]}")
+        time.sleep(0.5)
+    pytest.fail("timed out")
