@@ -8,6 +8,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.retrain import retrain
 from flows.runners import build_task_runner
+from nightcast.errors import ExpectedFailure
 from nightcast.settings import NightlyPlan, Settings
 
 
@@ -27,7 +28,7 @@ class TickerOutcome:
     promoted: bool | None = None
 
 
-class TickersFailed(RuntimeError):
+class TickersFailed(ExpectedFailure, RuntimeError):
     """Some tickers failed; the message names each ticker's outcome."""
 
 

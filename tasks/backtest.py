@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import pandas as pd
 
+from nightcast.errors import InputError
 from tasks import target as target_stage
 from tasks.evaluate import Evaluation, evaluate_predictions, naive_forecast
 from tasks.predict import predict_prices
@@ -46,10 +47,10 @@ def fold_plan(n_rows: int, time_step: int, refit_every: int, folds: int, extra: 
     """
     for name, value in (("time_step", time_step), ("refit_every", refit_every), ("folds", folds)):
         if value < 1:
-            raise ValueError(f"{name} must be at least 1, got {value}")
+            raise InputError(f"{name} must be at least 1, got {value}")
     first_cut = n_rows - folds * refit_every
     if first_cut <= time_step + extra:
-        raise ValueError(
+        raise InputError(
             f"{n_rows} rows is too few for {folds} folds of {refit_every} days with time_step {time_step}: "
             f"need at least {folds * refit_every + time_step + 1 + extra} (the first fold trains on the rows before "
             "its cut-off); use fewer folds, a smaller refit_every or a smaller time_step")

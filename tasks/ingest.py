@@ -8,6 +8,7 @@ from typing import Callable, Protocol
 
 import pandas as pd
 
+from nightcast.errors import ExpectedFailure
 from nightcast.schema import PRICE_COLUMNS
 from nightcast.settings import Settings
 
@@ -19,7 +20,7 @@ SAMPLE_DIR = Path(__file__).resolve().parents[1] / "nightcast" / "sample_data"
 _TZ_SUFFIX = r"(\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*(?:Z|[+-]\d\d:?\d\d)$"
 
 
-class IngestError(ValueError):
+class IngestError(ExpectedFailure, ValueError):
     """Prices could not be obtained; the message names the ticker/path and what to do."""
 
 

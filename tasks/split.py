@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from nightcast.errors import InputError
+
 
 @dataclass(frozen=True)
 class Split:
@@ -34,10 +36,10 @@ def minimum_rows(time_step: int, train_fraction: float, extra: int = 0) -> int:
 def split_series(frame: pd.DataFrame, train_fraction: float, time_step: int, extra: int = 0) -> Split:
     """Cut a date-ordered frame at train_fraction; both parts keep their order."""
     if not 0.0 < train_fraction < 1.0:
-        raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
+        raise InputError(f"train_fraction must be in (0, 1), got {train_fraction}")
     needed = minimum_rows(time_step, train_fraction, extra)
     if len(frame) < needed:
-        raise ValueError(
+        raise InputError(
             f"{len(frame)} rows is too few for time_step {time_step} and train_fraction "
             f"{train_fraction}{' with log returns' if extra else ''}: need at least {needed}")
     cut = train_size(len(frame), train_fraction)
@@ -49,8 +51,8 @@ def split_series(frame: pd.DataFrame, train_fraction: float, time_step: int, ext
 def replay_dates(dates: pd.Series, days: int) -> list:
     """The last `days` dates of a series, oldest first: the nights a backfill replays."""
     if days < 1:
-        raise ValueError(f"days must be at least 1, got {days}")
+        raise InputError(f"days must be at least 1, got {days}")
     ordered = pd.to_datetime(dates).sort_values().drop_duplicates()
     if days > len(ordered):
-        raise ValueError(f"cannot replay {days} days of a series of {len(ordered)} days")
+        raise InputError(f"cannot replay {days} days of a series of {len(ordered)} days")
     return [d.date() for d in ordered.iloc[-days:]]

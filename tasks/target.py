@@ -13,6 +13,8 @@ from typing import Literal
 
 import numpy as np
 
+from nightcast.errors import InputError
+
 Target = Literal["price", "log_return"]
 TARGETS: tuple[str, ...] = ("price", "log_return")
 
@@ -26,14 +28,14 @@ def extra_rows(target: str) -> int:
 def check_target(target: str) -> str:
     """Refuse an unknown target with the list of known ones."""
     if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}: use one of {', '.join(TARGETS)}")
+        raise InputError(f"unknown target {target!r}: use one of {', '.join(TARGETS)}")
     return target
 
 
 def _positive(closes: np.ndarray) -> np.ndarray:
     values = np.asarray(closes, dtype="float64").reshape(-1)
     if not np.isfinite(values).all() or (values <= 0).any():
-        raise ValueError("closes must be finite and positive to take log returns")
+        raise InputError("closes must be finite and positive to take log returns")
     return values
 
 

@@ -17,6 +17,8 @@ from urllib.request import url2pathname
 import numpy as np
 import pandas as pd
 
+from nightcast.errors import ExpectedFailure
+
 if TYPE_CHECKING:
     import great_expectations as gx
 
@@ -96,7 +98,7 @@ class ValidationReport:
         return json.dumps(asdict(self), indent=2)
 
 
-class ValidationFailed(ValueError):
+class ValidationFailed(ExpectedFailure, ValueError):
     """A batch failed its expectation suite; the one-line message lists every failure."""
 
     def __init__(self, ticker: str, report: ValidationReport):
