@@ -11,6 +11,7 @@ from prefect.client.schemas.filters import FlowRunFilterStateType
 from prefect.client.schemas.objects import StateType
 
 from nightcast.deployments import deploy, prefect_client
+from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 
 pytestmark = pytest.mark.e2e
@@ -43,9 +44,11 @@ def test_retrain_run_completes_and_its_forecast_is_in_the_warehouse(stack):
     run = stack.wait_final(flow_run_id)
     assert run.state_type == StateType.COMPLETED, run.state.message
     found = Warehouse(stack.warehouse).query(
-        "select f.ticker, f.forecast, r.status from forecasts f join runs r using (run_id) "
-        f"where r.flow_run_id = '{flow_run_id}'")
-    assert len(found) >= 1 and set(found.ticker) == {"GOOG"} and set(found.status) == {"completed"}
+        "select f.ticker, f.horizon, f.forecast, r.status from forecasts f join runs r using (run_id) "
+        f"where r.flow_run_id = '{flow_run_id}' order by f.horizon")
+    horizon = Settings(**json.loads(TINY)).horizon
+    assert found["horizon"].tolist() == list(range(1, horizon + 1))  # exactly one forecast per horizon
+    assert set(found.ticker) == {"GOOG"} and set(found.status) == {"completed"}
     assert (found.forecast > 0).all()
 
 

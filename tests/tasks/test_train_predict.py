@@ -194,10 +194,16 @@ def test_training_options_are_checked(sine_windows):
 
 def test_preload_compiles_what_the_fit_then_reuses(sine_windows):
     _, w = sine_windows
-    assert train_stage.preload(time_step=10, batch_size=16) >= 0
-    compiled = len(train_stage._COMPILED)
-    train_model(w.X, w.y, epochs=1, batch_size=16, seed=0)
-    assert len(train_stage._COMPILED) == compiled  # the same compiled program, no new one
+    time_step, batch = w.X.shape[1], 13  # a batch size no other test trains with: nothing traced for it yet
+    shapes = tuple(tuple(v.shape) for v in train_stage.rnn_weights(train_stage.build_model(time_step)))
+    run_steps = train_stage._compiled(shapes, True)[0]
+    traced = run_steps.experimental_get_tracing_count()
+    train_stage.preload(time_step=time_step, batch_size=batch)
+    assert run_steps.experimental_get_tracing_count() == traced + 1  # preload compiled the step for this shape
+    train_model(w.X, w.y, epochs=1, batch_size=batch, seed=0)
+    assert run_steps.experimental_get_tracing_count() == traced + 1  # the fit reused it: no new trace
+    train_model(w.X, w.y, epochs=1, batch_size=batch + 1, seed=0)
+    assert run_steps.experimental_get_tracing_count() == traced + 2  # the count does see a new shape
 
 
 def test_importing_the_train_stage_does_not_import_tensorflow():
