@@ -84,7 +84,7 @@ def run_once(prefect_home: Path | None = None, extra_args: list[str] | None = No
         started_wall = time.time()
         result = run_process(args, env=env, cwd=Path(tmp))
         ended_wall = started_wall + result.wall
-        match = re.search(r"trained in ([\d.]+) s", result.stdout)
+        match = re.search(r"fitted on \d+ days \([^)]*\) in ([\d.]+) s", result.stdout)
         ok = result.returncode == 0
         return CliRun(wall=result.wall, maxrss_mb=result.maxrss_mb, tree_peak_mb=result.tree_peak_mb,
                       train_seconds=float(match.group(1)) if match else None,

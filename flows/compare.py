@@ -1,62 +1,44 @@
-"""The `compare` flow: every model kind x target on one ticker's data, each scored beside naive persistence
-on the same test days, stored in the comparisons table."""
+"""The `compare` flow: RNN recipes on one ticker's data in the tutorial's split (train on the first
+train_fraction, score one step ahead on the rest), each beside naive persistence, in the comparisons table."""
 
-import dataclasses
-import itertools
 import json
-from typing import Annotated, Literal
+from typing import Annotated
 
 import pandas as pd
-from prefect import flow
+from prefect import flow, get_run_logger
 from pydantic import Field
 
 from flows import records, steps
-from flows.retrain import start_run
+from flows.steps import stage
+from nightcast.candidates import candidate as lookup
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
-from tasks import store
-from tasks.models import KINDS
-from tasks.target import TARGETS, extra_rows
+from tasks import compare as compare_stage
+from tasks import split, store
+from tasks import target as target_stage
 
-Models = Annotated[list[Literal["simple_rnn", "lstm", "gru"]],
-                   Field(min_length=1, description="Model kinds to compare.")]
-Targets = Annotated[list[Literal["price", "log_return"]], Field(min_length=1, description="Targets to compare.")]
+Recipes = Annotated[list[str], Field(min_length=1, description="RNN candidates to compare (kind-target).")]
 
 
-def score_combination(prices: pd.DataFrame, settings: Settings) -> dict:
-    """Split, scale, window, train, predict and evaluate one model kind and target; its comparisons row."""
-    parts = steps.split(prices, settings)
-    scaled = steps.scale(parts, settings)
-    train_windows, test_windows = steps.window(scaled, settings)
-    trained = steps.train(train_windows, settings)
-    predictions = steps.predict(trained, test_windows, parts, scaled, settings)
-    evaluation, _, _ = steps.evaluate(predictions, parts)
-    return {"model": settings.model, "target": settings.target, **evaluation.as_row(),
-            "n_train": len(train_windows.y), "n_test": len(test_windows.y), "epochs": trained.epochs_run,
-            "train_seconds": trained.seconds, "test_start": parts.test["date"].iloc[0].date(),
-            "test_end": parts.test["date"].iloc[-1].date()}
+@stage("score_on_split", task_run_name="score-{name}")
+def score_on_split(prices: pd.DataFrame, name: str, settings: Settings) -> dict:
+    """Train one RNN recipe on the training period and score it on the test period."""
+    return compare_stage.score_on_split(prices, lookup(name), settings, log=get_run_logger().info)
 
 
-@flow(name="compare", description="Train every model kind x target on one ticker and score each beside naive.")
-def compare(settings: Settings = Settings(), models: Models = list(KINDS), targets: Targets = list(TARGETS)
-            ) -> pd.DataFrame:
-    """One row per combination (same split, same test days, same training settings), in the comparisons table."""
+@flow(name="compare", description="Train RNN recipes on one ticker's tutorial split and score each beside naive.")
+def compare(settings: Settings = Settings(), recipes: Recipes = ["simple_rnn-price"]) -> pd.DataFrame:
+    """One row per recipe (same split, same test days, same training settings), in the comparisons table."""
     warehouse = Warehouse(resolve_root(settings.warehouse))
-    stored = {**json.loads(settings.to_json()), "compare": {"models": models, "targets": targets}}
-    run = dataclasses.replace(start_run(settings), settings_json=json.dumps(stored, sort_keys=True))
-    records.recover_warehouse(warehouse, run.ticker)
-    records.record_run(warehouse, store.run_row(run, "running"))
-    try:
+    stored = {**json.loads(settings.to_json()), "compare": {"recipes": recipes}}
+    run = records.start_run(settings, json.dumps(stored, sort_keys=True))
+    with records.run_books(warehouse, run):
         prices = steps.ingest(settings)
-        strictest = max(targets, key=extra_rows)  # validate for the target that needs the most rows
-        steps.validate(warehouse, run, prices, settings.model_copy(update={"target": strictest}))
+        extra = max(target_stage.extra_rows(lookup(name).target or "price") for name in recipes)
+        steps.validate(warehouse, run, prices, settings, split.minimum_rows(settings.time_step,
+                                                                            settings.train_fraction, extra))
         steps.store_prices(warehouse, prices, settings)
-        rows = [score_combination(prices, settings.model_copy(update={"model": m, "target": t}))
-                for m, t in itertools.product(dict.fromkeys(models), dict.fromkeys(targets))]
+        rows = [score_on_split(prices, name, settings) for name in dict.fromkeys(recipes)]
         table = pd.DataFrame(rows).assign(run_id=run.run_id, ticker=run.ticker, created_at=pd.Timestamp.now(tz="UTC"))
-        warehouse.write_run_table("comparisons", run.ticker, run.run_id, table)
-    except BaseException as error:
-        records.record_run(warehouse, store.run_row(run, "failed", error=str(error)))
-        raise
-    records.record_run(warehouse, store.run_row(run, "completed"))
+        store.store_results(warehouse, run, {"comparisons": table})
     return table

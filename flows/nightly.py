@@ -14,18 +14,19 @@ from nightcast.settings import NightlyPlan, Settings
 
 @dataclass(frozen=True)
 class TickerOutcome:
-    """How one ticker's run ended tonight."""
+    """How one ticker's night ended."""
 
     ticker: str
     status: str
     run_id: str | None = None
-    rmse: float | None = None
-    naive_rmse: float | None = None
-    skill: float | None = None
-    error: str | None = None
     as_of: str | None = None
+    served: str | None = None
+    action: str | None = None
+    error: str | None = None
+    train_seconds: float | None = None
+    """Fitting time of the night, cold-start backtest folds included."""
     training: str | None = None
-    promoted: bool | None = None
+    """How the night's RNN candidates trained (full, fine_tune; fit when there is none)."""
 
 
 class TickersFailed(ExpectedFailure, RuntimeError):
@@ -39,11 +40,10 @@ def retrain_ticker(settings: Settings) -> TickerOutcome:
         result = retrain(settings=settings)
     except Exception as error:
         return TickerOutcome(ticker=settings.symbol, status="failed", error=str(error).splitlines()[0])
-    ev = result.evaluation
-    return TickerOutcome(ticker=result.ticker, status="completed", run_id=result.run_id,
-                         rmse=ev.model.rmse, naive_rmse=ev.naive.rmse, skill=ev.skill,
-                         as_of=str(result.predictions.as_of), training=result.training.mode,
-                         promoted=result.decision.promoted)
+    return TickerOutcome(ticker=result.ticker, status="completed", run_id=result.run_id, as_of=str(result.as_of),
+                         served=result.decision.champion, action=result.decision.action,
+                         train_seconds=result.train_seconds + result.backtest_seconds,
+                         training=result.rnn_training)
 
 
 def summarize(outcomes: list[TickerOutcome], unit: str = "tickers") -> str:
@@ -51,7 +51,7 @@ def summarize(outcomes: list[TickerOutcome], unit: str = "tickers") -> str:
     def name(o: TickerOutcome) -> str:
         return f"{o.ticker} {o.as_of}" if unit != "tickers" and o.as_of else o.ticker
 
-    parts = [f"{name(o)} completed (skill {o.skill:+.3f})" if o.status == "completed"
+    parts = [f"{name(o)} completed (served {o.served})" if o.status == "completed"
              else f"{name(o)} failed: {o.error}" for o in outcomes]
     done = sum(o.status == "completed" for o in outcomes)
     return f"{done} of {len(outcomes)} {unit} completed: " + "; ".join(parts)

@@ -1,29 +1,21 @@
-"""Prefect tasks that keep the books of a run: its runs row, crash recovery and the UI artifacts."""
+"""Prefect tasks that keep the books of a run: its runs row, crash recovery and the UI artifacts, and the one
+context manager every flow runs inside."""
+
+from __future__ import annotations
 
 import socket
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
 
 import pandas as pd
 from prefect import task
-from prefect.artifacts import create_image_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 
-from nightcast import report
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, pid_alive
 from tasks import store as store_stage
-
-
-@task(name="publish_report", cache_policy=NO_CACHE)
-def publish_report(result, settings: Settings, plot: bytes) -> None:
-    """Publish the metrics table, the markdown report and the plot as artifacts keyed per ticker."""
-    ticker = result.ticker
-    create_table_artifact(key=report.artifact_key("metrics", ticker), table=report.metrics_rows(result),
-                          description=f"{ticker}: model vs naive persistence, test period, price units")
-    create_markdown_artifact(key=report.artifact_key("report", ticker),
-                             markdown=report.report_markdown(result, settings.to_json()),
-                             description=f"{ticker}: latest retraining report")
-    create_image_artifact(image_url=report.plot_data_url(plot), key=report.artifact_key("plot", ticker),
-                          description=f"{ticker}: actual vs predicted close over the test period")
 
 
 @task(name="recover_warehouse", cache_policy=NO_CACHE)
@@ -42,3 +34,33 @@ def record_run(warehouse: Warehouse, row: pd.DataFrame) -> None:
     """Write (or rewrite) the run's row of the runs table."""
     run_id, ticker = row["run_id"].iloc[0], row["ticker"].iloc[0]
     warehouse.write_run_table("runs", ticker, run_id, row)
+
+
+def start_run(settings: Settings, settings_json: str | None = None) -> store_stage.RunInfo:
+    """A new run's identity, tied to the Prefect flow run when there is one."""
+    return store_stage.RunInfo(run_id=store_stage.new_run_id(), ticker=settings.symbol,
+                               flow_run_id=flow_run.get_id(), settings_json=settings_json or settings.to_json(),
+                               started_at=pd.Timestamp.now(tz="UTC"))
+
+
+@dataclass
+class Books:
+    """What the runs row says about a run besides its status, filled in as the run goes."""
+
+    data_hash: str | None = None
+    model_path: str | None = None
+
+
+@contextmanager
+def run_books(warehouse: Warehouse, run: store_stage.RunInfo) -> Iterator[Books]:
+    """Recover the ticker's dead runs, record this one as running, then as completed or failed (with the
+    error), whatever happens inside."""
+    recover_warehouse(warehouse, run.ticker)
+    record_run(warehouse, store_stage.run_row(run, "running"))
+    books = Books()
+    try:
+        yield books
+    except BaseException as error:
+        record_run(warehouse, store_stage.run_row(run, "failed", books.data_hash, books.model_path, str(error)))
+        raise
+    record_run(warehouse, store_stage.run_row(run, "completed", books.data_hash, books.model_path))

@@ -1,95 +1,44 @@
-"""The `retrain` flow: one ticker through ingest, validate, split, scale, window, train, predict, evaluate."""
-
-import datetime as dt
-from dataclasses import dataclass
+"""The `retrain` flow: one ticker's night. Ingest, validate and store prices; backtest any candidate that has
+no out-of-sample evidence yet; fit every candidate on all rows up to tonight and forecast the next trading
+sessions with intervals; serve the candidate the evidence favours; store everything."""
 
 import pandas as pd
 from prefect import flow
-from prefect.runtime import flow_run
 
-from flows import champion, records, steps
+from flows import publish, records, steps
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
-from tasks import store
-from tasks.evaluate import Evaluation
-from tasks.predict import Predictions
-from tasks.registry import Decision, TrainingPlan
+from tasks import registry, store, tonight
+from tasks.backtest import backtest_rows, train_seconds
+from tasks.tonight import NightResult
 
 
-@dataclass(frozen=True)
-class RunResult:
-    """What one completed run produced, for the command line's summary."""
-
-    run_id: str
-    ticker: str
-    evaluation: Evaluation
-    predictions: Predictions
-    data_start: dt.date
-    data_end: dt.date
-    n_train: int
-    n_test: int
-    prices_added: int
-    train_seconds: float
-    model_path: str
-    plot_path: str
-    data_docs: str
-    warehouse: str
-    training: TrainingPlan
-    decision: Decision
-    forecast_version: str
-    model: str = "simple_rnn"
-    target: str = "price"
-
-
-def start_run(settings: Settings) -> store.RunInfo:
-    """A new run's identity, tied to the Prefect flow run when there is one."""
-    return store.RunInfo(run_id=store.new_run_id(), ticker=settings.symbol, flow_run_id=flow_run.get_id(),
-                         settings_json=settings.to_json(), started_at=pd.Timestamp.now(tz="UTC"))
-
-
-@flow(name="retrain", description="Retrain the price forecaster for one ticker and store its forecasts.")
-def retrain(settings: Settings = Settings()) -> RunResult:
+@flow(name="retrain", description="One ticker's night: fit every candidate on all data up to tonight, serve the "
+      "one with the best out-of-sample evidence, store every forecast with its intervals.")
+def retrain(settings: Settings = Settings()) -> NightResult:
     """Run every stage for settings.ticker; the runs table records the outcome either way."""
     warehouse = Warehouse(resolve_root(settings.warehouse))
-    run = start_run(settings)
-    records.recover_warehouse(warehouse, run.ticker)
-    records.record_run(warehouse, store.run_row(run, "running"))
-    data_hash = model_path = None
-    try:
+    run = records.start_run(settings)
+    with records.run_books(warehouse, run) as books:
         prices = steps.ingest(settings)
-        data_hash = store.hash_prices(prices)
+        books.data_hash = store.hash_prices(prices)
         data_docs = steps.validate(warehouse, run, prices, settings)
         added = steps.store_prices(warehouse, prices, settings)
-        parts = steps.split(prices, settings)
-        plan, start = champion.plan_training(warehouse, settings, parts.test["date"].iloc[-1].date())
-        scaled = steps.scale(parts, settings, start and start.scaler)
-        train_windows, test_windows = steps.window(scaled, settings)
-        trained = steps.train(train_windows, settings, start and start.model)
-        model_path = steps.store_model(warehouse, trained, scaled.params, run, settings)
-        predictions = steps.predict(trained, test_windows, parts, scaled, settings)
-        evaluation, naive, plot = steps.evaluate(predictions, parts)
-        facts = champion.model_facts(run, settings, prices, parts.train["date"].iloc[-1].date(), model_path,
-                                     evaluation)
-        selection = champion.select_champion(warehouse, settings, plan, facts, predictions,
-                                             prices["close"].to_numpy())
-        tables = {
-            "predictions": store.prediction_rows(run, predictions, naive),
-            "forecasts": store.forecast_rows(run, selection.predictions, selection.forecast_version),
-            "metrics": store.metrics_row(run, settings, evaluation, len(train_windows.y), len(test_windows.y),
-                                         trained.epochs_run, trained.seconds),
-        }
-        plot_path = steps.store_results(warehouse, run, tables, plot)
-        result = RunResult(
-            run_id=run.run_id, ticker=run.ticker, evaluation=evaluation, predictions=selection.predictions,
-            data_start=prices["date"].iloc[0].date(), data_end=prices["date"].iloc[-1].date(),
-            n_train=len(train_windows.y), n_test=len(test_windows.y), prices_added=added,
-            train_seconds=trained.seconds, model_path=model_path, plot_path=plot_path,
-            data_docs=data_docs, warehouse=str(warehouse.root), training=plan,
-            decision=selection.decision, forecast_version=selection.forecast_version, model=settings.model,
-            target=settings.target)
-        records.publish_report(result, settings, plot)
-    except BaseException as error:
-        records.record_run(warehouse, store.run_row(run, "failed", data_hash, model_path, str(error)))
-        raise
-    records.record_run(warehouse, store.run_row(run, "completed", data_hash, model_path))
+        history = steps.load_history(warehouse, run.ticker, prices["date"].max().date())
+        as_of = history["date"].iloc[-1].date()
+        stored = steps.load_forecasts(warehouse, run.ticker, as_of)
+        cold = registry.cold_candidates(steps.gather_evidence(stored, history, settings.evidence_window),
+                                        steps.backtested(warehouse, run.ticker), settings, len(history))
+        folds = {name: steps.backtest(history, name, settings, settings.backtest_refit_every,
+                                      settings.backtest_folds) for name in cold}
+        backtests = [backtest_rows(run.run_id, run.ticker, name, results) for name, results in folds.items() if results]
+        realized = steps.gather_evidence(pd.concat([stored, *backtests], ignore_index=True), history,
+                                         settings.evidence_window)
+        fits = {name: steps.fit(warehouse, history, name, settings, run) for name in settings.candidates}
+        paths = [steps.forecast(fitted, history, realized, settings) for fitted, _, _ in fits.values()]
+        decision = steps.choose_champion(warehouse, realized, settings, as_of)
+        books.model_path = str(warehouse.model_dir(run.ticker, run.run_id))
+        seconds = sum(train_seconds(results) for results in folds.values())
+        result = publish.assemble(warehouse, run, settings, history, added, decision, fits, paths, realized,
+                                  backtests, tuple(cold), seconds, data_docs)
     return result

@@ -1,30 +1,29 @@
 """Prefect tasks: each stage's pure function with a name, retries only where there is network I/O.
 
-Nothing here computes; every body hands straight to a function in tasks/. Results are kept in
-memory (NO_CACHE): fitted state is persisted explicitly by the store steps, never pickled by Prefect.
+Nothing here computes; every body hands straight to functions in tasks/ and the warehouse. Results are
+kept in memory (NO_CACHE): fitted state is persisted explicitly by the store steps, never pickled by Prefect.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import wraps
 
-import numpy as np
 import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from nightcast.candidates import candidate as lookup
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, write_folder_atomic
-from tasks import evaluate as evaluate_stage
+from tasks import backtest as backtest_stage
+from tasks import evidence as evidence_stage
+from tasks import forecasters
 from tasks import ingest as ingest_stage
-from tasks import predict as predict_stage
-from tasks import scale as scale_stage
-from tasks import split as split_stage
+from tasks import registry
 from tasks import store as store_stage
-from tasks import target as target_stage
-from tasks import train as train_stage
+from tasks import tonight
 from tasks import validate as validate_stage
-from tasks import window as window_stage
 
 
 class StageFailed(RuntimeError):
@@ -63,14 +62,18 @@ def ingest(settings: Settings) -> pd.DataFrame:
     return ingest_stage.ingest_prices(settings)
 
 
+def minimum_rows(settings: Settings) -> int:
+    """Fewest rows every candidate can be fitted on, plus one day to forecast from."""
+    return max(forecasters.min_closes(lookup(name), settings) for name in settings.candidates) + 1
+
+
 @stage("validate")
-def validate(warehouse: Warehouse, run: store_stage.RunInfo, prices: pd.DataFrame, settings: Settings) -> str:
+def validate(warehouse: Warehouse, run: store_stage.RunInfo, prices: pd.DataFrame, settings: Settings,
+             min_rows: int | None = None) -> str:
     """Run the suite, store its results and Data Docs; a failed batch is quarantined and stops the flow."""
-    min_rows = split_stage.minimum_rows(settings.time_step, settings.train_fraction,
-                                        target_stage.extra_rows(settings.target))
     limits = validate_stage.Limits.from_settings(settings)
     with warehouse.lock(f"data-docs-{run.ticker}"):
-        report, docs = validate_stage.validate_and_document(prices, min_rows, limits,
+        report, docs = validate_stage.validate_and_document(prices, min_rows or minimum_rows(settings), limits,
                                                             warehouse.data_docs_dir(run.ticker))
     rows = report.rows(run.run_id, run.ticker, pd.Timestamp.now(tz="UTC"))
     warehouse.write_run_table("validations", run.ticker, run.run_id, rows)
@@ -86,76 +89,85 @@ def store_prices(warehouse: Warehouse, prices: pd.DataFrame, settings: Settings)
     return warehouse.merge_prices(prices, settings.symbol, settings.source, pd.Timestamp.now(tz="UTC"))
 
 
-@stage("split")
-def split(prices: pd.DataFrame, settings: Settings) -> split_stage.Split:
-    """Chronological train/test split."""
-    return split_stage.split_series(prices, settings.train_fraction, settings.time_step,
-                                    target_stage.extra_rows(settings.target))
+@stage("load_history")
+def load_history(warehouse: Warehouse, ticker: str, as_of: dt.date) -> pd.DataFrame:
+    """The stored prices up to as_of: exactly what tonight's models may see."""
+    stored = warehouse.query("select * from prices where ticker = ? and date <= ? order by date", [ticker, as_of])
+    return tonight.history_until(stored, as_of)
 
 
-@stage("scale")
-def scale(parts: split_stage.Split, settings: Settings,
-          params: scale_stage.ScalerParams | None = None) -> scale_stage.ScaledSplit:
-    """Turn closes into the target series, fit the scaler on the training period only (or reuse a
-    champion's) and scale both periods."""
-    train, test = parts.train["close"].to_numpy(), parts.test["close"].to_numpy()
-    return scale_stage.scale_split(target_stage.to_series(train, settings.target),
-                                   target_stage.holdout_series(train, test, settings.target), params)
+@stage("load_forecasts")
+def load_forecasts(warehouse: Warehouse, ticker: str, as_of: dt.date) -> pd.DataFrame:
+    """Every stored candidate forecast (live, else backtest) whose target is on or before as_of."""
+    return registry.stored_forecasts(warehouse, ticker, as_of)
 
 
-@stage("window")
-def window(scaled: scale_stage.ScaledSplit, settings: Settings) -> tuple[window_stage.Windows, window_stage.Windows]:
-    """Training windows, and test windows with the training tail as context."""
-    return (window_stage.make_windows(scaled.train, settings.time_step),
-            window_stage.make_test_windows(scaled.train, scaled.test, settings.time_step))
+@stage("backtested")
+def backtested(warehouse: Warehouse, ticker: str) -> set[str]:
+    """Candidates the ticker has backtest evidence for already."""
+    return registry.backtested_candidates(warehouse, ticker)
 
 
-@stage("train")
-def train(windows: window_stage.Windows, settings: Settings, start_from=None) -> train_stage.TrainedModel:
-    """Fit the model (from scratch, or fine-tune start_from); progress goes to the run's log about ten times."""
-    return train_stage.train_with_settings(windows.X, windows.y, settings, log=get_run_logger().info,
-                                           start_from=start_from)
+@stage("gather_evidence")
+def gather_evidence(forecasts: pd.DataFrame, history: pd.DataFrame, window: int) -> pd.DataFrame:
+    """The forecasts realized by tonight from the last `window` origins, scored against the stored closes."""
+    as_of = history["date"].iloc[-1].date()
+    return evidence_stage.realized(forecasts, evidence_stage.price_facts(history), as_of, window)
 
 
-@stage("store_model")
-def store_model(warehouse: Warehouse, trained: train_stage.TrainedModel, scaler: scale_stage.ScalerParams,
-                run: store_stage.RunInfo, settings: Settings) -> str:
-    """Save model.keras, scaler.json and model.json (kind and target) side by side in the run's model folder,
-    which appears whole or not at all (written in a temporary folder, fsynced, renamed)."""
-    folder = warehouse.model_dir(run.ticker, run.run_id)
-
-    def write(tmp):
-        scaler.save(tmp / "scaler.json")
-        train_stage.ModelCard(model=settings.model, target=settings.target).save(tmp / "model.json")
-        train_stage.save_model(trained.model, tmp / "model.keras")
-
-    write_folder_atomic(folder, write)
-    return str(folder / "model.keras")
+@stage("plan_folds")
+def plan_folds(prices: pd.DataFrame, settings: Settings) -> None:
+    """Check before anything is written that every candidate's folds fit the history."""
+    for name in settings.candidates:
+        backtest_stage.fold_plan(len(prices), forecasters.min_closes(lookup(name), settings),
+                                 settings.backtest_refit_every, settings.backtest_folds)
 
 
-@stage("predict")
-def predict(trained: train_stage.TrainedModel, test_windows: window_stage.Windows, parts: split_stage.Split,
-            scaled: scale_stage.ScaledSplit, settings: Settings) -> predict_stage.Predictions:
-    """Predict every test day and the next trading days, in price units."""
-    history = np.concatenate([scaled.train, scaled.test])
-    return predict_stage.predict_test_and_next(trained.model, test_windows.X, parts.test, history, scaled.params,
-                                               settings.horizon, settings.target, parts.train["close"].iloc[-1])
+@stage("backtest", task_run_name="backtest-{name}")
+def backtest(history: pd.DataFrame, name: str, settings: Settings, refit_every: int, folds: int
+             ) -> list[backtest_stage.FoldResult]:
+    """Rolling-origin folds of one candidate, horizons 1..H from every origin, out of sample."""
+    return backtest_stage.run_backtest(history, lookup(name), settings, refit_every, folds)
 
 
-@stage("evaluate")
-def evaluate(predictions: predict_stage.Predictions, parts: split_stage.Split) -> tuple[evaluate_stage.Evaluation, np.ndarray, bytes]:
-    """Score model and naive persistence on the test days and draw the plot."""
-    naive = evaluate_stage.naive_forecast(parts.train["close"].iloc[-1], predictions.actual)
-    evaluation = evaluate_stage.evaluate_predictions(predictions.actual, predictions.predicted, naive)
-    ticker = parts.test["ticker"].iloc[0]
-    plot = evaluate_stage.render_plot(predictions.dates, predictions.actual, predictions.predicted,
-                                      f"{ticker}: actual vs predicted close (test period)")
-    return evaluation, naive, plot
+@stage("fit", task_run_name="fit-{name}")
+def fit(warehouse: Warehouse, history: pd.DataFrame, name: str, settings: Settings, run: store_stage.RunInfo
+        ) -> tuple[forecasters.Fitted, registry.TrainingPlan, str]:
+    """Fit one candidate on every row up to tonight (an RNN fine-tunes its previous version unless a full
+    fit is due) and store it in the run's model folder, which appears whole or not at all."""
+    candidate, as_of = lookup(name), history["date"].iloc[-1].date()
+    plan, previous = registry.TrainingPlan("fit", "refitted nightly"), None
+    if candidate.is_rnn:
+        last = registry.previous_version(warehouse, run.ticker, name, as_of)
+        plan = registry.plan_training(last, as_of, settings.full_retrain_every_days)
+        previous = forecasters.load_rnn(warehouse.root / plan.parent_path) if plan.mode == "fine_tune" else None
+    fitted = forecasters.fit(candidate, history["close"].to_numpy("float64"), settings, previous,
+                             log=get_run_logger().info)
+    folder = warehouse.model_dir(run.ticker, run.run_id) / name
+    write_folder_atomic(folder, lambda tmp: forecasters.save(fitted, tmp))
+    return fitted, plan, str(folder.relative_to(warehouse.root))
+
+
+@stage("forecast", task_run_name="forecast-{fitted.candidate.name}")
+def forecast(fitted: forecasters.Fitted, history: pd.DataFrame, realized: pd.DataFrame,
+             settings: Settings) -> pd.DataFrame:
+    """One candidate's path for the next trading sessions with its 80% and 95% intervals."""
+    return tonight.forecast_candidate(fitted, history, realized, settings)
+
+
+@stage("choose_champion")
+def choose_champion(warehouse: Warehouse, realized: pd.DataFrame, settings: Settings,
+                    as_of: dt.date) -> registry.Decision:
+    """Serve the candidate the evidence favours (the champion unless a challenger beats it by the margin)."""
+    current = registry.current_champion(warehouse, settings.symbol, as_of)
+    return registry.choose_champion(realized, settings.candidates, current, settings.champion_margin,
+                                    settings.min_forecasts)
 
 
 @stage("store_results")
-def store_results(warehouse: Warehouse, run: store_stage.RunInfo, tables: dict[str, pd.DataFrame], plot: bytes) -> str:
-    """Write predictions, forecasts and metrics as this run's files, and the plot."""
+def store_results(warehouse: Warehouse, run: store_stage.RunInfo, tables: dict[str, pd.DataFrame],
+                  plot: bytes) -> str:
+    """Write tonight's tables as this run's files, and the plot."""
     store_stage.store_results(warehouse, run, tables)
     path = warehouse.plot_path(run.ticker, run.run_id)
     warehouse.write_bytes(path, plot)

@@ -1,63 +1,63 @@
-"""`nightcast backtest`: a walk-forward backtest of one ticker, printed fold by fold beside naive persistence."""
+"""`nightcast backtest`: a rolling-origin backtest of one ticker's candidates, printed per candidate and horizon
+beside naive persistence."""
 
 from __future__ import annotations
 
 import argparse
 
-from pydantic import TypeAdapter, ValidationError
+import pandas as pd
 
-from nightcast.cli import CliError, prepare_prefect, settings_from_args, start_preload
-from nightcast.cli import _add_settings_options as add_settings_options
-from nightcast.settings import Folds, RefitEvery, Settings
-
-OPTIONS = {"refit_every": (RefitEvery, 20), "folds": (Folds, 5)}
-"""The backtest's own options: their type (with bounds and description) and default, as in the flow."""
+from nightcast.cli import CliError, add_settings_options, prepare_prefect, settings_from_args, start_preload
 
 
-def checked_arguments(args: argparse.Namespace) -> tuple[Settings, dict[str, int]]:
-    """Settings, refit_every and folds, validated before anything runs; every problem in one line."""
-    settings, values, problems = None, {}, []
-    try:
-        settings = settings_from_args(args)
-    except CliError as error:
-        problems.append(str(error).removeprefix("invalid settings: "))
-    for name, (kind, _) in OPTIONS.items():
-        try:
-            values[name] = TypeAdapter(kind).validate_python(getattr(args, name))
-        except ValidationError as error:
-            problems.append(f"{name}: {error.errors()[0]['msg']}")
-    if problems or settings is None:
-        raise CliError("invalid settings: " + "; ".join(problems))
-    return settings, values
+def backtest_text(result) -> str:
+    """What `nightcast backtest` prints: MASE per candidate and horizon beside naive's, then the averages."""
+    table = result.scores
+    wide = table.pivot(index="candidate", columns="horizon", values="mase")
+    wide.columns = [f"h{h}" for h in wide.columns]
+    wide["mean"] = wide.mean(axis=1)
+    naive = table.groupby("horizon")["naive_mase"].mean()
+    wide.loc["(naive)"] = [*naive.tolist(), naive.mean()]
+    best = wide.drop(index="(naive)")["mean"].idxmin()
+    sql = (f"select candidate, horizon, n, mase, naive_mase, mae, naive_mae from backtest_metrics "
+           f"where run_id = '{result.run_id}' order by candidate, horizon")
+    return "\n".join([
+        f"backtest {result.run_id} completed: {result.ticker}, {result.folds} folds refit every {result.refit_every} "
+        f"trading days, origins {result.first_origin} .. {result.last_origin}; MASE by horizon (lower is better):",
+        wide.sort_values("mean").to_string(float_format=lambda v: f"{v:.4f}"),
+        f"best: {best}, mean MASE {wide.loc[best, 'mean']:.4f} vs naive {wide.loc['(naive)', 'mean']:.4f}",
+        f"warehouse: {result.warehouse}",
+        f'try:       nightcast query "{sql}"',
+    ])
 
 
 def command(args: argparse.Namespace) -> int:
-    """Run the backtest flow once and print its scores per fold and overall."""
-    settings, options = checked_arguments(args)
+    """Run the backtest flow once and print its scores per candidate and horizon."""
+    settings = settings_from_args(args)
     prepare_prefect()
-    from flows.walkforward import backtest
-    from nightcast.report import backtest_text
+    from flows.backtest import backtest
 
     start_preload(settings)
     try:
-        result = backtest(settings=settings, **options)
+        result = backtest(settings=settings)
     except Exception as error:
         raise CliError.from_failure(error) from None
-    print(backtest_text(result))
+    with pd.option_context("display.width", 200):
+        print(backtest_text(result))
     return 0
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `backtest` subcommand to the nightcast command line."""
     parser = commands.add_parser(
-        "backtest", help="walk-forward backtest: refit every K trading days, score each fold against naive",
-        description="Refit the model every --refit-every trading days on all data before that day (the scaler "
-        "too), predict the following days one step ahead from actual closes, and score every fold and all "
-        "days together beside naive persistence (tomorrow = today). Rows go to the backtests and "
+        "backtest", help="rolling-origin backtest: every candidate, horizons 1..H, scored against naive",
+        description="Refit each candidate every --refit-every trading days on all data before that day, forecast "
+        "horizons 1..horizon recursively from every origin of the last --folds x --refit-every days, and score "
+        "every candidate and horizon beside naive persistence (MASE, MAE, ...). Rows go to the backtests and "
         "backtest_metrics tables.")
     add_settings_options(parser)
-    for name, (kind, default) in OPTIONS.items():
-        description = TypeAdapter(kind).json_schema().get("description", "")
-        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=int, default=default,
-                            metavar=name.upper(), help=f"{description} (default: {default})")
+    parser.add_argument("--refit-every", dest="backtest_refit_every", type=int, default=None, metavar="DAYS",
+                        help="same as --backtest-refit-every")
+    parser.add_argument("--folds", dest="backtest_folds", type=int, default=None, metavar="FOLDS",
+                        help="same as --backtest-folds")
     parser.set_defaults(handler=command)

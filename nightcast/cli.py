@@ -17,9 +17,10 @@ EPILOG = """examples:
   nightcast run --ticker ^GSPC --epochs 20
   nightcast run --source file --path prices.csv --ticker ACME
   nightcast backfill --ticker GOOG --days 10 --epochs 20
-  nightcast backtest --refit-every 20 --folds 5   # walk-forward: refit every 20 days, score 5 folds vs naive
-  nightcast compare --tickers GOOG,^GSPC --models simple_rnn,gru   # model x target table vs naive
-  nightcast query "select * from forecasts order by as_of desc limit 5"
+  nightcast run --candidates naive,ets,simple_rnn-price   # the tutorial's model among the candidates
+  nightcast backtest --refit-every 20 --folds 5   # rolling origin: every candidate, horizons 1..5, vs naive
+  nightcast compare --tickers GOOG,^GSPC --candidates simple_rnn-price,gru-log_return   # the tutorial's split
+  nightcast query "select * from latest_forecasts"
 """
 
 
@@ -32,7 +33,7 @@ class CliError(Exception):
         return cls(str(error).splitlines()[0] if str(error) else type(error).__name__)
 
 
-def _add_settings_options(parser: argparse.ArgumentParser) -> None:
+def add_settings_options(parser: argparse.ArgumentParser) -> None:
     """One option per Settings field, with the field's description and default as help."""
     for name, field in Settings.model_fields.items():
         default = "" if field.default is None else f" (default: {field.default})"
@@ -81,19 +82,21 @@ def command_run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     prepare_prefect()
     from flows.retrain import retrain
-    from nightcast.report import summary_text
+    from tasks.plot import leaderboard
+    from tasks.summary import night_text
 
     start_preload(settings)
     try:
         result = retrain(settings=settings)
     except Exception as error:
         raise CliError.from_failure(error) from None
-    print(summary_text(result))
+    print(night_text(result, leaderboard(result.scores)))
     return 0
 
 
 def start_preload(settings: Settings) -> None:
-    """Import TensorFlow and compile the train step in a background thread while Prefect starts its server.
+    """Import TensorFlow and compile the train step in a background thread while Prefect starts its server
+    (only when a simple_rnn candidate will train).
 
     Started after the imports above (they hold the GIL); from here on the main thread mostly waits for
     Prefect's temporary server, a subprocess, so the preload costs nothing and the train task starts warm.
@@ -102,17 +105,19 @@ def start_preload(settings: Settings) -> None:
 
     from tasks import train
 
-    threading.Thread(target=train.preload, kwargs={"time_step": settings.time_step, "batch_size": settings.batch_size},
-                     daemon=True, name="tensorflow-preload").start()
+    if any(name.startswith("simple_rnn-") for name in settings.candidates):
+        threading.Thread(target=train.preload, kwargs={"time_step": settings.time_step,
+                                                       "batch_size": settings.batch_size},
+                         daemon=True, name="tensorflow-preload").start()
 
 
 def command_backfill(args: argparse.Namespace) -> int:
-    """Replay the last --days trading days night by night and print the forecast accuracy so far."""
+    """Replay the last --days trading days night by night and print the served forecasts' accuracy so far."""
     settings = settings_from_args(args)
     prepare_prefect()
     from flows.backfill import backfill
-    from nightcast.report import backfill_text
     from nightcast.warehouse import Warehouse, resolve_root
+    from tasks.summary import backfill_text
 
     try:
         outcomes = backfill(settings=settings, days=args.days)
@@ -123,8 +128,8 @@ def command_backfill(args: argparse.Namespace) -> int:
     return 0 if all(o.status == "completed" for o in outcomes) else 1
 
 
-ACCURACY_SQL = """select horizon, count(*) as n, avg(abs(error)) as mae, avg(abs(naive_error)) as naive_mae,
-    avg(ape) as mape, avg(naive_ape) as naive_mape from forecast_accuracy where ticker = ? group by 1 order by 1"""
+ACCURACY_SQL = """select horizon, n, mae, naive_mae, mase, naive_mase, coverage_80, coverage_95
+    from served_accuracy where ticker = ? order by horizon"""
 
 
 def command_query(args: argparse.Namespace) -> int:
@@ -154,22 +159,23 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser("run", help="retrain one ticker now and store its forecasts",
-                              description="Run the retrain flow once (ingest, validate, split, scale, "
-                              "window, train, predict, evaluate) and print metrics against the naive baseline.")
-    _add_settings_options(run)
+                              description="Run one night for one ticker: ingest, validate and store prices, "
+                              "fit every candidate on all data up to the last close, forecast the next trading "
+                              "sessions with 80%%/95%% intervals, serve the candidate with the best out-of-sample "
+                              "evidence, and print the evidence beside naive.")
+    add_settings_options(run)
     run.set_defaults(handler=command_run)
     backfill = commands.add_parser("backfill", help="replay the last N trading days night by night",
                                    description="Run retrain once per night over the last --days trading "
                                    "days, each night seeing only data up to that night, so that "
                                    "forecast_accuracy fills with realized forecasts.")
-    _add_settings_options(backfill)
+    add_settings_options(backfill)
     backfill.add_argument("--days", type=int, default=5, help="trading days to replay (default: 5)")
     backfill.set_defaults(handler=command_backfill)
     query = commands.add_parser("query", help="run read-only SQL over the stored tables",
-                                description="Run SQL over the views prices, predictions, forecasts, "
-                                "metrics, runs, validations, model_events, models, comparisons, backtests, "
-                                "backtest_metrics and forecast_accuracy. One SELECT (or EXPLAIN of a SELECT) at a time; "
-                                "nothing can be written.")
+                                description="Run SQL over the tables and views of the warehouse (see "
+                                "docs: latest_forecasts, forecasts, forecast_accuracy, leaderboard, decisions, "
+                                "prices, ...). One SELECT (or EXPLAIN of a SELECT) at a time; nothing can be written.")
     query.add_argument("sql", help="the SQL to run, e.g. \"select * from forecasts\"")
     query.add_argument("--format", choices=["table", "csv", "json"], default="table",
                        help="output format (default: table)")

@@ -10,29 +10,29 @@ PRICE_COLUMNS: tuple[str, ...] = (
 """The normalized price schema every source is converted to (adj_close null where a source has none)."""
 
 _TS = pa.timestamp("us", tz="UTC")
+_F = pa.float64()
+SCORE_FIELDS = [("candidate", pa.string()), ("horizon", pa.int32()), ("n", pa.int64()), ("mae", _F), ("rmse", _F),
+                ("mase", _F), ("bias", _F), ("direction", _F), ("coverage_80", _F), ("coverage_95", _F),
+                ("width_80", _F), ("width_95", _F), ("naive_mae", _F), ("naive_rmse", _F), ("naive_mase", _F)]
+"""Scores of one candidate at one horizon beside naive persistence (tasks/scores.py)."""
+INTERVALS = [("lower_80", _F), ("upper_80", _F), ("lower_95", _F), ("upper_95", _F)]
 
 TABLES: dict[str, pa.Schema] = {
     "prices": pa.schema([
-        ("ticker", pa.string()), ("date", pa.date32()), ("open", pa.float64()),
-        ("high", pa.float64()), ("low", pa.float64()), ("close", pa.float64()),
-        ("adj_close", pa.float64()), ("volume", pa.float64()), ("source", pa.string()),
-        ("ingested_at", _TS),
-    ]),
-    "predictions": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("date", pa.date32()),
-        ("actual", pa.float64()), ("predicted", pa.float64()), ("naive", pa.float64()),
+        ("ticker", pa.string()), ("date", pa.date32()), ("open", _F), ("high", _F), ("low", _F), ("close", _F),
+        ("adj_close", _F), ("volume", _F), ("source", pa.string()), ("ingested_at", _TS),
     ]),
     "forecasts": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("as_of", pa.date32()),
-        ("target_date", pa.date32()), ("horizon", pa.int32()), ("forecast", pa.float64()),
-        ("model_version", pa.string()),
+        ("run_id", pa.string()), ("ticker", pa.string()), ("as_of", pa.date32()), ("target_date", pa.date32()),
+        ("horizon", pa.int32()), ("forecast", _F), ("model_version", pa.string()), ("candidate", pa.string()),
+        ("served", pa.bool_()), *INTERVALS, ("scale", _F),
     ]),
     "metrics": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("model", pa.string()), ("target", pa.string()),
-        ("rmse", pa.float64()), ("mae", pa.float64()), ("mape", pa.float64()),
-        ("naive_rmse", pa.float64()), ("naive_mae", pa.float64()), ("naive_mape", pa.float64()),
-        ("skill", pa.float64()), ("n_train", pa.int64()), ("n_test", pa.int64()),
-        ("epochs", pa.int64()), ("train_seconds", pa.float64()), ("created_at", _TS),
+        ("run_id", pa.string()), ("ticker", pa.string()), ("as_of", pa.date32()), *SCORE_FIELDS,
+        ("evidence_start", pa.date32()), ("evidence_end", pa.date32()), ("created_at", _TS),
+        # written by runs before candidates (one row per run: test-period scores of its one model)
+        ("model", pa.string()), ("target", pa.string()), ("mape", _F), ("naive_mape", _F), ("skill", _F),
+        ("n_train", pa.int64()), ("n_test", pa.int64()), ("epochs", pa.int64()), ("train_seconds", _F),
     ]),
     "runs": pa.schema([
         ("run_id", pa.string()), ("ticker", pa.string()), ("flow_run_id", pa.string()),
@@ -41,22 +41,22 @@ TABLES: dict[str, pa.Schema] = {
         ("error", pa.string()), ("host", pa.string()), ("pid", pa.int64()),
     ]),
     "backtests": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("fold", pa.int32()), ("cutoff", pa.date32()),
-        ("date", pa.date32()), ("actual", pa.float64()), ("predicted", pa.float64()), ("naive", pa.float64()),
+        ("run_id", pa.string()), ("ticker", pa.string()), ("candidate", pa.string()), ("fold", pa.int32()),
+        ("cutoff", pa.date32()), ("as_of", pa.date32()), ("date", pa.date32()), ("horizon", pa.int32()),
+        ("actual", _F), ("predicted", _F), ("naive", _F),
     ]),
     "backtest_metrics": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("fold", pa.int32()), ("cutoff", pa.date32()),
-        ("n_days", pa.int64()), ("rmse", pa.float64()), ("mae", pa.float64()), ("mape", pa.float64()),
-        ("naive_rmse", pa.float64()), ("naive_mae", pa.float64()), ("naive_mape", pa.float64()),
-        ("skill", pa.float64()), ("train_seconds", pa.float64()), ("created_at", _TS),
+        ("run_id", pa.string()), ("ticker", pa.string()), *SCORE_FIELDS, ("folds", pa.int32()),
+        ("refit_every", pa.int32()), ("train_seconds", _F), ("created_at", _TS),
+        # written by one-step backtests before candidates
+        ("fold", pa.int32()), ("cutoff", pa.date32()), ("n_days", pa.int64()), ("mape", _F),
+        ("naive_mape", _F), ("skill", _F),
     ]),
     "comparisons": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("model", pa.string()), ("target", pa.string()),
-        ("rmse", pa.float64()), ("mae", pa.float64()), ("mape", pa.float64()),
-        ("naive_rmse", pa.float64()), ("naive_mae", pa.float64()), ("naive_mape", pa.float64()),
-        ("skill", pa.float64()), ("n_train", pa.int64()), ("n_test", pa.int64()), ("epochs", pa.int64()),
-        ("train_seconds", pa.float64()), ("test_start", pa.date32()), ("test_end", pa.date32()),
-        ("created_at", _TS),
+        ("run_id", pa.string()), ("ticker", pa.string()), ("candidate", pa.string()), ("model", pa.string()),
+        ("target", pa.string()), ("rmse", _F), ("mae", _F), ("mape", _F), ("naive_rmse", _F), ("naive_mae", _F),
+        ("naive_mape", _F), ("skill", _F), ("n_train", pa.int64()), ("n_test", pa.int64()), ("epochs", pa.int64()),
+        ("train_seconds", _F), ("test_start", pa.date32()), ("test_end", pa.date32()), ("created_at", _TS),
     ]),
     "validations": pa.schema([
         ("run_id", pa.string()), ("ticker", pa.string()), ("success", pa.bool_()),
@@ -64,19 +64,47 @@ TABLES: dict[str, pa.Schema] = {
         ("checked_at", _TS),
     ]),
     "model_events": pa.schema([
-        ("model_version", pa.string()), ("ticker", pa.string()), ("run_id", pa.string()),
+        ("model_version", pa.string()), ("ticker", pa.string()), ("run_id", pa.string()), ("candidate", pa.string()),
         ("model", pa.string()), ("target", pa.string()), ("time_step", pa.int64()), ("path", pa.string()),
-        ("trained_at", _TS),
-        ("data_start", pa.date32()), ("data_end", pa.date32()), ("train_end", pa.date32()),
+        ("trained_at", _TS), ("data_start", pa.date32()), ("data_end", pa.date32()), ("train_end", pa.date32()),
         ("training", pa.string()), ("parent_version", pa.string()), ("full_as_of", pa.date32()),
-        ("rmse", pa.float64()), ("naive_rmse", pa.float64()), ("skill", pa.float64()),
-        ("recent_days", pa.int64()), ("recent_rmse", pa.float64()), ("champion_recent_rmse", pa.float64()),
-        ("status", pa.string()), ("reason", pa.string()), ("decided_at", _TS),
+        ("epochs", pa.int64()), ("train_seconds", _F), ("status", pa.string()), ("reason", pa.string()),
+        ("decided_at", _TS),
+        # written by runs before candidates
+        ("rmse", _F), ("naive_rmse", _F), ("skill", _F), ("recent_days", pa.int64()), ("recent_rmse", _F),
+        ("champion_recent_rmse", _F),
+    ]),
+    "decisions": pa.schema([
+        ("run_id", pa.string()), ("ticker", pa.string()), ("as_of", pa.date32()), ("champion", pa.string()),
+        ("previous", pa.string()), ("challenger", pa.string()), ("action", pa.string()), ("n", pa.int64()),
+        ("champion_mase", _F), ("challenger_mase", _F), ("naive_mase", _F), ("evidence_start", pa.date32()),
+        ("evidence_end", pa.date32()), ("margin", _F), ("min_forecasts", pa.int64()), ("reason", pa.string()),
+        ("decided_at", _TS),
+    ]),
+    "predictions": pa.schema([
+        ("run_id", pa.string()), ("ticker", pa.string()), ("date", pa.date32()),
+        ("actual", _F), ("predicted", _F), ("naive", _F),
     ]),
 }
-"""Every warehouse table and its Arrow schema; each is a DuckDB view of the same name. backtests holds one
-row per predicted day of a walk-forward backtest; in backtest_metrics the overall row has fold and cutoff null;
-comparisons holds one row per model kind x target of a `nightcast compare` run."""
+"""Every warehouse table and its Arrow schema; each is a DuckDB view of the same name.
+
+forecasts: every candidate's path each night (served true for the one served, the others shadow), with
+80% and 95% intervals and scale, naive persistence's in-sample MAE at as_of (MASE's denominator).
+backtests: out-of-sample forecasts of rolling-origin folds (cold starts and nightcast backtest).
+metrics: each night's evidence per candidate and horizon (backtest and live, the last evidence_window
+origins); backtest_metrics the same for a nightcast backtest. decisions: the registry's choice of the
+served candidate each night with its evidence; model_events: every fitted model version.
+predictions: test-day predictions of runs before candidates (nothing writes it any more).
+Columns marked as written before candidates read as null in new rows, and new columns as null in old ones."""
+
+_SCORES = """count(*) AS n, avg(abs(error)) AS mae, sqrt(avg(error * error)) AS rmse, avg(scaled_error) AS mase,
+        avg(error) AS bias,
+        avg(CASE WHEN forecast = naive THEN NULL ELSE (sign(forecast - naive) = sign(actual - naive))::INT END)
+            AS direction,
+        avg(inside_80::INT) AS coverage_80, avg(inside_95::INT) AS coverage_95,
+        avg(upper_80 - lower_80) AS width_80, avg(upper_95 - lower_95) AS width_95,
+        avg(abs(naive_error)) AS naive_mae, sqrt(avg(naive_error * naive_error)) AS naive_rmse,
+        avg(naive_scaled_error) AS naive_mase"""
 
 DERIVED_VIEWS: dict[str, str] = {
     "models": """
@@ -84,19 +112,43 @@ DERIVED_VIEWS: dict[str, str] = {
             SELECT *, row_number() OVER (PARTITION BY model_version ORDER BY decided_at DESC) AS latest
             FROM model_events) WHERE latest = 1
     """,
-    "forecast_accuracy": """
-        SELECT f.run_id, f.ticker, f.model_version, f.as_of, f.target_date, f.horizon, f.forecast,
-               actual.close AS actual,
-               f.forecast - actual.close AS error,
+    "latest_forecasts": """
+        SELECT * EXCLUDE (newest) FROM (
+            SELECT *, dense_rank() OVER (PARTITION BY ticker ORDER BY as_of DESC, run_id DESC) AS newest
+            FROM forecasts WHERE coalesce(served, true)) WHERE newest = 1
+    """,
+    "realized_forecasts": """
+        SELECT f.run_id, f.ticker, coalesce(f.candidate, 'legacy') AS candidate, f.model_version,
+               coalesce(f.served, true) AS served, f.as_of, f.target_date, f.horizon, f.forecast,
+               f.lower_80, f.upper_80, f.lower_95, f.upper_95,
+               actual.close AS actual, f.forecast - actual.close AS error,
                abs(f.forecast - actual.close) / actual.close * 100 AS ape,
-               origin.close AS naive,
-               origin.close - actual.close AS naive_error,
-               abs(origin.close - actual.close) / actual.close * 100 AS naive_ape
+               abs(f.forecast - actual.close) / f.scale AS scaled_error,
+               origin.close AS naive, origin.close - actual.close AS naive_error,
+               abs(origin.close - actual.close) / actual.close * 100 AS naive_ape,
+               abs(origin.close - actual.close) / f.scale AS naive_scaled_error,
+               actual.close BETWEEN f.lower_80 AND f.upper_80 AS inside_80,
+               actual.close BETWEEN f.lower_95 AND f.upper_95 AS inside_95
         FROM forecasts f
         JOIN prices actual ON actual.ticker = f.ticker AND actual.date = f.target_date
         JOIN prices origin ON origin.ticker = f.ticker AND origin.date = f.as_of
     """,
+    "forecast_accuracy": f"""
+        SELECT ticker, candidate, horizon, {_SCORES}
+        FROM realized_forecasts GROUP BY ticker, candidate, horizon
+    """,
+    "served_accuracy": f"""
+        SELECT ticker, horizon, {_SCORES}
+        FROM realized_forecasts WHERE served GROUP BY ticker, horizon
+    """,
+    "leaderboard": """
+        SELECT ticker, candidate, horizon, n, mase, naive_mase, mae, naive_mae, rmse, naive_rmse, bias, direction,
+               coverage_80, coverage_95, width_80, width_95,
+               rank() OVER (PARTITION BY ticker, horizon ORDER BY mase NULLS LAST) AS rank
+        FROM forecast_accuracy
+    """,
 }
-"""Views computed from the tables: the registry (each model's latest model_events row: champion,
-challenger or retired) and every forecast whose target day's close is known, with the naive
-forecast (the close at as_of, for every horizon) scored on the same day."""
+"""Views computed from the tables: the registry (each model version's latest model_events row); the served
+path per ticker as of its newest night; every forecast whose target close is known with naive persistence
+(the close at as_of) scored on the same day; scores per candidate and horizon (forecast_accuracy), of
+the served path (served_accuracy), and ranked by MASE (leaderboard)."""

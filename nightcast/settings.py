@@ -10,6 +10,9 @@ from typing import Annotated, Literal
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator,
                       model_validator)
 
+from nightcast.calendars import calendar_for, check_calendar
+from nightcast.candidates import CANDIDATES, DEFAULT_CANDIDATES, check_candidates
+
 TICKER_PATTERN = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$")
 """Yahoo-style symbols (GOOG, ^GSPC, BRK-B, EURUSD=X, 0700.HK); nothing that can become a path or SQL."""
 
@@ -44,22 +47,21 @@ class Settings(BaseModel):
     path: str | None = Field(None, description="CSV or Parquet file to read; only with source=file.")
     start: dt.date | None = Field(None, description="First date to use (inclusive); empty: from the start.")
     end: dt.date | None = Field(None, description="Last date to use (inclusive); empty: up to the latest.")
-    train_fraction: float = Field(
-        0.8, gt=0.0, lt=1.0, description="Share of the history, oldest first, used for training.")
-    time_step: int = Field(100, ge=1, le=1000, description="Days of closing prices in each input window.")
-    model: Literal["simple_rnn", "lstm", "gru"] = Field(
-        "simple_rnn", description="Recurrent layers of the 3 x 20-unit stack: simple_rnn (the tutorial's, "
-        "fast trainer), lstm or gru (Keras fit).")
-    target: Literal["price", "log_return"] = Field(
-        "price", description="What the model predicts: the scaled close (the tutorial's) or the next day's log "
-        "return, turned back into a price.")
-    epochs: int = Field(80, ge=1, le=10_000, description="Training epochs.")
-    batch_size: int = Field(32, ge=1, le=65_536, description="Training batch size.")
+    candidates: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_CANDIDATES),
+        description="Candidate models fitted every night on all data up to tonight; the one with the best "
+        "out-of-sample MASE is served, the others shadow. naive always runs. Known: " + ", ".join(CANDIDATES) + ".")
+    time_step: int = Field(100, ge=1, le=1000, description="Days of closing prices in each RNN input window.")
+    epochs: int = Field(80, ge=1, le=10_000, description="RNN training epochs of a full fit.")
+    batch_size: int = Field(32, ge=1, le=65_536, description="RNN training batch size.")
     seed: int = Field(42, ge=0, le=2**31 - 1, description="Random seed; a fixed seed gives a reproducible run.")
     warehouse: str | None = Field(
         None, description="Warehouse folder; empty: $NIGHTCAST_WAREHOUSE, else ./warehouse.")
-    horizon: int = Field(5, ge=1, le=60, description="Business days to forecast after the last close "
+    horizon: int = Field(5, ge=1, le=60, description="Trading sessions to forecast after the last close "
                          "(recursively: each forecast feeds the next).")
+    calendar: str | None = Field(
+        None, description="Trading calendar of the ticker's exchange (an exchange_calendars name such as XNYS, "
+        "XLON, 24/7); empty: from the symbol's suffix (.L XLON, .HK XHKG, =X 24/5, -USD 24/7, else XNYS).")
     max_daily_move: float = Field(
         0.5, gt=0.0, le=10.0, description="Largest accepted day-over-day change of the close, as a fraction "
         "(0.5 = 50%); a bigger move fails validation.")
@@ -74,28 +76,55 @@ class Settings(BaseModel):
         "(1: constant, as in the tutorial).")
     validation_fraction: float = Field(
         0.0, ge=0.0, lt=0.5, description="Share of the training windows, the most recent ones, held out to "
-        "stop early and keep the best epoch (never the test period); 0: train on all, keep the last epoch.")
+        "stop early and keep the best epoch; 0: train on all, keep the last epoch.")
     patience: int = Field(
         10, ge=0, le=10_000, description="Stop once the validation loss has not improved for this many epochs "
         "(0: train every epoch, still keep the best).")
-    comparison_days: int = Field(
-        20, ge=1, le=10_000, description="Most recent test days on which tonight's model and the champion are "
-        "compared (fewer if the test period is shorter).")
-    promotion_tolerance: float = Field(
-        0.0, ge=0.0, le=1.0, description="Tonight's model becomes champion if its RMSE on the comparison days is "
-        "at most the champion's times (1 + tolerance).")
     full_retrain_every_days: int = Field(
-        7, ge=0, le=3650, description="Train from scratch when the ticker's last full retrain (promoted or not) saw "
-        "data at least this many days older than tonight's; other nights fine-tune the champion. 0: always from "
-        "scratch.")
+        7, ge=0, le=3650, description="Train an RNN candidate from scratch when its last full fit saw data at "
+        "least this many days older than tonight's; other nights fine-tune its previous version on all data up "
+        "to tonight. 0: always from scratch.")
     fine_tune_epochs: int = Field(
-        5, ge=1, le=10_000, description="Epochs when fine-tuning the champion (its weights and scaler) on tonight's "
-        "training windows: the first train_fraction of the data up to tonight.")
+        5, ge=1, le=10_000, description="Epochs when fine-tuning an RNN candidate's previous version (its "
+        "weights and scaler) on all windows up to tonight.")
+    evidence_window: int = Field(
+        100, ge=5, le=5000, description="Most recent forecast origins (backtest or live) whose realized "
+        "forecasts score the candidates and shape their intervals.")
+    champion_margin: float = Field(
+        0.02, ge=0.0, le=0.5, description="A challenger replaces the champion only if its MASE (averaged over "
+        "horizons, on the forecasts both made) is lower by more than this share.")
+    min_forecasts: int = Field(
+        20, ge=1, le=100_000, description="Fewest shared realized forecasts on which a challenger may replace "
+        "the champion.")
+    backtest_folds: int = Field(
+        5, ge=1, le=500, description="Rolling-origin folds of a candidate's cold-start backtest (and the default "
+        "of nightcast backtest): the last folds x backtest_refit_every origins are forecast out of sample.")
+    backtest_refit_every: int = Field(
+        20, ge=1, le=1000, description="Trading days between refits in a backtest; each fold forecasts horizons "
+        "1..horizon from every origin in it.")
+    train_fraction: float = Field(
+        0.8, gt=0.0, lt=1.0, description="nightcast compare only: share of the history, oldest first, used for "
+        "training in the tutorial's split.")
 
     @field_validator("ticker")
     @classmethod
     def _check_ticker(cls, value: str | None) -> str | None:
         return None if value is None or value == "" else check_symbol(value)
+
+    @field_validator("candidates", mode="before")
+    @classmethod
+    def _split_candidates(cls, value: object) -> object:
+        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+
+    @field_validator("candidates")
+    @classmethod
+    def _check_candidates(cls, value: list[str]) -> list[str]:
+        return check_candidates(value)
+
+    @field_validator("calendar")
+    @classmethod
+    def _check_calendar(cls, value: str | None) -> str | None:
+        return None if not value else check_calendar(value)
 
     @model_validator(mode="after")
     def _check_combination(self) -> "Settings":
@@ -120,6 +149,11 @@ class Settings(BaseModel):
         assert self.ticker is not None
         return self.ticker
 
+    @property
+    def exchange(self) -> str:
+        """The trading calendar of the ticker's exchange."""
+        return calendar_for(self.symbol, self.calendar)
+
     def to_json(self) -> str:
         """Settings as stable JSON, stored with every run."""
         return json.dumps(self.model_dump(mode="json"), sort_keys=True)
@@ -131,12 +165,6 @@ class Settings(BaseModel):
     def until(self, day: dt.date) -> "Settings":
         """The same settings seeing only data up to day (inclusive), validated again."""
         return Settings(**{**self.model_dump(), "end": day})
-
-
-RefitEvery = Annotated[int, Field(ge=1, le=1000, description="Trading days between refits in a walk-forward "
-                                  "backtest: each fold predicts this many days, one step ahead.")]
-Folds = Annotated[int, Field(ge=1, le=500, description="Folds of a walk-forward backtest: the last "
-                             "folds x refit_every trading days are predicted.")]
 
 
 class RunnerSettings(BaseModel):

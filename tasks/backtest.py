@@ -1,138 +1,110 @@
-"""Walk-forward backtest (rolling origin): refit every k trading days on all rows before the cut-off,
-predict the next k days one step ahead from actual closes, and score every fold beside naive persistence."""
+"""Rolling-origin backtest: refit a candidate every k trading days on every row before the cut-off, and from
+each origin of the fold forecast horizons 1..H recursively, exactly as the served path forecasts.
+
+The origins are the last folds x k rows that have a next close (the last origin is the day before the
+last row). A fold's model sees rows [0, train_end); its origins are train_end - 1 .. train_end + k - 2,
+and each forecast reads only the closes up to its origin. An RNN's folds form a line as the nightly's
+do: the first trains from scratch, each later one fine-tunes the one before.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
 
+from nightcast.candidates import Candidate
 from nightcast.errors import InputError
-from tasks import target as target_stage
-from tasks.evaluate import Evaluation, evaluate_predictions, naive_forecast
-from tasks.predict import predict_prices
-from tasks.scale import ScalerParams, scale_split
-from tasks.store import RunInfo
-from tasks.train import TrainedModel, train_with_settings
-from tasks.window import Windows, make_test_windows, make_windows
+from tasks import forecasters
 
 if TYPE_CHECKING:  # pragma: no cover
     from nightcast.settings import Settings
 
-Fit = Callable[[np.ndarray, np.ndarray, "Settings"], TrainedModel]
-"""How a fold's model is fitted from its training windows: train.train_with_settings unless a test spies."""
+Fit = Callable[..., forecasters.Fitted]
+Forecast = Callable[[forecasters.Fitted, np.ndarray, np.ndarray, int], np.ndarray]
 
 
 @dataclass(frozen=True)
 class Fold:
-    """One refit: train on rows [0, train_end) (the cut-off), predict rows [test_start, test_end)."""
+    """One refit: fit on rows [0, train_end), forecast from origin rows train_end - 1 .. train_end + k - 2."""
 
     fold: int
     """1 for the oldest fold."""
     train_end: int
-    test_start: int
-    """Always train_end: the first day after the cut-off is the first one predicted."""
-    test_end: int
+    refit_every: int
+
+    @property
+    def origins(self) -> np.ndarray:
+        return np.arange(self.train_end - 1, self.train_end - 1 + self.refit_every)
 
 
-def fold_plan(n_rows: int, time_step: int, refit_every: int, folds: int, extra: int = 0) -> list[Fold]:
-    """Folds over the last folds x refit_every rows, oldest first, each training on every row before it.
-
-    The first cut-off must leave at least time_step + 1 + extra rows (extra: the closes the target
-    consumes, 1 for log returns), so that the first fold has a training window.
-    """
-    for name, value in (("time_step", time_step), ("refit_every", refit_every), ("folds", folds)):
+def fold_plan(n_rows: int, min_rows: int, refit_every: int, folds: int) -> list[Fold]:
+    """Folds over the last folds x refit_every origins, oldest first; the first must fit on min_rows rows."""
+    for name, value in (("refit_every", refit_every), ("folds", folds)):
         if value < 1:
             raise InputError(f"{name} must be at least 1, got {value}")
-    first_cut = n_rows - folds * refit_every
-    if first_cut <= time_step + extra:
+    first_train_end = n_rows - folds * refit_every
+    if first_train_end < min_rows:
         raise InputError(
-            f"{n_rows} rows is too few for {folds} folds of {refit_every} days with time_step {time_step}: "
-            f"need at least {folds * refit_every + time_step + 1 + extra} (the first fold trains on the rows before "
-            "its cut-off); use fewer folds, a smaller refit_every or a smaller time_step")
-    return [Fold(fold=k + 1, train_end=cut, test_start=cut, test_end=cut + refit_every)
-            for k, cut in enumerate(range(first_cut, n_rows, refit_every))]
+            f"{n_rows} rows is too few for {folds} folds of {refit_every} days: the first fold needs {min_rows} "
+            f"rows to fit on, so at least {folds * refit_every + min_rows} rows; use fewer folds, a smaller "
+            "backtest_refit_every or a smaller time_step")
+    return [Fold(k + 1, first_train_end + k * refit_every, refit_every) for k in range(folds)]
 
 
 @dataclass(frozen=True)
 class FoldResult:
-    """What one fold fitted and predicted: test days with actual, model and naive closes, in price units."""
+    """What one fold fitted and forecast: one row per origin and horizon whose target row exists."""
 
     fold: int
     cutoff: dt.date
-    """The last training date."""
-    dates: pd.Series
-    actual: np.ndarray
-    predicted: np.ndarray
-    naive: np.ndarray
-    scaler: ScalerParams
-    train_windows: Windows
-    train_seconds: float
-    epochs_run: int
+    """The last date the fold's model saw."""
+    rows: pd.DataFrame
+    """as_of, target_date, horizon, forecast, actual, naive."""
+    fitted: forecasters.Fitted
 
 
-def run_fold(prices: pd.DataFrame, fold: Fold, settings: "Settings", fit: Fit = train_with_settings) -> FoldResult:
-    """Scale, window, train and predict one fold; the scaler and the model see only rows before the cut-off.
-
-    Each test day's window is the time_step actual closes (or returns) before it, scaled with the fold's
-    scaler, so a prediction uses nothing after the day before it.
-    """
-    if not 0 < fold.train_end == fold.test_start < fold.test_end <= len(prices):
-        raise ValueError(f"fold {fold.fold} (rows {fold.test_start}..{fold.test_end}) does not fit "
-                         f"{len(prices)} rows")
+def run_fold(prices: pd.DataFrame, fold: Fold, candidate: Candidate, settings: "Settings",
+             previous: forecasters.RnnState | None = None, fit: Fit = forecasters.fit,
+             forecast: Forecast = forecasters.forecast) -> FoldResult:
+    """Fit the candidate on the rows before the cut-off and forecast from each of the fold's origins."""
     closes = prices["close"].to_numpy("float64")
-    train, test = closes[:fold.train_end], closes[fold.test_start:fold.test_end]
-    target = settings.target
-    scaled = scale_split(target_stage.to_series(train, target), target_stage.holdout_series(train, test, target))
-    windows = make_windows(scaled.train, settings.time_step)
-    test_windows = make_test_windows(scaled.train, scaled.test, settings.time_step)
-    trained = fit(windows.X, windows.y, settings)
-    previous = closes[fold.test_start - 1:fold.test_end - 1]
-    dates = pd.to_datetime(prices["date"])
-    return FoldResult(
-        fold=fold.fold, cutoff=dates.iloc[fold.train_end - 1].date(),
-        dates=dates.iloc[fold.test_start:fold.test_end].reset_index(drop=True), actual=test,
-        predicted=target_stage.to_prices(predict_prices(trained.model, test_windows.X, scaled.params), previous,
-                                         target),
-        naive=naive_forecast(train[-1], test), scaler=scaled.params, train_windows=windows,
-        train_seconds=trained.seconds, epochs_run=trained.epochs_run)
+    dates = pd.to_datetime(prices["date"]).reset_index(drop=True)
+    if not 0 < fold.train_end <= len(closes) - 1:
+        raise ValueError(f"fold {fold.fold} (cut-off row {fold.train_end}) does not fit {len(closes)} rows")
+    origins = fold.origins[fold.origins < len(closes) - 1]
+    fitted = fit(candidate, closes[:fold.train_end], settings, previous)
+    paths = forecast(fitted, closes[:origins[-1] + 1], origins, settings.horizon)
+    origin, step = np.meshgrid(origins, np.arange(1, settings.horizon + 1), indexing="ij")
+    target = origin + step
+    keep = target < len(closes)
+    rows = pd.DataFrame({"as_of": dates[origin[keep]].to_numpy(), "target_date": dates[target[keep]].to_numpy(),
+                         "horizon": step[keep], "forecast": paths[keep], "actual": closes[target[keep]],
+                         "naive": closes[origin[keep]]})
+    return FoldResult(fold.fold, dates[fold.train_end - 1].date(), rows, fitted)
 
 
-def _metric_row(fold: int | None, cutoff: dt.date | None, evaluation: Evaluation, n_days: int,
-                seconds: float) -> dict:
-    return {"fold": fold, "cutoff": cutoff, "n_days": n_days, **evaluation.as_row(), "train_seconds": seconds}
+def run_backtest(prices: pd.DataFrame, candidate: Candidate, settings: "Settings", refit_every: int, folds: int,
+                 fit: Fit = forecasters.fit, forecast: Forecast = forecasters.forecast) -> list[FoldResult]:
+    """Every fold of one candidate, oldest first (an RNN fine-tunes the previous fold's model)."""
+    plan = fold_plan(len(prices), forecasters.min_closes(candidate, settings), refit_every, folds)
+    results: list[FoldResult] = []
+    for fold in plan:
+        previous = results[-1].fitted.state if results and candidate.is_rnn else None
+        results.append(run_fold(prices, fold, candidate, settings, previous, fit, forecast))
+    return results
 
 
-def score_folds(results: list[FoldResult]) -> pd.DataFrame:
-    """Model and naive scores per fold, then one overall row (fold and cutoff null) over every test day."""
-    if not results:
-        raise ValueError("no fold to score")
-    rows = [_metric_row(r.fold, r.cutoff, evaluate_predictions(r.actual, r.predicted, r.naive), len(r.actual),
-                        r.train_seconds) for r in results]
-    pooled = [np.concatenate([getattr(r, name) for r in results]) for name in ("actual", "predicted", "naive")]
-    rows.append(_metric_row(None, None, evaluate_predictions(*pooled), len(pooled[0]),
-                            sum(r.train_seconds for r in results)))
-    return pd.DataFrame(rows).astype({"fold": "Int64"})
+def backtest_rows(run_id: str, ticker: str, candidate: str, results: list[FoldResult]) -> pd.DataFrame:
+    """The backtests-table rows of one candidate: every origin and horizon with its fold and cut-off."""
+    return pd.concat([r.rows.assign(run_id=run_id, ticker=ticker, candidate=candidate, fold=r.fold, cutoff=r.cutoff,
+                                    date=r.rows["target_date"], predicted=r.rows["forecast"]) for r in results],
+                     ignore_index=True)
 
 
-def backtest_rows(run: RunInfo, results: list[FoldResult]) -> pd.DataFrame:
-    """The backtests-table rows: one per test day with its fold, cut-off, actual, model and naive close."""
-    return pd.concat([pd.DataFrame({
-        "run_id": run.run_id, "ticker": run.ticker, "fold": r.fold, "cutoff": r.cutoff, "date": r.dates,
-        "actual": r.actual, "predicted": r.predicted, "naive": r.naive}) for r in results], ignore_index=True)
-
-
-def metric_rows(run: RunInfo, scores: pd.DataFrame) -> pd.DataFrame:
-    """The backtest_metrics-table rows: score_folds' rows with the run's identity and a creation time."""
-    return scores.assign(run_id=run.run_id, ticker=run.ticker, created_at=pd.Timestamp.now(tz="UTC"))
-
-
-def backtest_settings_json(settings: "Settings", refit_every: int, folds: int) -> str:
-    """The settings stored in the runs table, with the backtest's own parameters under "backtest"."""
-    stored = json.loads(settings.to_json())
-    stored["backtest"] = {"refit_every": refit_every, "folds": folds}
-    return json.dumps(stored, sort_keys=True)
+def train_seconds(results: list[FoldResult]) -> float:
+    """Fitting time over every fold."""
+    return float(sum(r.fitted.seconds for r in results))

@@ -1,12 +1,10 @@
-"""Evaluate stage: errors in price units for the model and for naive persistence, and a plot."""
+"""Evaluate stage: one-step errors in price units for a model and for naive persistence (nightcast compare)."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import pandas as pd
 from sklearn.metrics import mean_absolute_error, mean_absolute_percentage_error, root_mean_squared_error
 
 
@@ -57,24 +55,3 @@ def evaluate_predictions(actual: np.ndarray, predicted: np.ndarray, naive: np.nd
     model, baseline = score(actual, predicted), score(actual, naive)
     skill = 1.0 - model.rmse / baseline.rmse if baseline.rmse > 0 else float("nan")
     return Evaluation(model=model, naive=baseline, skill=skill)
-
-
-def render_plot(dates: pd.Series, actual: np.ndarray, predicted: np.ndarray, title: str) -> bytes:
-    """A PNG of actual vs predicted closes over the test period."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(10, 5), dpi=100)
-    axes = figure.subplots()
-    axes.plot(pd.to_datetime(dates), actual, label="actual close", linewidth=1.2)
-    axes.plot(pd.to_datetime(dates), predicted, label="predicted", linewidth=1.2)
-    axes.set_title(title)
-    axes.set_xlabel("date")
-    axes.set_ylabel("close")
-    axes.legend()
-    figure.autofmt_xdate()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()

@@ -13,15 +13,15 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Literal
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+
+from nightcast.candidates import KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-ModelKind = Literal["simple_rnn", "lstm", "gru"]
-KINDS: tuple[str, ...] = ("simple_rnn", "lstm", "gru")
 UNITS = 20
 LAYERS = 3
 

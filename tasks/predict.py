@@ -1,17 +1,15 @@
-"""Predict stage: test-day predictions and recursive forecasts for the next trading days, in price units."""
+"""Predict stage for the RNN candidates: one-step predictions of test days (nightcast compare) and recursive
+forecast paths of horizons 1..H from many origins at once (the nightly forecast and backtest folds).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from tasks import target as target_stage
 from tasks.scale import ScalerParams, inverse_transform, transform
-from tasks.window import last_window, make_windows
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -26,96 +24,51 @@ def predict_prices(model: "keras.Model", X: np.ndarray, scaler: ScalerParams) ->
     return inverse_transform(scaled, scaler)
 
 
-def next_business_day(day: dt.date) -> dt.date:
-    """The next weekday after day (exchange holidays are not modelled)."""
-    return (pd.Timestamp(day) + pd.offsets.BDay(1)).date()
+def one_step_prices(model: "keras.Model", X: np.ndarray, scaler: ScalerParams, target: str,
+                    previous_closes: np.ndarray) -> np.ndarray:
+    """Each window's prediction of the next close, in price units (returns applied to the actual close before)."""
+    return target_stage.to_prices(predict_prices(model, X, scaler), previous_closes, target)
 
 
-def forecast_path(model: "keras.Model", window: np.ndarray, scaler: ScalerParams, last_date: dt.date,
-                  horizon: int) -> tuple[tuple[dt.date, ...], tuple[float, ...]]:
-    """Forecast horizon business days after last_date, feeding each scaled forecast back into the window.
+def origin_windows(closes: np.ndarray, origins: np.ndarray, time_step: int, scaler: ScalerParams,
+                   target: str) -> np.ndarray:
+    """For each origin row, the scaled window of the time_step target values ending at that row's close,
+    shaped (origins, time_step, 1): only closes up to the origin are read."""
+    series = transform(target_stage.to_series(closes, target), scaler)
+    offset = target_stage.extra_rows(target)  # the series starts this many closes after the first close
+    ends = np.asarray(origins, dtype="int64") - offset + 1
+    if len(ends) and (ends.min() < time_step or ends.max() > len(series)):
+        raise ValueError(f"origins need {time_step + offset} closes up to each of them")
+    index = ends[:, None] - time_step + np.arange(time_step)[None, :]
+    return series[index].astype("float32")[..., np.newaxis]
 
-    The values are unscaled model outputs (prices, or log returns for the log_return target)."""
+
+def forecast_paths(model: "keras.Model", windows: np.ndarray, scaler: ScalerParams, horizon: int) -> np.ndarray:
+    """Recursive forecasts of horizon steps for every window at once, each step fed back into its window;
+    unscaled model outputs (prices, or log returns), shaped (windows, horizon)."""
     if horizon < 1:
         raise ValueError(f"horizon must be at least 1, got {horizon}")
-    window = np.array(window, dtype="float32").reshape(1, -1, 1)
-    dates, scaled = [], []
-    day = last_date
+    window = np.asarray(windows, dtype="float32").copy()
+    steps = []
     for _ in range(horizon):
-        step = float(np.asarray(model.predict_on_batch(window)).reshape(-1)[0])
-        window = np.concatenate([window[:, 1:, :], np.full((1, 1, 1), step, dtype="float32")], axis=1)
-        day = next_business_day(day)
-        dates.append(day)
-        scaled.append(step)
-    return tuple(dates), tuple(float(v) for v in inverse_transform(np.array(scaled), scaler))
+        step = np.asarray(model.predict_on_batch(window), dtype="float32").reshape(-1, 1)
+        window = np.concatenate([window[:, 1:, :], step[:, :, np.newaxis]], axis=1)
+        steps.append(step[:, 0])
+    return inverse_transform(np.stack(steps, axis=1), scaler)
 
 
-@dataclass(frozen=True)
-class Predictions:
-    """Model predictions for every test day and forecasts for the business days after the last one."""
-
-    dates: pd.Series
-    actual: np.ndarray
-    predicted: np.ndarray
-    as_of: dt.date
-    target_dates: tuple[dt.date, ...]
-    forecasts: tuple[float, ...]
-
-    @property
-    def target_date(self) -> dt.date:
-        """The next trading day."""
-        return self.target_dates[0]
-
-    @property
-    def forecast(self) -> float:
-        """The forecast for the next trading day."""
-        return self.forecasts[0]
+def paths_to_prices(values: np.ndarray, last_closes: np.ndarray, target: str) -> np.ndarray:
+    """Forecast paths in price units: log returns compound from each origin's actual close."""
+    values = np.asarray(values, dtype="float64")
+    if target_stage.check_target(target) == "price":
+        return values
+    return np.asarray(last_closes, dtype="float64")[:, None] * np.exp(np.cumsum(values, axis=1))
 
 
-def predict_test_and_next(model: "keras.Model", test_X: np.ndarray, test: pd.DataFrame,
-                          scaled_history: np.ndarray, scaler: ScalerParams, horizon: int = 1,
-                          target: str = "price", previous_close: float | None = None) -> Predictions:
-    """Predict each test day from its preceding window, then horizon days after the last date, recursively.
-
-    scaled_history is the scaled target series up to the last test day; previous_close, the last
-    training close, turns the first test day's predicted return into a price (log_return target).
-    """
-    if len(test_X) != len(test):
-        raise ValueError(f"{len(test_X)} test windows for {len(test)} test days")
-    actual = test["close"].to_numpy("float64")
-    if target == "log_return" and previous_close is None:
-        raise ValueError("the log_return target needs the close before the first test day")
-    previous = np.concatenate([[previous_close if previous_close is not None else np.nan], actual[:-1]])
-    predicted = target_stage.to_prices(predict_prices(model, test_X, scaler), previous, target)
-    as_of = pd.Timestamp(test["date"].iloc[-1]).date()
-    targets, values = forecast_path(model, last_window(scaled_history, test_X.shape[1]), scaler, as_of, horizon)
-    forecasts = tuple(float(v) for v in target_stage.path_to_prices(values, actual[-1], target))
-    return Predictions(dates=test["date"].reset_index(drop=True), actual=actual,
-                       predicted=predicted, as_of=as_of, target_dates=targets, forecasts=forecasts)
-
-
-def predict_last_days(model: "keras.Model", closes: np.ndarray, scaler: ScalerParams, days: int,
-                      target: str = "price") -> np.ndarray:
-    """A stored model's one-step predictions of the last `days` closes, each from the actual closes before it.
-
-    The model's own window length, scaler and target are used, so a champion is scored exactly as it
-    would have predicted those days.
-    """
+def forecast_from_origins(model: "keras.Model", closes: np.ndarray, origins: np.ndarray, scaler: ScalerParams,
+                          target: str, horizon: int) -> np.ndarray:
+    """Price forecasts of horizons 1..horizon from each origin row, reading only the closes up to it."""
     time_step = int(model.input_shape[1])
-    values = np.asarray(closes, dtype="float64").reshape(-1)
-    needed = days + time_step + target_stage.extra_rows(target)
-    if days < 1 or len(values) < needed:
-        raise ValueError(f"need {needed} closes to predict the last {days} days with windows of "
-                         f"{time_step}, got {len(values)}")
-    series = target_stage.to_series(values[-needed:], target)
-    windows = make_windows(transform(series, scaler), time_step)
-    return target_stage.to_prices(predict_prices(model, windows.X, scaler), values[-days - 1:-1], target)
-
-
-def forecast_from_closes(model: "keras.Model", closes: np.ndarray, scaler: ScalerParams, last_date: dt.date,
-                         horizon: int, target: str = "price") -> tuple[tuple[dt.date, ...], tuple[float, ...]]:
-    """forecast_path for a stored model (its window length, scaler and target) from the latest actual closes."""
-    values = np.asarray(closes, dtype="float64").reshape(-1)
-    scaled = transform(target_stage.to_series(values, target), scaler)
-    dates, path = forecast_path(model, last_window(scaled, int(model.input_shape[1])), scaler, last_date, horizon)
-    return dates, tuple(float(v) for v in target_stage.path_to_prices(path, values[-1], target))
+    windows = origin_windows(closes, origins, time_step, scaler, target)
+    values = forecast_paths(model, windows, scaler, horizon)
+    return paths_to_prices(values, np.asarray(closes, dtype="float64")[np.asarray(origins)], target)

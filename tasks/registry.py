@@ -1,8 +1,8 @@
-"""Model registry: which model is a ticker's champion, whether tonight's model replaces it, and how to train.
+"""Model registry rules: which candidate a ticker serves tonight, and how each RNN candidate trains.
 
-The registry is append-only: every decision writes rows to the `model_events` table (tonight's model as
-champion or challenger, and the replaced champion as retired), and the `models` view shows each model's
-latest row. Nothing stored is ever rewritten, so the history of every promotion stays queryable.
+The registry is append-only. Every night writes one `decisions` row per ticker (the served candidate and
+the evidence it was chosen on) and one `model_events` row per fitted candidate (served or shadow);
+nothing stored is rewritten, so every choice stays queryable with its reasons.
 """
 
 from __future__ import annotations
@@ -10,134 +10,157 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
+from typing import TYPE_CHECKING
+
+from nightcast.candidates import NAIVE
+from nightcast.candidates import candidate as lookup
 from nightcast.warehouse import Warehouse
+from tasks.scores import Duel, duel
 
-
-@dataclass(frozen=True)
-class Champion:
-    """The current champion of a ticker as the registry records it."""
-
-    model_version: str
-    run_id: str
-    full_as_of: dt.date
-    """data_end of the last training from scratch in this model's line (a fine-tune inherits its parent's)."""
+if TYPE_CHECKING:  # pragma: no cover
+    from nightcast.settings import Settings
 
 
 @dataclass(frozen=True)
 class TrainingPlan:
-    """Train from scratch ("full") or fine-tune the champion ("fine_tune"), and why."""
+    """Train an RNN candidate from scratch ("full") or fine-tune its previous version ("fine_tune"), and why."""
 
     mode: str
     reason: str
-    champion: Champion | None
+    parent_version: str | None = None
+    parent_path: str | None = None
+    full_as_of: dt.date | None = None
+    """data_end of the last full fit in this line (a fine-tune inherits its parent's)."""
+
+
+def previous_version(warehouse: Warehouse, ticker: str, candidate: str, as_of: dt.date) -> dict | None:
+    """The candidate's latest fitted version for the ticker on data before as_of, as a model_events row."""
+    rows = warehouse.query("select model_version, path, full_as_of, data_end from model_events where ticker = ? "
+                           "and candidate = ? and data_end < ? order by data_end desc, trained_at desc limit 1",
+                           [ticker, candidate, as_of])
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def plan_training(previous: dict | None, as_of: dt.date, full_every_days: int) -> TrainingPlan:
+    """Fine-tune the previous version unless a full fit is due (weekly by default) or there is none."""
+    if full_every_days == 0:
+        return TrainingPlan("full", "full fit every night (full_retrain_every_days = 0)")
+    if previous is None:
+        return TrainingPlan("full", "no previous version: training from scratch")
+    full_as_of = pd.Timestamp(previous["full_as_of"]).date()
+    age = (as_of - full_as_of).days
+    if age >= full_every_days:
+        return TrainingPlan("full", f"full fit due: the last one saw data up to {full_as_of}, {age} days before "
+                            f"{as_of} (full_retrain_every_days = {full_every_days})")
+    return TrainingPlan("fine_tune", f"fine-tuning {previous['model_version']}; the last full fit saw data up to "
+                        f"{full_as_of}, {age} days before {as_of}", previous["model_version"], previous["path"],
+                        full_as_of)
+
+
+def stored_forecasts(warehouse: Warehouse, ticker: str, as_of: dt.date) -> pd.DataFrame:
+    """The ticker's candidate forecasts whose target is on or before as_of: live ones (with their intervals)
+    and backtest ones; one per candidate, origin and horizon (a live forecast wins, then the latest run)."""
+    return warehouse.query("""
+        select candidate, as_of, target_date, horizon, forecast, lower_80, upper_80, lower_95, upper_95 from (
+            select *, row_number() over (partition by candidate, as_of, horizon order by source, run_id desc) as pick
+            from (select run_id, candidate, as_of, target_date, horizon, forecast, lower_80, upper_80, lower_95,
+                         upper_95, 0 as source
+                  from forecasts where ticker = ? and target_date <= ? and candidate is not null
+                  union all
+                  select run_id, candidate, as_of, date, horizon, predicted, null, null, null, null, 1
+                  from backtests where ticker = ? and date <= ? and candidate is not null and horizon is not null))
+        where pick = 1""", [ticker, as_of, ticker, as_of])
+
+
+def backtested_candidates(warehouse: Warehouse, ticker: str) -> set[str]:
+    """Candidates with stored multi-horizon backtest forecasts for the ticker."""
+    rows = warehouse.query("select distinct candidate from backtests where ticker = ? and candidate is not null "
+                           "and horizon is not null", [ticker])
+    return set(rows["candidate"])
+
+
+def cold_candidates(realized: pd.DataFrame, backtested: set[str], settings: "Settings", days: int) -> list[str]:
+    """Candidates to backtest tonight: never backtested for the ticker, with fewer than min_forecasts
+    realized forecasts, and `days` of history enough for the folds (else they wait, unserved, for live
+    evidence)."""
+    from tasks.forecasters import min_closes
+
+    counts = realized["candidate"].value_counts() if len(realized) else pd.Series(dtype="int64")
+    folds = settings.backtest_folds * settings.backtest_refit_every
+    return [name for name in settings.candidates
+            if name not in backtested and counts.get(name, 0) < settings.min_forecasts
+            and days >= folds + min_closes(lookup(name), settings)]
+
+
+def current_champion(warehouse: Warehouse, ticker: str, as_of: dt.date) -> str | None:
+    """The candidate the ticker served on its latest night before as_of, or None (a cold start)."""
+    rows = warehouse.query("select champion from decisions where ticker = ? and as_of < ? "
+                           "order by as_of desc, decided_at desc limit 1", [ticker, as_of])
+    return None if rows.empty else str(rows["champion"].iloc[0])
 
 
 @dataclass(frozen=True)
 class Decision:
-    """Whether tonight's model became champion, the RMSEs compared and a sentence saying why."""
+    """Tonight's served candidate, the evidence it was chosen on and a sentence saying why."""
 
-    promoted: bool
-    days: int
-    challenger_rmse: float
-    champion_rmse: float | None
-    champion_version: str | None
+    champion: str
+    previous: str | None
+    action: str
+    """cold start, kept, replaced, or naive fallback."""
     reason: str
+    evidence: Duel
+    """The best challenger against the champion it faced, on their shared realized forecasts."""
 
 
-def current_champion(warehouse: Warehouse, ticker: str) -> Champion | None:
-    """The ticker's champion (the latest model whose latest status is champion), or None."""
-    rows = warehouse.query("select model_version, run_id, full_as_of from models where ticker = ? and "
-                           "status = 'champion' order by decided_at desc limit 1", [ticker])
-    if rows.empty:
-        return None
-    row = rows.iloc[0]
-    return Champion(model_version=row["model_version"], run_id=row["run_id"],
-                    full_as_of=pd.Timestamp(row["full_as_of"]).date())
+def _text(d: Duel) -> str:
+    return (f"{d.candidate} MASE {d.mase:.4f} vs {d.other} {d.other_mase:.4f} (naive {d.naive_mase:.4f}) on {d.n} "
+            f"shared forecasts, origins {d.first:%Y-%m-%d}..{d.last:%Y-%m-%d}") if d.n else \
+        f"{d.candidate} and {d.other} share no realized forecast"
 
 
-def last_full_training(warehouse: Warehouse, ticker: str) -> dt.date | None:
-    """data_end of the ticker's most recent training from scratch (champion or not), or None."""
-    rows = warehouse.query("select max(data_end) as day from model_events where ticker = ? and training = 'full'",
-                           [ticker])
-    day = rows["day"].iloc[0] if len(rows) else None
-    return None if day is None or pd.isna(day) else pd.Timestamp(day).date()
+def _ratio(d: Duel) -> float:
+    return d.mase / d.other_mase if d.n and d.other_mase > 0 else float("inf")
 
 
-def plan_training(champion: Champion | None, last_full: dt.date | None, as_of: dt.date, full_every_days: int,
-                  incompatible: str | None = None) -> TrainingPlan:
-    """Fine-tune the champion unless a full retrain is due (or there is nothing compatible to fine-tune).
-
-    incompatible: why the champion cannot be fine-tuned with tonight's settings (e.g. "another
-    time_step"), or None when it can.
-
-    A full retrain is due once the ticker's last one (whether it became champion or not) saw data at
-    least full_every_days older than tonight's: weekly by default, fine-tunes on the nights between.
-    """
-    if full_every_days == 0:
-        return TrainingPlan("full", "full retrain every night (full_retrain_every_days = 0)", None)
-    if champion is None:
-        return TrainingPlan("full", "no champion yet: training from scratch", None)
-    if incompatible:
-        return TrainingPlan("full", f"champion {champion.model_version} has {incompatible}: training "
-                            "from scratch", None)
-    age = None if last_full is None else (as_of - last_full).days
-    if age is None or age >= full_every_days:
-        return TrainingPlan("full", f"full retrain due: the last one saw data up to {last_full}, {age} days "
-                            f"before {as_of} (full_retrain_every_days = {full_every_days})", None)
-    return TrainingPlan("fine_tune", f"fine-tuning champion {champion.model_version}; the last full retrain "
-                        f"saw data up to {last_full}, {age} days before {as_of}", champion)
-
-
-def recent_rmse(actual: np.ndarray, predicted: np.ndarray, days: int) -> float:
-    """RMSE over the last `days` entries (the most recent test days)."""
-    actual, predicted = np.asarray(actual, "float64"), np.asarray(predicted, "float64")
-    if days < 1 or len(actual) != len(predicted) or len(actual) < days:
-        raise ValueError(f"need {days} >= 1 recent days of matching actual and predicted values, "
-                         f"got {len(actual)} and {len(predicted)}")
-    error = actual[-days:] - predicted[-days:]
-    return float(np.sqrt(np.mean(error * error)))
+def choose_champion(rows: pd.DataFrame, candidates: list[str], current: str | None, margin: float,
+                    min_forecasts: int) -> Decision:
+    """Keep the champion unless a challenger's MASE (mean over horizons, on the forecasts both made) is lower
+    by more than `margin` over at least `min_forecasts` forecasts; serve naive when the champion no
+    longer beats it. A cold start (no champion yet) starts from naive."""
+    holder = current if current in candidates else NAIVE
+    duels = [duel(rows, c, holder) for c in candidates if c != holder]
+    eligible = [d for d in duels if d.n >= min_forecasts and d.mase < d.other_mase * (1.0 - margin)]
+    if eligible:
+        best = min(eligible, key=_ratio)
+        return Decision(best.candidate, current, "cold start" if current is None else "replaced",
+                        f"{best.candidate} beats {holder} by more than {margin:.0%}: {_text(best)}", best)
+    if holder != NAIVE:
+        against_naive = duel(rows, holder, NAIVE)
+        if not (against_naive.n and against_naive.mase < against_naive.other_mase):
+            return Decision(NAIVE, current, "naive fallback",
+                            f"{holder} no longer beats naive: {_text(against_naive)}", against_naive)
+    closest = min(duels, key=_ratio, default=duel(rows, holder, holder))
+    why = "nothing beats naive" if holder == NAIVE else f"{holder} kept: no challenger beats it"
+    other = f"; closest: {_text(closest)}" if closest.candidate != holder else ""
+    return Decision(holder, current, "cold start" if current is None else "kept",
+                    f"{why} by more than {margin:.0%} over at least {min_forecasts} shared forecasts{other}", closest)
 
 
-def decide(challenger_rmse: float, champion_rmse: float | None, champion_version: str | None,
-           days: int, tolerance: float) -> Decision:
-    """Promote tonight's model unless its recent RMSE is worse than the champion's by more than tolerance."""
-    if champion_rmse is None or champion_version is None:
-        return Decision(True, days, challenger_rmse, None, None, "no champion yet: tonight's model becomes champion")
-    compared = (f"RMSE {challenger_rmse:.4f} on the last {days} test days vs champion {champion_version}'s "
-                f"{champion_rmse:.4f} on the same days (tolerance {tolerance:.1%})")
-    if challenger_rmse <= champion_rmse * (1.0 + tolerance):
-        return Decision(True, days, challenger_rmse, champion_rmse, champion_version, "promoted: " + compared)
-    return Decision(False, days, challenger_rmse, champion_rmse, champion_version,
-                    f"kept champion {champion_version}: tonight's " + compared)
-
-
-def model_events(model: dict, decision: Decision, plan: TrainingPlan, retired: dict | None,
+def decision_row(decision: Decision, run_id: str, ticker: str, as_of: dt.date, margin: float, min_forecasts: int,
                  decided_at: pd.Timestamp) -> pd.DataFrame:
-    """This decision's registry rows: tonight's model, and the replaced champion when it was retired.
-
-    `model` holds tonight's model facts (model_version, ticker, run_id, model, path, trained_at,
-    data_start, data_end, train_end, rmse, naive_rmse, skill); `retired` the old champion's latest row.
-    """
-    full_as_of = plan.champion.full_as_of if plan.mode == "fine_tune" and plan.champion else model["data_end"]
-    tonight = {**model, "training": plan.mode, "parent_version": plan.champion.model_version if plan.champion else None,
-               "full_as_of": full_as_of, "recent_days": decision.days, "recent_rmse": decision.challenger_rmse,
-               "champion_recent_rmse": decision.champion_rmse,
-               "status": "champion" if decision.promoted else "challenger", "reason": decision.reason,
-               "decided_at": decided_at}
-    rows = [tonight]
-    if decision.promoted and retired is not None:
-        rows.append({**retired, "status": "retired", "decided_at": decided_at,
-                     "reason": f"replaced by {model['model_version']}: {decision.reason}"})
-    return pd.DataFrame(rows)
-
-
-def latest_row(warehouse: Warehouse, model_version: str) -> dict:
-    """A model's latest registry row, as a dict of the model_events columns."""
-    rows = warehouse.query("select * exclude (rank) from (select *, row_number() over (order by decided_at desc) "
-                           "as rank from model_events where model_version = ?) where rank = 1", [model_version])
-    if rows.empty:
-        raise LookupError(f"model {model_version} is not in the registry")
-    return {key: (None if pd.isna(value) else value) for key, value in rows.iloc[0].to_dict().items()}
+    """The decisions-table row of tonight's choice."""
+    d = decision.evidence
+    if d.candidate == d.other:  # naive alone: no challenger
+        challenger, champion_mase, challenger_mase = None, d.mase, None
+    elif d.other == decision.champion:
+        challenger, champion_mase, challenger_mase = d.candidate, d.other_mase, d.mase
+    else:
+        challenger, champion_mase, challenger_mase = d.other, d.mase, d.other_mase
+    return pd.DataFrame([{
+        "run_id": run_id, "ticker": ticker, "as_of": as_of, "champion": decision.champion,
+        "previous": decision.previous, "challenger": challenger,
+        "action": decision.action, "n": d.n, "champion_mase": champion_mase, "challenger_mase": challenger_mase,
+        "naive_mase": d.naive_mase, "evidence_start": d.first, "evidence_end": d.last, "margin": margin,
+        "min_forecasts": min_forecasts, "reason": decision.reason, "decided_at": decided_at}])

@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from nightcast.warehouse import Warehouse
-from tasks.evaluate import Evaluation
-from tasks.predict import Predictions
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nightcast.settings import Settings
+    from tasks.forecasters import Fitted
+    from tasks.registry import TrainingPlan
 
 @dataclass(frozen=True)
 class RunInfo:
@@ -65,38 +64,22 @@ def abandoned_runs(runs: pd.DataFrame, host: str, alive) -> pd.DataFrame:
                               for pid in dead["pid"]])
 
 
-def prediction_rows(run: RunInfo, predictions: Predictions, naive) -> pd.DataFrame:
-    """One row per test day: actual, model prediction and naive forecast."""
-    return pd.DataFrame({
-        "run_id": run.run_id, "ticker": run.ticker, "date": predictions.dates,
-        "actual": predictions.actual, "predicted": predictions.predicted, "naive": naive,
-    })
+def model_version(run: RunInfo, candidate: str) -> str:
+    """The registry's name for the model of a candidate that this run fits."""
+    return f"{candidate}-{run.run_id}"
 
 
-def model_version(run: RunInfo, kind: str) -> str:
-    """The registry's name for the model of this kind that this run trains."""
-    return f"{kind}-{run.run_id}"
-
-
-def forecast_rows(run: RunInfo, predictions: Predictions, version: str) -> pd.DataFrame:
-    """One row per forecast horizon (1 = the next trading day), made by model `version`."""
-    horizons = range(1, len(predictions.forecasts) + 1)
-    return pd.DataFrame({
-        "run_id": run.run_id, "ticker": run.ticker, "as_of": predictions.as_of,
-        "target_date": list(predictions.target_dates), "horizon": list(horizons),
-        "forecast": list(predictions.forecasts), "model_version": version,
-    })
-
-
-def metrics_row(run: RunInfo, settings: "Settings", evaluation: Evaluation, n_train: int, n_test: int, epochs: int,
-                train_seconds: float) -> pd.DataFrame:
-    """The metrics-table row: the model's kind and target, model and naive scores, skill and training facts."""
-    return pd.DataFrame([{
-        "run_id": run.run_id, "ticker": run.ticker, "model": settings.model, "target": settings.target,
-        **evaluation.as_row(),
-        "n_train": n_train, "n_test": n_test, "epochs": epochs, "train_seconds": train_seconds,
-        "created_at": pd.Timestamp.now(tz="UTC"),
-    }])
+def model_event_row(run: RunInfo, fitted: Fitted, plan: TrainingPlan, path: str, history: pd.DataFrame,
+                    time_step: int, served: bool, reason: str, decided_at: pd.Timestamp) -> dict:
+    """A fitted candidate as the registry describes it: its version, lineage, data and whether it is served."""
+    candidate, data_end = fitted.candidate, history["date"].iloc[-1].date()
+    return {"model_version": model_version(run, candidate.name), "ticker": run.ticker, "run_id": run.run_id,
+            "candidate": candidate.name, "model": candidate.kind or candidate.name, "target": candidate.target,
+            "time_step": time_step if candidate.is_rnn else None, "path": path, "trained_at": decided_at,
+            "data_start": history["date"].iloc[0].date(), "data_end": data_end, "train_end": data_end,
+            "training": fitted.training, "parent_version": plan.parent_version,
+            "full_as_of": plan.full_as_of or data_end, "epochs": fitted.epochs, "train_seconds": fitted.seconds,
+            "status": "served" if served else "shadow", "reason": reason, "decided_at": decided_at}
 
 
 def store_results(warehouse: Warehouse, run: RunInfo, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:

@@ -9,14 +9,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 
+from nightcast.candidates import TARGETS
 from nightcast.errors import InputError
-
-Target = Literal["price", "log_return"]
-TARGETS: tuple[str, ...] = ("price", "log_return")
 
 
 def extra_rows(target: str) -> int:

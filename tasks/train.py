@@ -414,19 +414,19 @@ def preload(time_step: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE, 
     return time.perf_counter() - started
 
 
-def train_with_settings(X: np.ndarray, y: np.ndarray, settings: "Settings",
+def train_with_settings(X: np.ndarray, y: np.ndarray, settings: "Settings", kind: str = "simple_rnn",
                         log: Callable[[str], None] | None = None,
                         start_from: "keras.Model | None" = None) -> TrainedModel:
-    """Train settings.model with every training option taken from the run's Settings: the tutorial's
+    """Train a stack of `kind` with every training option taken from the run's Settings: the tutorial's
     simple_rnn with the fast trainer, lstm and gru with Keras' fit.
 
-    With start_from (the champion, of the same kind), fine-tune it for settings.fine_tune_epochs
-    instead of training settings.epochs from scratch.
+    With start_from (the candidate's previous version, of the same kind), fine-tune it for
+    settings.fine_tune_epochs instead of training settings.epochs from scratch.
     """
     epochs = settings.fine_tune_epochs if start_from is not None else settings.epochs
     options = dict(learning_rate=settings.learning_rate, final_lr_fraction=settings.final_lr_fraction,
                    validation_fraction=settings.validation_fraction, patience=settings.patience,
                    initial_weights=None if start_from is None else start_from.get_weights())
-    if settings.model == "simple_rnn":
+    if kind == "simple_rnn":
         return train_model(X, y, epochs, settings.batch_size, settings.seed, log=log, **options)
-    return fit_keras(X, y, settings.model, epochs, settings.batch_size, settings.seed, log=log, **options)
+    return fit_keras(X, y, kind, epochs, settings.batch_size, settings.seed, log=log, **options)

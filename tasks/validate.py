@@ -315,7 +315,7 @@ def _observed(kind: str, kwargs: dict[str, Any], result: dict[str, Any], success
     if kind == "expect_table_row_count_to_be_between":
         rows, need = result.get("observed_value"), kwargs.get("min_value")
         return f"{rows} rows (need at least {need})" if success else \
-            f"only {rows} rows, need at least {need} (time_step + a test split)"
+            f"only {rows} rows, need at least {need} (a full window of time_step closes for every candidate)"
     count = result.get("unexpected_count") or 0
     if kwargs.get("column") in _DERIVED_TEXT:
         return _DERIVED_TEXT[kwargs["column"]](batch, count, success)

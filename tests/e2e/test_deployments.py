@@ -45,9 +45,9 @@ def test_retrain_run_completes_and_its_forecast_is_in_the_warehouse(stack):
     assert run.state_type == StateType.COMPLETED, run.state.message
     found = Warehouse(stack.warehouse).query(
         "select f.ticker, f.horizon, f.forecast, r.status from forecasts f join runs r using (run_id) "
-        f"where r.flow_run_id = '{flow_run_id}' order by f.horizon")
+        f"where r.flow_run_id = '{flow_run_id}' and f.served order by f.horizon")
     horizon = Settings(**json.loads(TINY)).horizon
-    assert found["horizon"].tolist() == list(range(1, horizon + 1))  # exactly one forecast per horizon
+    assert found["horizon"].tolist() == list(range(1, horizon + 1))  # exactly one served forecast per horizon
     assert set(found.ticker) == {"GOOG"} and set(found.status) == {"completed"}
     assert (found.forecast > 0).all()
 

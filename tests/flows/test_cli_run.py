@@ -14,17 +14,21 @@ def write_csv(tmp_path, prices, n=150, edits=None):
 
 def args(tmp_path, path):
     return ["run", "--source", "file", "--path", str(path), "--ticker", "ACME", "--time-step", "8",
-            "--epochs", "1", "--warehouse", str(tmp_path / "wh")]
+            "--epochs", "1", "--candidates", "naive,drift,ets", "--warehouse", str(tmp_path / "wh")]
 
 
-def test_run_prints_metrics_against_naive_and_a_query(tmp_path, prices, capsys):
+def test_run_prints_the_evidence_the_served_path_and_a_query(tmp_path, prices, capsys):
     assert main(args(tmp_path, write_csv(tmp_path, prices))) == 0
     out = capsys.readouterr().out
-    assert "completed: ACME" in out
-    assert out.count("\nmodel ") == 1 and out.count("\nnaive ") == 1 and "skill 1 - RMSE/RMSE_naive" in out
-    assert "forecast as of " in out and 'nightcast query "select * from forecasts' in out
-    assert main(["query", "select count(*) as n from forecasts", "--warehouse", str(tmp_path / "wh")]) == 0
-    assert capsys.readouterr().out.split() == ["n", "5"]
+    assert "completed: ACME as of " in out and "3 candidates fitted on 150 days" in out
+    assert "cold-start backtest of naive, drift, ets" in out
+    board = out.split("evidence (out of sample")[1].split("served:")[0].splitlines()
+    assert board[1].split() == ["candidate", "forecasts", "MASE", "naive", "cover80", "cover95"]
+    assert {line.split()[0] for line in board[2:5]} == {"naive", "drift", "ets"}
+    assert "served:    " in out and "80% interval in brackets" in out
+    sql = out.split('nightcast query "')[1].split('"')[0]
+    assert main(["query", sql, "--warehouse", str(tmp_path / "wh")]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1 + 5  # the served path: one row per horizon
 
 
 def test_run_failure_is_one_line_and_exit_code_1(tmp_path, prices, capsys):

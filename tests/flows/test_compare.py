@@ -1,9 +1,8 @@
-"""The compare flow and `nightcast compare`: every model x target on the same test days, beside naive."""
+"""The compare flow and `nightcast compare`: RNN recipes on the tutorial's split, the same test days, beside naive."""
 
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from flows.compare import compare
@@ -25,55 +24,52 @@ def settings(tmp_path, path, **extra):
                        "warehouse": str(tmp_path / "wh"), **extra})
 
 
-def test_every_combination_is_scored_on_the_same_days_and_stored(tmp_path, price_file, prices):
-    table = compare(settings=settings(tmp_path, price_file), models=["simple_rnn", "gru"],
-                    targets=["price", "log_return"])
-    assert table[["model", "target"]].values.tolist() == [["simple_rnn", "price"], ["simple_rnn", "log_return"],
-                                                          ["gru", "price"], ["gru", "log_return"]]
+def test_every_recipe_is_scored_on_the_same_days_and_stored(tmp_path, price_file, prices):
+    recipes = ["simple_rnn-price", "simple_rnn-log_return", "gru-price"]
+    table = compare(settings=settings(tmp_path, price_file), recipes=recipes)
+    assert table["candidate"].tolist() == recipes and table["model"].tolist() == ["simple_rnn", "simple_rnn", "gru"]
     closes = prices(140, ticker="ACME", seed=5)["close"].to_numpy()
     naive = np.sqrt(np.mean((closes[112:] - closes[111:-1]) ** 2))  # the last 28 days vs the day before
-    assert table["naive_rmse"].tolist() == pytest.approx([naive] * 4)
+    assert table["naive_rmse"].tolist() == pytest.approx([naive] * 3)
     assert (table["n_test"] == 28).all() and table["test_start"].nunique() == 1
-    assert table["n_train"].tolist() == [112 - 8, 111 - 8] * 2  # one window fewer: the first return needs a close
+    assert table["n_train"].tolist() == [112 - 8, 111 - 8, 112 - 8]  # the first return needs a close
     np.testing.assert_allclose(table["skill"], 1 - table["rmse"] / table["naive_rmse"])
-    assert (table["epochs"] == 2).all()
     wh = Warehouse(tmp_path / "wh")
-    stored = wh.query("select model, target, rmse from comparisons order by model desc, target desc")
-    assert stored["rmse"].tolist() == pytest.approx(table["rmse"].tolist())
+    stored = wh.query("select candidate, rmse from comparisons")
+    assert sorted(stored["rmse"].tolist()) == pytest.approx(sorted(table["rmse"].tolist()))
     run = wh.query("select status, settings from runs").iloc[0]
-    assert run["status"] == "completed"
-    assert json.loads(run["settings"])["compare"] == {"models": ["simple_rnn", "gru"],
-                                                      "targets": ["price", "log_return"]}
+    assert run["status"] == "completed" and json.loads(run["settings"])["compare"] == {"recipes": recipes}
 
 
 def test_too_short_a_series_for_returns_fails_validation_and_is_recorded(tmp_path, prices):
     path = tmp_path / "short.csv"
     prices(12, ticker="ACME").drop(columns=["ticker", "adj_close"]).rename(columns=str.title).to_csv(path, index=False)
     with pytest.raises(Exception, match="validate failed"):
-        compare(settings=settings(tmp_path, path, time_step=8), models=["simple_rnn"], targets=["log_return"])
+        compare(settings=settings(tmp_path, path), recipes=["simple_rnn-log_return"])
     wh = Warehouse(tmp_path / "wh")
     assert wh.query("select status from runs")["status"].tolist() == ["failed"]
     assert wh.query("select count(*) n from comparisons")["n"][0] == 0
 
 
-def test_nightcast_compare_prints_the_table_and_the_best_combination(tmp_path, price_file, capsys):
+def test_nightcast_compare_prints_the_table_and_the_best_recipe(tmp_path, price_file, capsys):
     argv = ["compare", "--source", "file", "--path", str(price_file), "--tickers", "ACME", "--time-step", "8",
-            "--epochs", "2", "--models", "simple_rnn", "--warehouse", str(tmp_path / "wh")]
+            "--epochs", "2", "--candidates", "simple_rnn-price,simple_rnn-log_return",
+            "--warehouse", str(tmp_path / "wh")]
     assert main(argv) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("model x target, 2 epochs, batch 32, seed 42, time_step 8; test = last 20%")
+    assert out[0].startswith("RNN recipes, 2 epochs, batch 32, seed 42, time_step 8; test = last 20%")
     rows = [line.split() for line in out if line.startswith("ACME ")]
-    assert [r[1:3] for r in rows] == [["simple_rnn", "price"], ["simple_rnn", "log_return"]]
-    stored = Warehouse(tmp_path / "wh").query("select rmse, skill from comparisons order by target desc")
-    assert [float(r[4]) for r in rows] == pytest.approx(stored["rmse"].round(3).tolist())
+    assert [r[1] for r in rows] == ["simple_rnn-price", "simple_rnn-log_return"]
+    stored = Warehouse(tmp_path / "wh").query("select rmse, skill from comparisons order by candidate desc")
+    assert [float(r[3]) for r in rows] == pytest.approx(stored["rmse"].round(3).tolist())
     best = stored["skill"].max()
-    assert any(line.startswith("best for ACME: simple_rnn / ") and f"skill {best:+.3f}" in line for line in out)
-    assert out[-1].startswith('try: nightcast query "select ticker, model, target')
+    assert any(line.startswith("best for ACME: simple_rnn-") and f"skill {best:+.3f}" in line for line in out)
+    assert out[-1].startswith('try: nightcast query "select ticker, candidate')
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--models", "simple_rnn,transformer"], "invalid models: transformer; choose from simple_rnn, lstm, gru"),
-    (["--targets", "returns"], "invalid targets: returns; choose from price, log_return"),
+    (["--candidates", "simple_rnn-price,transformer"], "unknown candidate 'transformer'"),
+    (["--candidates", "naive,ets"], "compare trains RNN candidates"),
     (["--tickers", "GOOG,../etc"], "ticker '../etc' is not a valid symbol"),
     (["--source", "file", "--path", "x.csv", "--ticker", "A", "--tickers", "A,B"], "source 'file' holds one ticker"),
 ])

@@ -33,7 +33,8 @@ def test_one_bad_ticker_fails_alone_and_nothing_of_the_others_is_lost(tmp_path, 
     monkeypatch.setattr(yfinance, "download", lambda ticker, **_: yahoo_frame(ticker, broken=ticker == "BAD"))
     plan = NightlyPlan(tickers=["AAA", "BAD", "CCC"], runner={"kind": "threads", "workers": 3},
                        settings={"source": "yahoo", "ticker": "AAA", "start": "2020-01-01", "end": "2021-01-01",
-                                 "time_step": 10, "epochs": 1, "warehouse": str(tmp_path / "wh")})
+                                 "time_step": 10, "epochs": 1, "candidates": ["naive", "drift"],
+                                 "warehouse": str(tmp_path / "wh")})
     with pytest.raises(TickersFailed) as failure:
         nightly(plan=plan)
     message = str(failure.value)
@@ -54,7 +55,7 @@ def test_one_bad_ticker_fails_alone_and_nothing_of_the_others_is_lost(tmp_path, 
 def test_tickers_run_in_worker_processes(tmp_path, kind):
     plan = NightlyPlan(tickers=["GOOG", "^GSPC"], runner={"kind": kind, "workers": 2},
                        settings={"start": "2010-01-01", "end": "2011-06-30", "time_step": 10, "epochs": 1,
-                                 "warehouse": str(tmp_path / "wh")})
+                                 "candidates": ["naive", "simple_rnn-log_return"], "warehouse": str(tmp_path / "wh")})
     outcomes = nightly(plan=plan)
     assert [(o.ticker, o.status) for o in outcomes] == [("GOOG", "completed"), ("^GSPC", "completed")]
     runs = Warehouse(tmp_path / "wh").query("select ticker, status, flow_run_id, pid from runs order by ticker")
@@ -82,11 +83,11 @@ def test_ingest_retries_only_when_the_source_was_unavailable():
 
 
 def test_summary_names_every_ticker():
-    text = summarize([TickerOutcome("A", "completed", skill=0.1), TickerOutcome("B", "failed", error="boom")])
-    assert text == "1 of 2 tickers completed: A completed (skill +0.100); B failed: boom"
+    text = summarize([TickerOutcome("A", "completed", served="ets"), TickerOutcome("B", "failed", error="boom")])
+    assert text == "1 of 2 tickers completed: A completed (served ets); B failed: boom"
 
 
 def test_backfill_summary_counts_nights_and_names_their_dates():
-    text = summarize([TickerOutcome("A", "completed", skill=0.1, as_of="2013-02-28"),
+    text = summarize([TickerOutcome("A", "completed", served="naive", as_of="2013-02-28"),
                       TickerOutcome("A", "failed", error="boom")], unit="nights")
-    assert text == "1 of 2 nights completed: A 2013-02-28 completed (skill +0.100); A failed: boom"
+    assert text == "1 of 2 nights completed: A 2013-02-28 completed (served naive); A failed: boom"

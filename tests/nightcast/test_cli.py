@@ -70,10 +70,10 @@ def test_run_rejects_unknown_source_at_parse_time(capsys):
 
 def test_help_lists_every_setting_with_its_description():
     text = build_parser()._subparsers._group_actions[0].choices["run"].format_help()
-    for option in ("--ticker", "--source", "--path", "--start", "--end", "--train-fraction", "--time-step",
-                   "--epochs", "--batch-size", "--seed", "--warehouse"):
+    for option in ("--ticker", "--source", "--path", "--start", "--end", "--candidates", "--time-step",
+                   "--epochs", "--batch-size", "--seed", "--warehouse", "--calendar", "--champion-margin"):
         assert option in text
-    assert "Share of the history" in text
+    assert "Candidate models fitted every night" in text and "simple_rnn-price" in text
 
 
 def test_console_script_is_installed(filled):
@@ -106,7 +106,7 @@ def test_module_entry_point_reports_errors_in_one_line():
     done = subprocess.run([sys.executable, "-m", "nightcast.cli", "backtest", "--folds", "0"], cwd=root,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and done.stderr.splitlines() == [
-        "nightcast: error: invalid settings: folds: Input should be greater than or equal to 1"]
+        "nightcast: error: invalid settings: backtest_folds: Input should be greater than or equal to 1"]
 
 
 def test_prepare_prefect_waits_longer_for_a_first_server_start_unless_the_user_says(monkeypatch, tmp_path):

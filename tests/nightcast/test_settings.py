@@ -4,12 +4,27 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from nightcast.candidates import DEFAULT_CANDIDATES
 from nightcast.settings import Settings
 
 
 def test_defaults_are_the_tutorials_method_on_the_bundled_sample():
     s = Settings()
     assert (s.symbol, s.source, s.train_fraction, s.time_step, s.epochs) == ("GOOG", "sample", 0.8, 100, 80)
+    assert s.candidates == list(DEFAULT_CANDIDATES) and s.exchange == "XNYS"
+
+
+def test_candidates_are_known_names_with_naive_always_first():
+    assert Settings(candidates="ets, simple_rnn-price").candidates == ["naive", "ets", "simple_rnn-price"]
+    assert Settings(candidates=["drift", "naive", "drift"]).candidates == ["naive", "drift"]
+    with pytest.raises(ValidationError, match="unknown candidate 'prophet'"):
+        Settings(candidates=["prophet"])
+
+
+def test_the_calendar_follows_the_symbol_unless_set():
+    assert Settings(ticker="VOD.L").exchange == "XLON" and Settings(ticker="VOD.L", calendar="XNYS").exchange == "XNYS"
+    with pytest.raises(ValidationError, match="unknown trading calendar"):
+        Settings(calendar="MOON")
 
 
 def test_yahoo_defaults_to_the_tutorials_netflix_range():

@@ -1,4 +1,6 @@
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from nightcast.schema import TABLES
@@ -93,25 +95,68 @@ def test_root_comes_from_setting_then_environment(monkeypatch, tmp_path):
     assert resolve_root(None) == tmp_path / "warehouse"
 
 
-def test_forecast_accuracy_scores_realized_forecasts_against_naive(warehouse, prices):
-    frame = prices(6, ticker="GOOG", start="2024-01-01")  # Mon 1 .. Mon 8 Jan 2024, business days
+def two_candidates(warehouse, prices):
+    """Closes 100, 102, 101, 104, 103, 105 (2024-01-01..08) and two candidates' paths as of 2024-01-02."""
+    frame = prices(6, ticker="GOOG", start="2024-01-01")
     frame["close"] = [100.0, 102.0, 101.0, 104.0, 103.0, 105.0]
     warehouse.merge_prices(frame, "GOOG", "sample", pd.Timestamp("2024-02-01", tz="UTC"))
-    forecasts = pd.DataFrame({"run_id": "r1", "ticker": "GOOG", "as_of": pd.Timestamp("2024-01-02"),
-                              "target_date": pd.to_datetime(["2024-01-03", "2024-01-04", "2024-01-10"]),
-                              "horizon": [1, 2, 3], "forecast": [103.0, 100.0, 99.0], "model_version": "m"})
-    warehouse.write_run_table("forecasts", "GOOG", "r1", forecasts)
-    out = warehouse.query("select horizon, actual, error, ape, naive, naive_error, naive_ape "
-                          "from forecast_accuracy order by horizon")
+    base = {"run_id": "r1", "ticker": "GOOG", "as_of": pd.Timestamp("2024-01-02"), "scale": 2.0,
+            "target_date": pd.to_datetime(["2024-01-03", "2024-01-04", "2024-01-10"]), "horizon": [1, 2, 3]}
+    served = pd.DataFrame({**base, "candidate": "ets", "served": True, "forecast": [103.0, 100.0, 99.0],
+                           "lower_80": [101.5, 99.0, 95.0], "upper_80": [104.0, 103.0, 103.0],
+                           "lower_95": [100.0, 98.0, 94.0], "upper_95": [105.0, 105.0, 104.0], "model_version": "ets-r1"})
+    shadow = pd.DataFrame({**base, "candidate": "naive", "served": False, "forecast": 102.0, "model_version": "naive-r1"})
+    warehouse.write_run_table("forecasts", "GOOG", "r1", pd.concat([served, shadow]))
+
+
+def test_realized_forecasts_score_each_forecast_against_naive(warehouse, prices):
+    two_candidates(warehouse, prices)
+    out = warehouse.query("select horizon, actual, error, ape, naive, naive_error, scaled_error, inside_80, inside_95 "
+                          "from realized_forecasts where candidate = 'ets' order by horizon")
     assert out["horizon"].tolist() == [1, 2]  # 2024-01-10 has no close yet: not realized
-    assert out[["actual", "error", "naive", "naive_error"]].values.tolist() == [
-        [101.0, 2.0, 102.0, 1.0], [104.0, -4.0, 102.0, -2.0]]
+    assert out[["actual", "error", "naive", "naive_error", "scaled_error"]].values.tolist() == [
+        [101.0, 2.0, 102.0, 1.0, 1.0], [104.0, -4.0, 102.0, -2.0, 2.0]]
     assert out["ape"].tolist() == pytest.approx([2 / 101 * 100, 4 / 104 * 100])
-    assert out["naive_ape"].tolist() == pytest.approx([1 / 101 * 100, 2 / 104 * 100])
+    assert out["inside_80"].tolist() == [False, False] and out["inside_95"].tolist() == [True, True]
 
 
-def test_forecast_accuracy_is_empty_on_an_empty_warehouse(warehouse):
-    assert warehouse.query("select * from forecast_accuracy").empty
+def test_accuracy_views_per_candidate_served_and_ranked(warehouse, prices):
+    two_candidates(warehouse, prices)
+    ets = warehouse.query("select * from forecast_accuracy where candidate = 'ets' order by horizon")
+    assert ets["mae"].tolist() == [2.0, 4.0] and ets["mase"].tolist() == [1.0, 2.0]
+    assert ets["naive_mae"].tolist() == [1.0, 2.0] and ets["coverage_95"].tolist() == [1.0, 1.0]
+    assert ets["direction"].tolist() == [0.0, 0.0] and ets["width_80"].tolist() == [2.5, 4.0]
+    naive = warehouse.query("select direction, coverage_80 from forecast_accuracy where candidate = 'naive'")
+    assert naive["direction"].isna().all() and naive["coverage_80"].isna().all()  # no call, no interval
+    served = warehouse.query("select horizon, n, mae from served_accuracy order by horizon")
+    assert served.values.tolist() == [[1, 1, 2.0], [2, 1, 4.0]]
+    board = warehouse.query("select candidate, rank from leaderboard where horizon = 1 order by rank")
+    assert board.values.tolist() == [["naive", 1], ["ets", 2]]
+    latest = warehouse.query("select candidate, horizon from latest_forecasts order by horizon")
+    assert latest.values.tolist() == [["ets", 1], ["ets", 2], ["ets", 3]]
+
+
+def test_views_are_empty_on_an_empty_warehouse(warehouse):
+    for view in ("realized_forecasts", "forecast_accuracy", "served_accuracy", "leaderboard", "latest_forecasts"):
+        assert warehouse.query(f"select * from {view}").empty
+
+
+def test_a_warehouse_written_before_candidates_still_reads(warehouse, prices):
+    """Files of the old schemas (no candidate, served, intervals or scale) read with nulls in the new columns."""
+    two_candidates(warehouse, prices)
+    old = pq.read_table(warehouse.root / "forecasts" / "ticker=GOOG" / "r1.parquet").select(
+        ["run_id", "ticker", "as_of", "target_date", "horizon", "forecast", "model_version"]).slice(0, 3)
+    pq.write_table(old.set_column(0, "run_id", pa.array(["r0"] * 3)),
+                   warehouse.root / "forecasts" / "ticker=GOOG" / "r0.parquet")
+    (warehouse.root / "metrics" / "ticker=GOOG").mkdir(parents=True)
+    pq.write_table(pa.table({"run_id": ["r0"], "ticker": ["GOOG"], "model": ["simple_rnn"], "rmse": [1.5],
+                             "skill": [-0.1]}), warehouse.root / "metrics" / "ticker=GOOG" / "r0.parquet")
+    legacy = warehouse.query("select candidate, served, scaled_error, inside_80 from realized_forecasts "
+                             "where run_id = 'r0'")
+    assert legacy["candidate"].tolist() == ["legacy"] * 2 and legacy["served"].all()
+    assert legacy["scaled_error"].isna().all() and legacy["inside_80"].isna().all()
+    metrics = warehouse.query("select model, rmse, candidate, mase from metrics where run_id = 'r0'").iloc[0]
+    assert metrics["model"] == "simple_rnn" and metrics["rmse"] == 1.5 and metrics["candidate"] is None
 
 
 def test_backtest_tables_round_trip_with_folds_and_a_null_overall_row(warehouse):

@@ -1,7 +1,7 @@
 """Test driver: run the retrain flow in this process and SIGKILL it at a chosen point.
 
 Usage: python fault_run.py POINT SETTINGS_JSON, POINT one of none, prices_write, training, model_save,
-predictions_write; or python fault_run.py nightly PLAN_JSON to run the nightly flow (killed by the test).
+forecasts_write; or python fault_run.py nightly PLAN_JSON to run the nightly flow (killed by the test).
 """
 
 import json
@@ -11,8 +11,8 @@ import sys
 
 import pyarrow.parquet as pq
 
-from flows import steps
 from flows.retrain import retrain
+from tasks import forecasters, train
 from nightcast.settings import Settings
 
 
@@ -35,19 +35,19 @@ def kill_after_temporary_write(table: str) -> None:
 
 def kill_during_training() -> None:
     """Die at the first progress line of the fit (after one epoch)."""
-    original = steps.train_stage.train_model
-    steps.train_stage.train_model = lambda *args, log=None, **kwargs: original(*args, log=die, **kwargs)
+    original = train.train_model
+    train.train_model = lambda *args, log=None, **kwargs: original(*args, log=die, **kwargs)
 
 
 def kill_after_model_save() -> None:
     """Die right after model.keras is written into the model's temporary folder, before it is renamed."""
-    original = steps.train_stage.save_model
+    original = forecasters.save_model
 
     def save(model, path):
         original(model, path)
         die()
 
-    steps.train_stage.save_model = save
+    forecasters.save_model = save
 
 
 if __name__ == "__main__":
@@ -57,7 +57,7 @@ if __name__ == "__main__":
         nightly(plan=json.loads(sys.argv[2]))
         sys.exit(0)
     point, settings = sys.argv[1], Settings(**json.loads(sys.argv[2]))
-    if point in ("prices_write", "predictions_write"):
+    if point in ("prices_write", "forecasts_write"):
         kill_after_temporary_write(point.removesuffix("_write"))
     elif point == "training":
         kill_during_training()

@@ -100,7 +100,7 @@ BAD_FILES = {
                         "date has 2 duplicated value(s)", True),
     "unsorted_dates": (lambda: yahoo_layout().iloc[[1, 0] + list(range(2, 150))],
                        "date is not strictly increasing", True),
-    "too_few_rows": (lambda: yahoo_layout(n=12), "only 12 rows, need at least 14", True),
+    "too_few_rows": (lambda: yahoo_layout(n=12), "only 12 rows, need at least 13", True),
     "future_dates": (lambda: yahoo_layout(edits={(149, "Date"): pd.Timestamp("2099-01-02")}),
                      "1 date(s) in the future", True),
     "gap_of_months": (lambda: yahoo_layout().drop(index=range(60, 125)),
@@ -163,4 +163,4 @@ def test_bad_settings_are_refused_before_anything_runs(wh, tmp_path, extra, mess
 
 def test_time_step_not_shorter_than_the_series(wh, tmp_path):
     run_and_check(wh, base_settings(write(tmp_path, yahoo_layout()), time_step=150),
-                  "only 150 rows, need at least 189", validated=True)
+                  "only 150 rows, need at least 153", validated=True)

@@ -28,7 +28,20 @@ def write_csv(path, prices, n, ticker="ACME"):
 
 def settings_for(tmp_path, csv, ticker="ACME", **extra):
     return {"source": "file", "path": str(csv), "ticker": ticker, "time_step": 10, "epochs": 3,
-            "batch_size": 32, "warehouse": str(tmp_path / "wh"), **extra}
+            "batch_size": 32, "candidates": ["naive", "drift", "simple_rnn-log_return"],
+            "warehouse": str(tmp_path / "wh"), **extra}
+
+
+STORED = ("prices", "forecasts", "metrics", "model_events", "decisions", "backtests")
+
+
+def model_folders(root: Path) -> list[Path]:
+    """Every visible candidate model folder, each checked to be whole."""
+    folders = [p for p in root.glob("models/ticker=*/*/*") if not p.name.startswith(".")]
+    for folder in folders:
+        names = {p.name for p in folder.iterdir()}
+        assert names in ({"params.json"}, {"model.keras", "scaler.json", "model.json"}), (folder, names)
+    return folders
 
 
 def start(point, settings, tmp_path):
@@ -54,38 +67,38 @@ def every_view_reads(wh):
         wh.query(f"select * from {table}")
 
 
-@pytest.mark.parametrize("point", ["prices_write", "training", "model_save", "predictions_write"])
+@pytest.mark.parametrize("point", ["prices_write", "training", "model_save", "forecasts_write"])
 def test_sigkill_leaves_a_readable_warehouse_and_a_rerun_completes(tmp_path, prices, point):
     baseline = retrain(settings=Settings(**settings_for(tmp_path, write_csv(tmp_path / "a.csv", prices, 140))))
     wh = Warehouse(tmp_path / "wh")
-    before = {t: snapshot(wh.root, t) for t in ("prices", "predictions", "forecasts", "metrics")}
+    before = {t: snapshot(wh.root, t) for t in STORED}
     longer = settings_for(tmp_path, write_csv(tmp_path / "b.csv", prices, 160))
     code, _, err = finish(start(point, longer, tmp_path))
     assert code == -signal.SIGKILL, err[-2000:]
 
     every_view_reads(wh)
-    kept = ["prices"] if point == "prices_write" else []
-    for table in kept + ["predictions", "forecasts", "metrics"]:
+    for table in STORED[point != "prices_write":]:  # a kill after the price merge keeps the merged prices
         assert snapshot(wh.root, table) == before[table], f"{table} changed after a kill at {point}"
-    assert wh.query("select count(*) n from predictions")["n"][0] == wh.query(
-        "select n_test from metrics where run_id = ?", [baseline.run_id])["n_test"][0]
+    assert wh.query("select count(*) n from forecasts")["n"][0] == 3 * 5  # the baseline's three paths, whole
     if point.endswith("_write"):
         assert list(wh.root.rglob(".*.tmp")), "a kill mid-write leaves a temporary file for the next run to sweep"
-    models = wh.root / "models" / "ticker=ACME"
-    assert [p.name for p in models.iterdir() if not p.name.startswith(".")] == [baseline.run_id]
+    whole = model_folders(wh.root)  # every visible candidate folder is whole, the killed run's included
+    if point == "prices_write":
+        assert {p.parent.name for p in whole} == {baseline.run_id}
     if point == "model_save":
-        torn = [p for p in models.iterdir() if p.name.startswith(".")]
+        torn = list(wh.root.glob("models/ticker=ACME/*/.simple_rnn-log_return.*.tmp"))
         assert len(torn) == 1 and torn[0].is_dir() and (torn[0] / "model.keras").is_file(), torn
-        assert wh.query("select count(*) n from model_events")["n"][0] == 1  # the registry never saw it
+        assert wh.query("select count(*) n from model_events")["n"][0] == 3  # the registry never saw it
 
     rerun = retrain(settings=Settings(**longer))
     assert not list(wh.root.rglob(".*.tmp"))
-    assert sorted(p.name for p in models.iterdir()) == sorted([baseline.run_id, rerun.run_id])
+    assert {baseline.run_id, rerun.run_id} <= {p.parent.name for p in model_folders(wh.root)}
     runs = wh.query("select status, run_id, error from runs order by started_at")
     assert runs["status"].tolist() == ["completed", "abandoned", "completed"]
     assert "killed or crashed" in runs["error"].iloc[1]
     assert runs["run_id"].iloc[2] == rerun.run_id
     assert wh.query("select count(*) n, count(distinct date) d from prices").iloc[0].tolist() == [160, 160]
+    assert wh.query("select count(distinct run_id) n from decisions")["n"][0] == 2
 
 
 @pytest.mark.parametrize("tickers", [("AAA", "BBB"), ("AAA", "AAA")], ids=["different", "same"])
@@ -101,15 +114,14 @@ def test_concurrent_runs_leave_consistent_tables(tmp_path, prices, tickers):
     run_ids = [out.strip().splitlines()[-1] for _, out, _ in results]
     runs = wh.query("select run_id, status from runs order by run_id")
     assert sorted(runs["run_id"]) == sorted(run_ids) and set(runs["status"]) == {"completed"}
-    n_test = wh.query("select sum(n_test) n from metrics")["n"][0]
-    assert wh.query("select count(*) n from predictions")["n"][0] == n_test
-    assert wh.query("select count(distinct run_id) n from forecasts")["n"][0] == 2
+    assert wh.query("select count(*) n from forecasts")["n"][0] == 2 * 3 * 5  # each run's three paths, whole
+    assert wh.query("select count(distinct run_id) n from decisions")["n"][0] == 2
 
 
 def test_killing_the_nightly_parent_leaves_tables_readable_and_the_next_runs_mark_its_runs_abandoned(tmp_path):
     """SIGKILL the nightly flow's process while its process pool retrains two tickers."""
     settings = {"start": "2010-01-01", "end": "2011-06-30", "time_step": 10, "epochs": 5000,
-                "warehouse": str(tmp_path / "wh")}
+                "candidates": ["naive", "simple_rnn-log_return"], "warehouse": str(tmp_path / "wh")}
     plan = {"tickers": ["GOOG", "^GSPC"], "runner": {"kind": "processes", "workers": 2}, "settings": settings}
     parent = start("nightly", plan, tmp_path)
     wh = Warehouse(tmp_path / "wh")

@@ -1,8 +1,7 @@
 import numpy as np
-import pandas as pd
 import pytest
 
-from tasks.evaluate import evaluate_predictions, naive_forecast, render_plot, score
+from tasks.evaluate import evaluate_predictions, naive_forecast, score
 
 
 def test_naive_forecast_is_yesterdays_close():
@@ -29,9 +28,3 @@ def test_skill_compares_with_naive_on_the_same_days():
 def test_score_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="equal, non-empty"):
         score(np.array([1.0, 2.0]), np.array([1.0]))
-
-
-def test_plot_is_a_png():
-    dates = pd.Series(pd.bdate_range("2021-01-01", periods=5))
-    png = render_plot(dates, np.arange(5.0), np.arange(5.0) + 1, "t")
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from nightcast.settings import Settings
-from tasks.models import KINDS, ModelCard, build_model, fit_keras, load_model, save_model
+from nightcast.candidates import KINDS
+from tasks.models import ModelCard, build_model, fit_keras, load_model, save_model
 from tasks.train import train_with_settings
 from tasks.window import make_windows
 
@@ -52,13 +53,13 @@ def test_keras_fit_keeps_the_best_validation_epoch_and_logs_sparingly(windows):
     assert lines and all(line.startswith("epoch ") for line in lines) and len(lines) <= trained.epochs_run
 
 
-def test_train_with_settings_picks_the_trainer_and_fine_tunes_from_the_champion(windows):
-    settings = Settings(model="lstm", epochs=2, fine_tune_epochs=1, batch_size=16, time_step=8)
-    first = train_with_settings(windows.X, windows.y, settings)
+def test_train_with_settings_picks_the_trainer_and_fine_tunes_from_the_previous_version(windows):
+    settings = Settings(epochs=2, fine_tune_epochs=1, batch_size=16, time_step=8)
+    first = train_with_settings(windows.X, windows.y, settings, kind="lstm")
     assert first.model.name == "lstm" and first.epochs_run == 2
-    tuned = train_with_settings(windows.X, windows.y, settings, start_from=first.model)
+    tuned = train_with_settings(windows.X, windows.y, settings, kind="lstm", start_from=first.model)
     assert tuned.epochs_run == 1 and tuned.model.name == "lstm"
-    # it starts from the champion's weights: its first loss is the champion's level, not a fresh model's
+    # it starts from the previous version's weights: its first loss is that model's level, not a fresh one's
     fresh = fit(windows, "lstm", seed=settings.seed, learning_rate=settings.learning_rate)
     assert tuned.losses[0] < fresh.losses[0]
 

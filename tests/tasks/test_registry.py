@@ -1,4 +1,4 @@
-"""Registry decisions, training plans and event rows: pure functions, hand-checked."""
+"""Registry rules, hand-checked: the served candidate by evidence, and each RNN line's training plan."""
 
 import datetime as dt
 
@@ -6,112 +6,101 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nightcast.warehouse import Warehouse
+from nightcast.settings import Settings
 from tasks import registry
 
-CHAMP = registry.Champion(model_version="simple_rnn-A", run_id="A", full_as_of=dt.date(2013, 2, 25))
+CANDIDATES = ["naive", "drift", "ets"]
 
 
-def test_recent_rmse_uses_only_the_last_days():
-    actual = np.array([100.0, 100.0, 10.0, 20.0])
-    predicted = np.array([0.0, 0.0, 13.0, 16.0])  # errors 3 and 4 on the last two days
-    assert registry.recent_rmse(actual, predicted, 2) == pytest.approx(np.sqrt((9 + 16) / 2))
+def evidence(errors: dict[str, float], origins: int = 30, horizons: int = 2) -> pd.DataFrame:
+    """Realized rows where each candidate misses the actual close by a fixed amount (scale 1, naive misses by 1)."""
+    rows = []
+    for o in range(origins):
+        for h in range(1, horizons + 1):
+            for name, miss in errors.items():
+                rows.append({"candidate": name, "as_of": pd.Timestamp("2020-01-01") + pd.Timedelta(days=o),
+                             "horizon": h, "actual": 100.0, "forecast": 100.0 + miss, "naive": 101.0, "scale": 1.0})
+    return pd.DataFrame(rows)
 
 
-@pytest.mark.parametrize("days, n_pred", [(0, 4), (5, 4), (2, 3)])
-def test_recent_rmse_refuses_bad_lengths(days, n_pred):
-    with pytest.raises(ValueError, match="recent days"):
-        registry.recent_rmse(np.ones(4), np.ones(n_pred), days)
+def test_a_cold_start_serves_naive_when_nothing_beats_it_by_the_margin():
+    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 0.99, "ets": 1.2}), CANDIDATES, None,
+                                        0.02, 20)
+    assert decision.champion == "naive" and decision.action == "cold start"
+    assert "nothing beats naive by more than 2%" in decision.reason and "closest: drift" in decision.reason
 
 
-def test_first_model_is_promoted():
-    decision = registry.decide(5.0, None, None, 20, 0.0)
-    assert decision.promoted and "no champion yet" in decision.reason
+def test_a_challenger_that_beats_the_champion_by_the_margin_replaces_it():
+    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 0.9, "ets": 0.95}), CANDIDATES, "naive",
+                                        0.02, 20)
+    assert (decision.champion, decision.previous, decision.action) == ("drift", "naive", "replaced")
+    d = decision.evidence
+    assert (d.candidate, d.other, d.n) == ("drift", "naive", 60)
+    assert (d.mase, d.other_mase, d.naive_mase) == pytest.approx((0.9, 1.0, 1.0))
 
 
-@pytest.mark.parametrize("challenger, tolerance, promoted", [
-    (9.9, 0.0, True), (10.0, 0.0, True), (10.1, 0.0, False), (10.4, 0.05, True), (10.6, 0.05, False)])
-def test_promotion_against_champion_with_tolerance(challenger, tolerance, promoted):
-    decision = registry.decide(challenger, 10.0, "simple_rnn-A", 20, tolerance)
-    assert decision.promoted is promoted
-    assert "simple_rnn-A" in decision.reason and "last 20 test days" in decision.reason
-    assert decision.reason.startswith("promoted" if promoted else "kept champion simple_rnn-A")
+def test_too_few_shared_forecasts_keep_the_champion():
+    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 0.5}, origins=5), CANDIDATES, "naive",
+                                        0.02, 20)
+    assert decision.champion == "naive" and decision.action == "kept"
 
 
-def test_plan_full_without_champion_or_when_disabled():
-    assert registry.plan_training(None, None, dt.date(2013, 3, 1), 7).mode == "full"
-    plan = registry.plan_training(CHAMP, dt.date(2013, 2, 28), dt.date(2013, 3, 1), 0)
-    assert plan.mode == "full" and "full_retrain_every_days = 0" in plan.reason
+def test_a_champion_within_the_margin_of_a_better_challenger_is_kept():
+    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 0.90, "ets": 0.89}), CANDIDATES, "drift",
+                                        0.02, 20)
+    assert decision.champion == "drift" and decision.action == "kept" and "closest: ets" in decision.reason
 
 
-def test_plan_fine_tunes_within_the_week_and_retrains_after():
-    within = registry.plan_training(CHAMP, dt.date(2013, 2, 25), dt.date(2013, 3, 1), 7)  # 4 days later
-    assert within.mode == "fine_tune" and within.champion == CHAMP and "4 days" in within.reason
-    due = registry.plan_training(CHAMP, dt.date(2013, 2, 25), dt.date(2013, 3, 4), 7)  # 7 days later
-    assert due.mode == "full" and due.champion is None and "full retrain due" in due.reason
+def test_a_champion_that_no_longer_beats_naive_falls_back_to_naive():
+    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 1.01, "ets": 1.1}), CANDIDATES, "drift",
+                                        0.02, 20)
+    assert (decision.champion, decision.action) == ("naive", "naive fallback")
+    assert "drift no longer beats naive" in decision.reason
 
 
-def test_plan_counts_from_the_last_full_retrain_even_if_it_was_refused():
-    # the champion's own full training is old, but a (refused) full retrain ran 2 days ago: fine-tune
-    old_champion = registry.Champion("simple_rnn-A", "A", full_as_of=dt.date(2013, 1, 2))
-    plan = registry.plan_training(old_champion, dt.date(2013, 2, 27), dt.date(2013, 3, 1), 7)
-    assert plan.mode == "fine_tune" and plan.champion == old_champion
+def test_a_champion_no_longer_in_the_settings_hands_over_to_naive_first():
+    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 1.0}), ["naive", "drift"], "arima", 0.02, 20)
+    assert decision.champion == "naive" and decision.previous == "arima"
 
 
-def test_plan_full_when_the_champion_is_incompatible():
-    plan = registry.plan_training(CHAMP, dt.date(2013, 2, 25), dt.date(2013, 3, 1), 7,
-                                  incompatible="another time_step (60, not 100)")
-    assert plan.mode == "full" and "another time_step (60, not 100)" in plan.reason
+def test_decision_rows_record_both_scores_and_naive():
+    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 0.9, "ets": 1.1}), CANDIDATES, "naive",
+                                        0.02, 20)
+    row = registry.decision_row(decision, "r1", "ACME", dt.date(2020, 3, 1), 0.02, 20,
+                                pd.Timestamp("2020-03-01", tz="UTC")).iloc[0]
+    assert (row["champion"], row["challenger"], row["previous"], row["n"]) == ("drift", "naive", "naive", 60)
+    assert (row["champion_mase"], row["challenger_mase"], row["naive_mase"]) == pytest.approx((0.9, 1.0, 1.0))
+    kept = registry.choose_champion(evidence({"naive": 1.0, "drift": 1.1}), ["naive", "drift"], "naive", 0.02, 20)
+    row = registry.decision_row(kept, "r2", "ACME", dt.date(2020, 3, 2), 0.02, 20, pd.Timestamp.now(tz="UTC")).iloc[0]
+    assert (row["champion"], row["challenger"]) == ("naive", "drift")
+    assert (row["champion_mase"], row["challenger_mase"]) == pytest.approx((1.0, 1.1))
+    alone = registry.choose_champion(evidence({"naive": 1.0}), ["naive"], None, 0.02, 20)
+    row = registry.decision_row(alone, "r3", "ACME", dt.date(2020, 3, 3), 0.02, 20, pd.Timestamp.now(tz="UTC")).iloc[0]
+    assert row["champion"] == "naive" and row["challenger"] is None and row["champion_mase"] == pytest.approx(1.0)
 
 
-FACTS = {"model_version": "simple_rnn-B", "ticker": "GOOG", "run_id": "B", "model": "simple_rnn", "time_step": 100,
-         "path": "/wh/models/ticker=GOOG/B/model.keras", "trained_at": pd.Timestamp("2026-01-02", tz="UTC"),
-         "data_start": dt.date(2004, 8, 19), "data_end": dt.date(2013, 3, 1), "train_end": dt.date(2011, 5, 2),
-         "rmse": 12.0, "naive_rmse": 10.0, "skill": -0.2}
+PREVIOUS = {"model_version": "simple_rnn-log_return-A", "path": "models/ticker=X/A/simple_rnn-log_return",
+            "full_as_of": dt.date(2013, 2, 25)}
 
 
-def test_events_for_a_promotion_retire_the_old_champion():
-    plan = registry.plan_training(CHAMP, dt.date(2013, 2, 25), dt.date(2013, 3, 1), 7)
-    decision = registry.decide(9.0, 10.0, CHAMP.model_version, 20, 0.0)
-    old = {**FACTS, "model_version": "simple_rnn-A", "run_id": "A", "status": "champion", "reason": "first"}
-    now = pd.Timestamp("2026-01-02 21:30", tz="UTC")
-    rows = registry.model_events(FACTS, decision, plan, old, now)
-    assert rows["model_version"].tolist() == ["simple_rnn-B", "simple_rnn-A"]
-    assert rows["status"].tolist() == ["champion", "retired"]
-    new = rows.iloc[0]
-    assert new["training"] == "fine_tune" and new["parent_version"] == "simple_rnn-A"
-    assert new["full_as_of"] == CHAMP.full_as_of  # a fine-tune inherits its parent's full training date
-    assert new["recent_rmse"] == 9.0 and new["champion_recent_rmse"] == 10.0
-    assert rows.iloc[1]["reason"].startswith("replaced by simple_rnn-B")
+@pytest.mark.parametrize("previous, as_of, every, mode, reason", [
+    (None, dt.date(2013, 3, 1), 7, "full", "no previous version"),
+    (PREVIOUS, dt.date(2013, 2, 28), 7, "fine_tune", "fine-tuning simple_rnn-log_return-A"),
+    (PREVIOUS, dt.date(2013, 3, 4), 7, "full", "full fit due: the last one saw data up to 2013-02-25, 7 days"),
+    (PREVIOUS, dt.date(2013, 2, 26), 0, "full", "every night"),
+])
+def test_rnn_training_plan(previous, as_of, every, mode, reason):
+    plan = registry.plan_training(previous, as_of, every)
+    assert plan.mode == mode and reason in plan.reason
+    if mode == "fine_tune":
+        assert plan.parent_path == PREVIOUS["path"] and plan.full_as_of == dt.date(2013, 2, 25)
 
 
-def test_events_for_a_refusal_keep_the_champion():
-    plan = registry.plan_training(None, None, dt.date(2013, 3, 1), 7)
-    decision = registry.decide(11.0, 10.0, CHAMP.model_version, 20, 0.0)
-    rows = registry.model_events(FACTS, decision, plan, None, pd.Timestamp.now(tz="UTC"))
-    assert len(rows) == 1 and rows.iloc[0]["status"] == "challenger"
-    assert rows.iloc[0]["full_as_of"] == FACTS["data_end"] and rows.iloc[0]["training"] == "full"
-
-
-def test_registry_round_trip_through_the_models_view(tmp_path):
-    wh = Warehouse(tmp_path / "wh")
-    assert registry.current_champion(wh, "GOOG") is None and registry.last_full_training(wh, "GOOG") is None
-    first = registry.model_events({**FACTS, "model_version": "simple_rnn-A", "run_id": "A"},
-                                  registry.decide(10.0, None, None, 20, 0.0),
-                                  registry.plan_training(None, None, dt.date(2013, 2, 25), 7), None,
-                                  pd.Timestamp("2026-01-01", tz="UTC"))
-    wh.write_run_table("model_events", "GOOG", "A", first)
-    champion = registry.current_champion(wh, "GOOG")
-    assert registry.last_full_training(wh, "GOOG") == dt.date(2013, 3, 1)
-    assert champion.model_version == "simple_rnn-A" and champion.full_as_of == dt.date(2013, 3, 1)
-    retired = registry.latest_row(wh, "simple_rnn-A")
-    second = registry.model_events(FACTS, registry.decide(9.0, 10.0, "simple_rnn-A", 20, 0.0),
-                                   registry.plan_training(champion, dt.date(2013, 3, 1), dt.date(2013, 3, 1), 7), retired,
-                                   pd.Timestamp("2026-01-02", tz="UTC"))
-    wh.write_run_table("model_events", "GOOG", "B", second)
-    assert registry.current_champion(wh, "GOOG").model_version == "simple_rnn-B"
-    models = wh.query("select model_version, status from models order by model_version")
-    assert models.values.tolist() == [["simple_rnn-A", "retired"], ["simple_rnn-B", "champion"]]
-    assert int(wh.query("select count(*) n from model_events")["n"][0]) == 3  # history kept
-    with pytest.raises(LookupError, match="not in the registry"):
-        registry.latest_row(wh, "simple_rnn-Z")
+def test_cold_candidates_are_backtested_once_and_only_with_enough_history():
+    settings = Settings(candidates=["naive", "drift", "ets"], time_step=10, backtest_folds=2, backtest_refit_every=5,
+                        min_forecasts=20)
+    realized = evidence({"naive": 1.0, "drift": 1.0}, origins=15)
+    assert registry.cold_candidates(realized, {"ets"}, settings, 100) == []  # naive, drift have 30 each
+    assert registry.cold_candidates(realized.iloc[:10], {"naive"}, settings, 100) == ["drift", "ets"]
+    assert registry.cold_candidates(realized.iloc[:10], set(), settings, 12) == []  # 2 x 5 days + 3 rows needed
+    assert np.isfinite(registry.choose_champion(realized, ["naive"], None, 0.0, 1).evidence.mase)

@@ -1,0 +1,116 @@
+"""Fit any candidate on the closes up to an origin and forecast horizons 1..H from origins, whatever its family.
+
+Statistical candidates (tasks/baselines.py) refit in well under a second. An RNN candidate trains its
+3-layer stack on every window of the closes it is given, from scratch or (fine-tune) starting from its
+previous version's weights and scaler. Fitted state is saved without pickle: model.keras (Keras' format,
+loaded in safe mode), scaler.json and model.json for an RNN; params.json for a statistical model.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from nightcast.candidates import Candidate, candidate as lookup
+from nightcast.errors import InputError
+from tasks import baselines
+from tasks import target as target_stage
+from tasks.models import ModelCard, load_model, save_model
+from tasks.predict import forecast_from_origins
+from tasks.scale import ScalerParams, fit_scaler, transform
+from tasks.train import train_with_settings
+from tasks.window import make_windows
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+    from nightcast.settings import Settings
+
+
+@dataclass(frozen=True)
+class RnnState:
+    """A trained RNN and the scaler its inputs were scaled with."""
+
+    model: "keras.Model"
+    scaler: ScalerParams
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A candidate fitted on closes up to some row: its state, how it was trained and how long it took."""
+
+    candidate: Candidate
+    state: Any
+    """baselines.StatFit, or RnnState."""
+    training: str
+    """"fit" (statistical), "full" (RNN from scratch) or "fine_tune" (RNN from its previous version)."""
+    seconds: float = 0.0
+    epochs: int = 0
+
+
+def min_closes(candidate: Candidate, settings: "Settings") -> int:
+    """Fewest closes a candidate can be fitted on (an RNN needs one window and its target)."""
+    if not candidate.is_rnn:
+        return 3
+    return settings.time_step + 1 + target_stage.extra_rows(candidate.target or "price")
+
+
+def fit(candidate: Candidate, closes: np.ndarray, settings: "Settings", previous: RnnState | None = None,
+        log: Callable[[str], None] | None = None) -> Fitted:
+    """Fit the candidate on every close given (all of them up to the origin)."""
+    values = np.asarray(closes, dtype="float64").reshape(-1)
+    if len(values) < min_closes(candidate, settings):
+        raise InputError(f"{candidate.name} needs at least {min_closes(candidate, settings)} closes to fit, "
+                         f"got {len(values)}")
+    started = time.perf_counter()
+    if not candidate.is_rnn:
+        state = baselines.FITS[candidate.name][0](values)
+        return Fitted(candidate, state, "fit", time.perf_counter() - started)
+    assert candidate.kind and candidate.target
+    series = target_stage.to_series(values, candidate.target)
+    scaler = previous.scaler if previous is not None else fit_scaler(series)
+    windows = make_windows(transform(series, scaler), settings.time_step)
+    trained = train_with_settings(windows.X, windows.y, settings, kind=candidate.kind, log=log,
+                                  start_from=None if previous is None else previous.model)
+    return Fitted(candidate, RnnState(trained.model, scaler), "full" if previous is None else "fine_tune",
+                  trained.seconds, trained.epochs_run)
+
+
+def forecast(fitted: Fitted, closes: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    """Price forecasts of horizons 1..horizon from each origin row (reading closes up to it), (origins, horizon)."""
+    values = np.asarray(closes, dtype="float64").reshape(-1)
+    origins = np.asarray(origins, dtype="int64").reshape(-1)
+    if fitted.candidate.is_rnn:
+        state: RnnState = fitted.state
+        return forecast_from_origins(state.model, values, origins, state.scaler, fitted.candidate.target or "price",
+                                     horizon)
+    step = baselines.FITS[fitted.candidate.name][1]
+    return np.stack([step(fitted.state, values[:o + 1], horizon) for o in origins]) if len(origins) else \
+        np.empty((0, horizon))
+
+
+def save(fitted: Fitted, folder: Path) -> None:
+    """Write a fitted candidate's state into folder (an empty, temporary model folder)."""
+    if fitted.candidate.is_rnn:
+        state: RnnState = fitted.state
+        state.scaler.save(folder / "scaler.json")
+        ModelCard(model=fitted.candidate.kind or "", target=fitted.candidate.target or "").save(folder / "model.json")
+        save_model(state.model, folder / "model.keras")
+    else:
+        (folder / "params.json").write_text(json.dumps(asdict(fitted.state), sort_keys=True))
+
+
+def load_rnn(folder: Path) -> RnnState:
+    """A stored RNN candidate (model.keras in safe mode, scaler.json)."""
+    return RnnState(load_model(folder / "model.keras"), ScalerParams.load(folder / "scaler.json"))
+
+
+def card_of(folder: Path) -> Candidate:
+    """The candidate a stored RNN folder holds, from its model.json card."""
+    card = ModelCard.load(folder / "model.json")
+    return lookup(f"{card.model}-{card.target}")
