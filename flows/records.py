@@ -21,8 +21,8 @@ from tasks import store as store_stage
 @task(name="recover_warehouse", cache_policy=NO_CACHE)
 def recover_warehouse(warehouse: Warehouse, ticker: str) -> int:
     """Sweep dead writers' temporary files and mark this ticker's runs whose process died as abandoned."""
-    warehouse.sweep_temporary()
-    runs = warehouse.query("select * from runs where ticker = ? and status = 'running'", [ticker])
+    warehouse.sweep_temporary(ticker)
+    runs = warehouse.query("select * from runs where ticker = ? and status = 'running'", [ticker], tickers=[ticker])
     stale = store_stage.abandoned_runs(runs, socket.gethostname(), pid_alive)
     for _, row in stale.iterrows():
         warehouse.write_run_table("runs", ticker, row["run_id"], row.to_frame().T)

@@ -41,4 +41,5 @@ def retrain(settings: Settings = Settings()) -> NightResult:
         seconds = sum(train_seconds(results) for results in folds.values())
         result = publish.assemble(warehouse, run, settings, history, added, decision, fits, paths, realized,
                                   backtests, tuple(cold), seconds, data_docs)
+        steps.prune(warehouse, run.ticker, settings.keep_runs)
     return result

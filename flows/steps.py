@@ -14,6 +14,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from nightcast.candidates import candidate as lookup
+from nightcast import upkeep
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, write_folder_atomic
 from tasks import backtest as backtest_stage
@@ -92,7 +93,8 @@ def store_prices(warehouse: Warehouse, prices: pd.DataFrame, settings: Settings)
 @stage("load_history")
 def load_history(warehouse: Warehouse, ticker: str, as_of: dt.date) -> pd.DataFrame:
     """The stored prices up to as_of: exactly what tonight's models may see."""
-    stored = warehouse.query("select * from prices where ticker = ? and date <= ? order by date", [ticker, as_of])
+    stored = warehouse.query("select * from prices where ticker = ? and date <= ? order by date", [ticker, as_of],
+                             tickers=[ticker])
     return tonight.history_until(stored, as_of)
 
 
@@ -139,7 +141,8 @@ def fit(warehouse: Warehouse, history: pd.DataFrame, name: str, settings: Settin
     plan, previous = registry.TrainingPlan("fit", "refitted nightly"), None
     if candidate.is_rnn:
         last = registry.previous_version(warehouse, run.ticker, name, as_of)
-        plan = registry.plan_training(last, as_of, settings.full_retrain_every_days)
+        stored = last is not None and (warehouse.root / last["path"]).is_dir()
+        plan = registry.plan_training(last, as_of, settings.full_retrain_every_days, stored)
         previous = forecasters.load_rnn(warehouse.root / plan.parent_path) if plan.mode == "fine_tune" else None
     fitted = forecasters.fit(candidate, history["close"].to_numpy("float64"), settings, previous,
                              log=get_run_logger().info)
@@ -167,8 +170,16 @@ def choose_champion(warehouse: Warehouse, realized: pd.DataFrame, settings: Sett
 @stage("store_results")
 def store_results(warehouse: Warehouse, run: store_stage.RunInfo, tables: dict[str, pd.DataFrame],
                   plot: bytes) -> str:
-    """Write tonight's tables as this run's files, and the plot."""
+    """Merge tonight's rows into the ticker's tables, make the served path its latest forecast, write the plot."""
     store_stage.store_results(warehouse, run, tables)
+    forecasts = tables["forecasts"]
+    warehouse.replace_latest(run.ticker, forecasts[forecasts["served"]])
     path = warehouse.plot_path(run.ticker, run.run_id)
     warehouse.write_bytes(path, plot)
     return str(path)
+
+
+@stage("prune")
+def prune(warehouse: Warehouse, ticker: str, keep: int) -> int:
+    """Delete the ticker's model folders, plots and Data Docs pages older than its last `keep` runs."""
+    return upkeep.prune(warehouse, ticker, keep)

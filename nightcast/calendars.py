@@ -12,8 +12,6 @@ import datetime as dt
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 if TYPE_CHECKING:  # pragma: no cover
     import exchange_calendars
 
@@ -27,7 +25,7 @@ SUFFIX_CALENDARS: dict[str, str] = {
 """Yahoo symbol suffix -> exchange_calendars name, for the common exchanges outside the US."""
 CURRENCY_CALENDAR = "24/5"  # EURUSD=X: currency pairs trade every weekday
 CRYPTO_CALENDAR = "24/7"  # BTC-USD: crypto trades every day
-EARLIEST = pd.Timestamp("1990-01-01")
+EARLIEST = "1990-01-01"
 
 
 def calendar_for(ticker: str, override: str | None = None) -> str:
@@ -69,6 +67,8 @@ def sessions_after(day: dt.date, count: int, calendar: str = DEFAULT_CALENDAR) -
     """The first `count` trading sessions strictly after day on the calendar."""
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
+    import pandas as pd
+
     cal = _calendar(calendar)
     after = pd.Timestamp(day) + pd.Timedelta(days=1)
     if after > cal.last_session:
@@ -80,4 +80,6 @@ def sessions_after(day: dt.date, count: int, calendar: str = DEFAULT_CALENDAR) -
 
 def is_session(day: dt.date, calendar: str = DEFAULT_CALENDAR) -> bool:
     """Whether the exchange trades on day."""
+    import pandas as pd
+
     return bool(_calendar(calendar).is_session(pd.Timestamp(day)))

@@ -81,6 +81,11 @@ TABLES: dict[str, pa.Schema] = {
         ("evidence_end", pa.date32()), ("margin", _F), ("min_forecasts", pa.int64()), ("reason", pa.string()),
         ("decided_at", _TS),
     ]),
+    "latest_forecasts": pa.schema([
+        ("run_id", pa.string()), ("ticker", pa.string()), ("as_of", pa.date32()), ("target_date", pa.date32()),
+        ("horizon", pa.int32()), ("forecast", _F), ("model_version", pa.string()), ("candidate", pa.string()),
+        ("served", pa.bool_()), *INTERVALS, ("scale", _F),
+    ]),
     "predictions": pa.schema([
         ("run_id", pa.string()), ("ticker", pa.string()), ("date", pa.date32()),
         ("actual", _F), ("predicted", _F), ("naive", _F),
@@ -90,6 +95,8 @@ TABLES: dict[str, pa.Schema] = {
 
 forecasts: every candidate's path each night (served true for the one served, the others shadow), with
 80% and 95% intervals and scale, naive persistence's in-sample MAE at as_of (MASE's denominator).
+latest_forecasts: the served path of each ticker's newest night, replaced each night (a small table, so
+the morning's question never scans the history).
 backtests: out-of-sample forecasts of rolling-origin folds (cold starts and nightcast backtest).
 metrics: each night's evidence per candidate and horizon (backtest and live, the last evidence_window
 origins); backtest_metrics the same for a nightcast backtest. decisions: the registry's choice of the
@@ -111,11 +118,6 @@ DERIVED_VIEWS: dict[str, str] = {
         SELECT * EXCLUDE (latest) FROM (
             SELECT *, row_number() OVER (PARTITION BY model_version ORDER BY decided_at DESC) AS latest
             FROM model_events) WHERE latest = 1
-    """,
-    "latest_forecasts": """
-        SELECT * EXCLUDE (newest) FROM (
-            SELECT *, dense_rank() OVER (PARTITION BY ticker ORDER BY as_of DESC, run_id DESC) AS newest
-            FROM forecasts WHERE coalesce(served, true)) WHERE newest = 1
     """,
     "realized_forecasts": """
         SELECT f.run_id, f.ticker, coalesce(f.candidate, 'legacy') AS candidate, f.model_version,
@@ -148,7 +150,6 @@ DERIVED_VIEWS: dict[str, str] = {
         FROM forecast_accuracy
     """,
 }
-"""Views computed from the tables: the registry (each model version's latest model_events row); the served
-path per ticker as of its newest night; every forecast whose target close is known with naive persistence
+"""Views computed from the tables: the registry (each model version's latest model_events row); every forecast whose target close is known with naive persistence
 (the close at as_of) scored on the same day; scores per candidate and horizon (forecast_accuracy), of
 the served path (served_accuracy), and ranked by MASE (leaderboard)."""

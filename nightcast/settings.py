@@ -12,25 +12,10 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, WithJsonSche
 
 from nightcast.calendars import calendar_for, check_calendar
 from nightcast.candidates import CANDIDATES, DEFAULT_CANDIDATES, check_candidates
-
-TICKER_PATTERN = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$")
-"""Yahoo-style symbols (GOOG, ^GSPC, BRK-B, EURUSD=X, 0700.HK); nothing that can become a path or SQL."""
-
-SYMBOL_SCHEMA_PATTERN = r"^\s*\^?[A-Za-z0-9][A-Za-z0-9.=-]{0,14}\s*$"
-"""The same rule, case-insensitive, in the JSON schema so that the Prefect UI refuses a bad symbol."""
+from nightcast.symbols import SYMBOL_SCHEMA_PATTERN, TICKER_PATTERN, check_symbol
 
 DEFAULT_TICKERS = {"sample": "GOOG", "yahoo": "NFLX"}
 TUTORIAL_RANGE = (dt.date(2010, 4, 1), dt.date(2022, 4, 25))
-
-
-def check_symbol(value: str) -> str:
-    """Upper-case a ticker and refuse anything that is not a plain Yahoo-style symbol."""
-    symbol = value.strip().upper()
-    if not TICKER_PATTERN.fullmatch(symbol):
-        raise ValueError(
-            f"ticker {value!r} is not a valid symbol: use letters, digits and . - = "
-            "(optionally a leading ^), at most 15 characters, e.g. GOOG, ^GSPC, BRK-B")
-    return symbol
 
 
 class Settings(BaseModel):
@@ -92,7 +77,8 @@ class Settings(BaseModel):
         "forecasts score the candidates and shape their intervals.")
     champion_margin: float = Field(
         0.02, ge=0.0, le=0.5, description="A challenger replaces the champion only if its MASE (averaged over "
-        "horizons, on the forecasts both made) is lower by more than this share.")
+        "horizons, on the forecasts both made) is lower by more than this share and it is no worse than naive at "
+        "any horizon; a champion behind naive at some horizon by more than this share hands back to naive.")
     min_forecasts: int = Field(
         20, ge=1, le=100_000, description="Fewest shared realized forecasts on which a challenger may replace "
         "the champion.")
@@ -102,6 +88,9 @@ class Settings(BaseModel):
     backtest_refit_every: int = Field(
         20, ge=1, le=1000, description="Trading days between refits in a backtest; each fold forecasts horizons "
         "1..horizon from every origin in it.")
+    keep_runs: int = Field(
+        30, ge=1, le=100_000, description="Model folders, plots and Data Docs pages of a ticker's last keep_runs "
+        "runs are kept; older ones are deleted (their registry rows stay).")
     train_fraction: float = Field(
         0.8, gt=0.0, lt=1.0, description="nightcast compare only: share of the history, oldest first, used for "
         "training in the tutorial's split.")

@@ -1,38 +1,43 @@
-"""The warehouse: every path, every atomic Parquet write and the DuckDB connection live here.
+"""The warehouse: every path, the one-file-per-ticker tables and the read-only DuckDB connection.
 
-Layout (hive style, one folder per ticker so one ticker's run never rewrites another's):
-    <root>/<table>/ticker=<T>/<run_id>.parquet     predictions, forecasts, metrics, runs
-    <root>/prices/ticker=<T>/prices.parquet        merged price history of one ticker
-    <root>/models/ticker=<T>/<run_id>/             model.keras + scaler.json
-    <root>/plots/ticker=<T>/<run_id>.png
-    <root>/quarantine/ticker=<T>/<run_id>/         a batch that failed validation, with its report
-    <root>/data_docs/ticker=<T>/                   Great Expectations Data Docs of the latest validation
-Temporary files are hidden (.name.<pid>.<uuid>.tmp) and renamed into place; a crashed writer's leftovers
-are swept by the next run.
+Layout (hive style: one folder per ticker, and in it one file however many nights have run):
+    <root>/<table>/ticker=<T>/<table>.parquet     every table (prices, forecasts, runs, ...)
+    <root>/models/ticker=<T>/<run_id>/<candidate>/  fitted candidates of the last keep_runs runs
+    <root>/plots/ticker=<T>/<run_id>.png            the last keep_runs runs' pictures
+    <root>/quarantine/ticker=<T>/<run_id>/          a batch that failed validation, with its report
+    <root>/data_docs/ticker=<T>/                    Great Expectations Data Docs of the latest validation
+A write merges its rows into the ticker's file under the ticker's lock for that table and renames the
+new file over the old one (nightcast/files.py): a reader sees the old file or the new one, a rerun of a
+run replaces that run's rows, and two runs of a ticker take turns. Files written before this layout
+(one per run, <run_id>.parquet) are read as they are, and folded into the ticker's file by its next
+write or by `nightcast compact`.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-import shutil
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from nightcast import files
+from nightcast.files import pid_alive, write_folder_atomic
 from nightcast.readonly import QueryRefused, check_statement, sandboxed_connection
 from nightcast.schema import DERIVED_VIEWS, TABLES
-from nightcast.settings import TICKER_PATTERN
+from nightcast.symbols import TICKER_PATTERN
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 ENV_VAR = "NIGHTCAST_WAREHOUSE"
-__all__ = ["QueryRefused", "Warehouse", "resolve_root"]
+PARTITIONING = ds.partitioning(pa.schema([("ticker", pa.string())]), flavor="hive")
+__all__ = ["QueryRefused", "Warehouse", "pid_alive", "resolve_root", "write_folder_atomic"]
 
 
 def resolve_root(setting: str | None = None) -> Path:
@@ -40,8 +45,10 @@ def resolve_root(setting: str | None = None) -> Path:
     return Path(setting or os.environ.get(ENV_VAR) or "warehouse").expanduser().resolve()
 
 
-def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
+def to_arrow(table: str, frame: "pd.DataFrame") -> pa.Table:
     """Convert a frame to the table's Arrow schema (dates to date32, timestamps to UTC)."""
+    import pandas as pd
+
     schema = TABLES[table]
     columns = {}
     for f in schema:
@@ -54,71 +61,11 @@ def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
     return pa.table(columns, schema=schema)
 
 
-def temporary_path(path: Path) -> Path:
-    """A hidden sibling of path, named after this process so that leftovers of dead writers can be swept."""
-    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-
-
-def _write_then_rename(path: Path, write) -> None:
-    """Call write(tmp) on a temporary sibling, fsync it, then atomically rename it over path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_path(path)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def fsync_folder(folder: Path) -> None:
-    """Flush a folder's entries (a rename into it, a new file) to disk."""
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
-
-
-def write_folder_atomic(folder: Path, write: Callable[[Path], None]) -> None:
-    """Fill a hidden temporary folder with write(tmp), fsync every file in it, then rename it to folder.
-
-    A reader (or the registry) sees no folder or the whole one; a writer killed half-way leaves only the
-    hidden temporary folder, which sweep_temporary removes once its process is gone."""
-    if folder.exists():
-        raise FileExistsError(f"{folder} exists already; stored folders are never rewritten")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_path(folder)
-    try:
-        tmp.mkdir()
-        write(tmp)
-        for path in tmp.rglob("*"):
-            if path.is_file():
-                with open(path, "rb") as handle:
-                    os.fsync(handle.fileno())
-        fsync_folder(tmp)
-        os.rename(tmp, folder)
-        fsync_folder(folder.parent)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def write_atomic(table: pa.Table, path: Path) -> None:
-    """Write Parquet so that a reader sees the old file or the whole new one, never a part."""
-    _write_then_rename(path, lambda tmp: pq.write_table(table, tmp))
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists on this machine."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def aligned(data: pa.Table, table: str) -> pa.Table:
+    """A stored file's rows in the table's current schema (columns it lacks are null)."""
+    schema = TABLES[table]
+    return pa.table([data[f.name].cast(f.type) if f.name in data.column_names else pa.nulls(len(data), f.type)
+                     for f in schema], schema=schema)
 
 
 class Warehouse:
@@ -136,23 +83,22 @@ class Warehouse:
             raise ValueError(f"path for {ticker!r} leaves the warehouse")
         return folder
 
+    def table_file(self, table: str, ticker: str) -> Path:
+        """The one file holding a ticker's rows of a table."""
+        return self.partition(table, ticker) / f"{table}.parquet"
+
+    def legacy_files(self, table: str, ticker: str) -> list[Path]:
+        """A ticker's per-run files of a table written before the one-file layout."""
+        folder, own = self.partition(table, ticker), f"{table}.parquet"
+        return sorted(p for p in folder.glob("*.parquet") if p.name != own) if folder.exists() else []
+
     def model_dir(self, ticker: str, run_id: str) -> Path:
-        """Where one run's model.keras and scaler.json go."""
+        """Where one run's fitted candidates go, a folder each."""
         return self.partition("models", ticker) / run_id
 
     def plot_path(self, ticker: str, run_id: str) -> Path:
         """Where one run's PNG plot goes."""
         return self.partition("plots", ticker) / f"{run_id}.png"
-
-    def write_run_table(self, table: str, ticker: str, run_id: str, frame: pd.DataFrame) -> Path:
-        """Store one run's rows of a table as their own file (rewriting only that run's file)."""
-        path = self.partition(table, ticker) / f"{run_id}.parquet"
-        write_atomic(to_arrow(table, frame), path)
-        return path
-
-    def write_bytes(self, path: Path, data: bytes) -> None:
-        """Write a non-table file (e.g. a plot) atomically inside the warehouse."""
-        _write_then_rename(path, lambda tmp: tmp.write_bytes(data))
 
     def quarantine_dir(self, ticker: str, run_id: str) -> Path:
         """Where a batch that failed validation is kept, never merged into prices."""
@@ -162,26 +108,9 @@ class Warehouse:
         """Where Great Expectations Data Docs of the ticker's latest validation are built."""
         return self.partition("data_docs", ticker)
 
-    def quarantine(self, ticker: str, run_id: str, frame: pd.DataFrame, report_json: str) -> Path:
-        """Keep a rejected batch and its validation result for inspection."""
-        folder = self.quarantine_dir(ticker, run_id)
-        _write_then_rename(folder / "prices.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
-        self.write_bytes(folder / "validation.json", report_json.encode("utf-8"))
-        return folder
-
-    def sweep_temporary(self) -> list[Path]:
-        """Remove temporary files and folders left by writers that died (e.g. killed mid-write); returns them."""
-        removed = []
-        for tmp in list(self.root.rglob(".*.tmp")) if self.root.exists() else ():
-            parts = tmp.name.rsplit(".", 3)
-            if len(parts) == 4 and parts[1].isdigit() and not pid_alive(int(parts[1])):
-                shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
-                removed.append(tmp)
-        return removed
-
     @contextmanager
     def lock(self, name: str) -> Iterator[None]:
-        """An exclusive inter-process lock, so two runs never merge the same file at once."""
+        """An exclusive inter-process lock, so two runs never rewrite the same file at once."""
         folder = self.root / ".locks"
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / f"{name}.lock", "w") as handle:
@@ -191,36 +120,117 @@ class Warehouse:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def merge_prices(self, frame: pd.DataFrame, ticker: str, source: str, ingested_at: pd.Timestamp) -> int:
+    def _stored(self, table: str, ticker: str) -> tuple[pa.Table | None, list[Path]]:
+        """The ticker's stored rows of a table (its file and any per-run files) and those per-run files."""
+        legacy = self.legacy_files(table, ticker)
+        path = self.table_file(table, ticker)
+        parts = [aligned(pq.read_table(p), table) for p in ([path] if path.exists() else []) + legacy]
+        return (pa.concat_tables(parts) if parts else None), legacy
+
+    def _rewrite(self, table: str, ticker: str, rows: pa.Table, legacy: list[Path]) -> Path:
+        """Replace the ticker's file with rows, then drop the per-run files folded into it (under the lock)."""
+        path = self.table_file(table, ticker)
+        files.write_atomic(rows, path)
+        for old in legacy:
+            old.unlink(missing_ok=True)
+        return path
+
+    def write_run_table(self, table: str, ticker: str, run_id: str, frame: "pd.DataFrame") -> Path:
+        """Store one run's rows of a table in the ticker's file, replacing rows that run wrote before."""
+        import pyarrow.compute as pc
+
+        new = to_arrow(table, frame)
+        with self.lock(f"{table}-{ticker}"):
+            stored, legacy = self._stored(table, ticker)
+            if stored is not None:
+                stored = stored.filter(pc.invert(pc.is_in(stored["run_id"], value_set=new["run_id"].unique())))
+                new = pa.concat_tables([stored, new])
+            return self._rewrite(table, ticker, new, legacy)
+
+    def fold(self, table: str, ticker: str) -> int:
+        """Fold the ticker's per-run files of a table into its one file; returns how many were folded."""
+        with self.lock(f"{table}-{ticker}"):
+            stored, legacy = self._stored(table, ticker)
+            if legacy and stored is not None:
+                self._rewrite(table, ticker, stored, legacy)
+            return len(legacy)
+
+    def replace_latest(self, ticker: str, frame: "pd.DataFrame") -> bool:
+        """Make frame the ticker's latest_forecasts unless a newer as_of is stored (a backfill of old nights)."""
+        import pyarrow.compute as pc
+
+        new = to_arrow("latest_forecasts", frame)
+        with self.lock(f"latest_forecasts-{ticker}"):
+            stored, legacy = self._stored("latest_forecasts", ticker)
+            if stored is not None and len(stored) and pc.max(stored["as_of"]).as_py() > pc.max(new["as_of"]).as_py():
+                return False
+            self._rewrite("latest_forecasts", ticker, new, legacy)
+            return True
+
+    def write_bytes(self, path: Path, data: bytes) -> None:
+        """Write a non-table file (e.g. a plot) atomically inside the warehouse."""
+        files.write_then_rename(path, lambda tmp: tmp.write_bytes(data))
+
+    def quarantine(self, ticker: str, run_id: str, frame: "pd.DataFrame", report_json: str) -> Path:
+        """Keep a rejected batch and its validation result for inspection."""
+        folder = self.quarantine_dir(ticker, run_id)
+        files.write_then_rename(folder / "prices.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
+        self.write_bytes(folder / "validation.json", report_json.encode("utf-8"))
+        return folder
+
+    def ticker_folders(self, ticker: str) -> list[Path]:
+        """Every folder of the ticker's, across tables, models and plots."""
+        return [folder / f"ticker={ticker}" for folder in self.root.iterdir() if folder.is_dir()
+                and (folder / f"ticker={ticker}").is_dir()] if self.root.exists() else []
+
+    def sweep_temporary(self, ticker: str | None = None) -> list[Path]:
+        """Remove temporary files and folders of dead writers (the ticker's alone when given); returns them."""
+        return files.sweep(self.ticker_folders(ticker) if ticker else [self.root])
+
+    def merge_prices(self, frame: "pd.DataFrame", ticker: str, source: str, ingested_at: "pd.Timestamp") -> int:
         """Add dates not yet stored for the ticker; stored rows are kept as they are. Returns rows added."""
-        path = self.partition("prices", ticker) / "prices.parquet"
+        import pandas as pd
+
         with self.lock(f"prices-{ticker}"):
-            stored = pq.read_table(path).to_pandas() if path.exists() else None
+            stored, legacy = self._stored("prices", ticker)
             new = frame.assign(source=source, ingested_at=ingested_at)
             new = new.assign(date=pd.to_datetime(new["date"]).dt.date)
             if stored is not None:
-                new = new[~new["date"].isin(set(stored["date"]))]
+                new = new[~new["date"].isin(set(stored["date"].to_pylist()))]
             if new.empty:
                 return 0
-            merged = new if stored is None else pd.concat([stored, new], ignore_index=True)
-            write_atomic(to_arrow("prices", merged.sort_values("date", kind="stable")), path)
+            merged = to_arrow("prices", new) if stored is None else pa.concat_tables([stored, to_arrow("prices", new)])
+            self._rewrite("prices", ticker, merged.sort_by("date"), legacy)
             return len(new)
 
-    def dataset(self, table: str) -> ds.Dataset:
-        """A table's Parquet files as one Arrow dataset of the table's schema (columns a file lacks read as null)."""
-        files = [str(p) for p in sorted(self.root.glob(f"{table}/ticker=*/*.parquet"))]
-        return ds.dataset(files, schema=TABLES[table], format="parquet")
+    def dataset(self, table: str, tickers: list[str] | None = None) -> ds.Dataset:
+        """A table's files as one Arrow dataset of its schema, partitioned by ticker so that a filter on the
+        ticker opens only that ticker's file (columns a file lacks read as null)."""
+        patterns = [f"{table}/ticker={t}/*.parquet" for t in tickers] if tickers else [f"{table}/ticker=*/*.parquet"]
+        paths = [str(p) for pattern in patterns for p in sorted(self.root.glob(pattern))]
+        return ds.dataset(paths, schema=TABLES[table], format="parquet", partitioning=PARTITIONING,
+                          partition_base_dir=str(self.root / table))
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB with one view per table and the derived views; DuckDB cannot open any file
-        (see nightcast/readonly.py): the tables are Arrow datasets read by pyarrow."""
-        return sandboxed_connection({table: self.dataset(table) for table in TABLES}, DERIVED_VIEWS)
+    def connect(self, tickers: list[str] | None = None) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB with one view per table and the derived views (only the given tickers' rows when
+        tickers are given); DuckDB cannot open any file (see nightcast/readonly.py): pyarrow reads them."""
+        return sandboxed_connection({table: self.dataset(table, tickers) for table in TABLES}, DERIVED_VIEWS)
 
-    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+    def query(self, sql: str, params: list | None = None, tickers: list[str] | None = None) -> "pd.DataFrame":
         """Run one read-only statement over the views (params bind to ?); anything else raises QueryRefused."""
+        statement = check_statement(sql)
+        con = self.connect(tickers)
+        try:
+            return con.execute(statement.query, params).df() if params else con.execute(statement.query).df()
+        finally:
+            con.close()
+
+    def query_rows(self, sql: str) -> tuple[list[str], list[tuple]]:
+        """query without pandas (for the command line): the column names and the rows as Python values."""
         statement = check_statement(sql)
         con = self.connect()
         try:
-            return con.execute(statement.query, params).df() if params else con.execute(statement.query).df()
+            result = con.execute(statement.query)
+            return [d[0] for d in result.description], result.fetchall()
         finally:
             con.close()

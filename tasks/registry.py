@@ -39,16 +39,19 @@ def previous_version(warehouse: Warehouse, ticker: str, candidate: str, as_of: d
     """The candidate's latest fitted version for the ticker on data before as_of, as a model_events row."""
     rows = warehouse.query("select model_version, path, full_as_of, data_end from model_events where ticker = ? "
                            "and candidate = ? and data_end < ? order by data_end desc, trained_at desc limit 1",
-                           [ticker, candidate, as_of])
+                           [ticker, candidate, as_of], tickers=[ticker])
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
-def plan_training(previous: dict | None, as_of: dt.date, full_every_days: int) -> TrainingPlan:
-    """Fine-tune the previous version unless a full fit is due (weekly by default) or there is none."""
+def plan_training(previous: dict | None, as_of: dt.date, full_every_days: int, stored: bool = True) -> TrainingPlan:
+    """Fine-tune the previous version unless a full fit is due (weekly by default) or there is none;
+    stored: whether the previous version's folder is still there (old runs' folders are pruned)."""
     if full_every_days == 0:
         return TrainingPlan("full", "full fit every night (full_retrain_every_days = 0)")
     if previous is None:
         return TrainingPlan("full", "no previous version: training from scratch")
+    if not stored:
+        return TrainingPlan("full", f"{previous['model_version']}'s folder was pruned: training from scratch")
     full_as_of = pd.Timestamp(previous["full_as_of"]).date()
     age = (as_of - full_as_of).days
     if age >= full_every_days:
@@ -71,13 +74,13 @@ def stored_forecasts(warehouse: Warehouse, ticker: str, as_of: dt.date) -> pd.Da
                   union all
                   select run_id, candidate, as_of, date, horizon, predicted, null, null, null, null, 1
                   from backtests where ticker = ? and date <= ? and candidate is not null and horizon is not null))
-        where pick = 1""", [ticker, as_of, ticker, as_of])
+        where pick = 1""", [ticker, as_of, ticker, as_of], tickers=[ticker])
 
 
 def backtested_candidates(warehouse: Warehouse, ticker: str) -> set[str]:
     """Candidates with stored multi-horizon backtest forecasts for the ticker."""
     rows = warehouse.query("select distinct candidate from backtests where ticker = ? and candidate is not null "
-                           "and horizon is not null", [ticker])
+                           "and horizon is not null", [ticker], tickers=[ticker])
     return set(rows["candidate"])
 
 
@@ -97,7 +100,7 @@ def cold_candidates(realized: pd.DataFrame, backtested: set[str], settings: "Set
 def current_champion(warehouse: Warehouse, ticker: str, as_of: dt.date) -> str | None:
     """The candidate the ticker served on its latest night before as_of, or None (a cold start)."""
     rows = warehouse.query("select champion from decisions where ticker = ? and as_of < ? "
-                           "order by as_of desc, decided_at desc limit 1", [ticker, as_of])
+                           "order by as_of desc, decided_at desc limit 1", [ticker, as_of], tickers=[ticker])
     return None if rows.empty else str(rows["champion"].iloc[0])
 
 
@@ -115,8 +118,9 @@ class Decision:
 
 
 def _text(d: Duel) -> str:
-    return (f"{d.candidate} MASE {d.mase:.4f} vs {d.other} {d.other_mase:.4f} (naive {d.naive_mase:.4f}) on {d.n} "
-            f"shared forecasts, origins {d.first:%Y-%m-%d}..{d.last:%Y-%m-%d}") if d.n else \
+    return (f"{d.candidate} MASE {d.mase:.4f} vs {d.other} {d.other_mase:.4f} (naive {d.naive_mase:.4f}; "
+            f"{d.candidate}'s worst horizon {d.worst:.3f} x naive) on {d.n} shared forecasts, origins "
+            f"{d.first:%Y-%m-%d}..{d.last:%Y-%m-%d}") if d.n else \
         f"{d.candidate} and {d.other} share no realized forecast"
 
 
@@ -127,18 +131,21 @@ def _ratio(d: Duel) -> float:
 def choose_champion(rows: pd.DataFrame, candidates: list[str], current: str | None, margin: float,
                     min_forecasts: int) -> Decision:
     """Keep the champion unless a challenger's MASE (mean over horizons, on the forecasts both made) is lower
-    by more than `margin` over at least `min_forecasts` forecasts; serve naive when the champion no
-    longer beats it. A cold start (no champion yet) starts from naive."""
+    by more than `margin` over at least `min_forecasts` forecasts and no worse than naive's at any horizon;
+    serve naive when the champion no longer beats naive on the mean, or falls behind it by more than the
+    margin at some horizon. A cold start (no champion yet) starts from naive."""
     holder = current if current in candidates else NAIVE
     duels = [duel(rows, c, holder) for c in candidates if c != holder]
-    eligible = [d for d in duels if d.n >= min_forecasts and d.mase < d.other_mase * (1.0 - margin)]
+    eligible = [d for d in duels if d.n >= min_forecasts and d.mase < d.other_mase * (1.0 - margin)
+                and (d.candidate == NAIVE or d.worst <= 1.0)]
     if eligible:
         best = min(eligible, key=_ratio)
         return Decision(best.candidate, current, "cold start" if current is None else "replaced",
                         f"{best.candidate} beats {holder} by more than {margin:.0%}: {_text(best)}", best)
     if holder != NAIVE:
         against_naive = duel(rows, holder, NAIVE)
-        if not (against_naive.n and against_naive.mase < against_naive.other_mase):
+        if not (against_naive.n and against_naive.mase < against_naive.other_mase
+                and against_naive.worst <= 1.0 + margin):
             return Decision(NAIVE, current, "naive fallback",
                             f"{holder} no longer beats naive: {_text(against_naive)}", against_naive)
     closest = min(duels, key=_ratio, default=duel(rows, holder, holder))

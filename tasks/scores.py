@@ -59,7 +59,8 @@ def score_table(rows: pd.DataFrame) -> pd.DataFrame:
 @dataclass(frozen=True)
 class Duel:
     """Two candidates scored on the forecasts both made (same origins and horizons): MASE averaged over
-    horizons, naive's on the same forecasts, and how many forecasts that is."""
+    horizons, naive's on the same forecasts, how many forecasts that is, and the candidate's worst horizon
+    against naive (the largest MASE / naive MASE over horizons)."""
 
     candidate: str
     other: str
@@ -69,12 +70,17 @@ class Duel:
     naive_mase: float
     first: pd.Timestamp | None
     last: pd.Timestamp | None
+    worst: float = float("nan")
+
+
+def mase_by_horizon(rows: pd.DataFrame, column: str = "forecast") -> pd.Series:
+    """MASE of one column of forecasts at each horizon."""
+    return ((rows[column] - rows["actual"]).abs() / rows["scale"]).groupby(rows["horizon"]).mean()
 
 
 def mean_mase(rows: pd.DataFrame, column: str = "forecast") -> float:
     """MASE per horizon, then averaged over horizons (each horizon weighs the same)."""
-    per = (rows[column] - rows["actual"]).abs() / rows["scale"]
-    return float(per.groupby(rows["horizon"]).mean().mean()) if len(rows) else float("nan")
+    return float(mase_by_horizon(rows, column).mean()) if len(rows) else float("nan")
 
 
 def duel(rows: pd.DataFrame, candidate: str, other: str) -> Duel:
@@ -85,5 +91,6 @@ def duel(rows: pd.DataFrame, candidate: str, other: str) -> Duel:
     shared = mine.merge(theirs, on=keys)
     if shared.empty:
         return Duel(candidate, other, 0, float("nan"), float("nan"), float("nan"), None, None)
+    worst = float((mase_by_horizon(shared) / mase_by_horizon(shared, "naive")).max())
     return Duel(candidate, other, len(shared), mean_mase(shared), mean_mase(shared, "other"),
-                mean_mase(shared, "naive"), shared["as_of"].min(), shared["as_of"].max())
+                mean_mase(shared, "naive"), shared["as_of"].min(), shared["as_of"].max(), worst)

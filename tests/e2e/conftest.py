@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from nightcast.deployments import prefect_client
-from nightcast.serve import serving
-from nightcast.serve_plan import Plan, child_env, prefect_cli
+from nightcast.cli.deployments import prefect_client
+from nightcast.cli.serve import serving
+from nightcast.cli.serve_plan import Plan, child_env, prefect_cli
 
 PROJECT = Path(__file__).resolve().parents[2]
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}

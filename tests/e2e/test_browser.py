@@ -10,7 +10,7 @@ import yaml
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from prefect.client.schemas.objects import StateType
 
-from nightcast.deployments import deploy, prefect_client
+from nightcast.cli.deployments import deploy, prefect_client
 
 pytestmark = pytest.mark.e2e
 PROJECT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId,
 from prefect.client.schemas.filters import FlowRunFilterStateType
 from prefect.client.schemas.objects import StateType
 
-from nightcast.deployments import deploy, prefect_client
+from nightcast.cli.deployments import deploy, prefect_client
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 

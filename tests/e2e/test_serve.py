@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nightcast.serve_plan import Plan, child_env
+from nightcast.cli.serve_plan import Plan, child_env
 
 pytestmark = pytest.mark.e2e
 

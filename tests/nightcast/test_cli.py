@@ -110,7 +110,7 @@ def test_module_entry_point_reports_errors_in_one_line():
 
 
 def test_prepare_prefect_waits_longer_for_a_first_server_start_unless_the_user_says(monkeypatch, tmp_path):
-    from nightcast.cli import prepare_prefect
+    from nightcast.cli.common import prepare_prefect
 
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "a" / "b"))
     monkeypatch.delenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", raising=False)

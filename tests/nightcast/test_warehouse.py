@@ -46,16 +46,65 @@ def test_run_tables_round_trip_with_dates_and_timestamps(warehouse):
                          "target_date": pd.Timestamp("2013-03-04"), "horizon": 1, "forecast": 805.5,
                          "model_version": "simple_rnn-r1"}])
     path = warehouse.write_run_table("forecasts", "GOOG", "r1", row)
-    assert path == warehouse.root / "forecasts" / "ticker=GOOG" / "r1.parquet"
+    assert path == warehouse.root / "forecasts" / "ticker=GOOG" / "forecasts.parquet"
     out = warehouse.query("select as_of, target_date, horizon, forecast from forecasts")
     assert str(out["as_of"].iloc[0])[:10] == "2013-03-01" and out["forecast"].iloc[0] == 805.5
 
 
-def test_rewriting_a_run_file_replaces_it_and_leaves_no_temporary_files(warehouse):
+def run(run_id: str, status: str, ticker: str = "GOOG") -> pd.DataFrame:
+    return pd.DataFrame([{"run_id": run_id, "ticker": ticker, "status": status}])
+
+
+def test_rewriting_a_run_replaces_its_rows_in_the_one_file_and_leaves_no_temporary_files(warehouse):
     for status in ("running", "completed"):
-        warehouse.write_run_table("runs", "GOOG", "r1", pd.DataFrame([{"run_id": "r1", "ticker": "GOOG", "status": status}]))
-    assert warehouse.query("select status from runs")["status"].tolist() == ["completed"]
-    assert [p.name for p in (warehouse.root / "runs" / "ticker=GOOG").iterdir()] == ["r1.parquet"]
+        warehouse.write_run_table("runs", "GOOG", "r1", run("r1", status))
+    warehouse.write_run_table("runs", "GOOG", "r2", run("r2", "running"))
+    assert warehouse.query("select run_id, status from runs order by 1").values.tolist() == [
+        ["r1", "completed"], ["r2", "running"]]
+    assert [p.name for p in (warehouse.root / "runs" / "ticker=GOOG").iterdir()] == ["runs.parquet"]
+
+
+def test_one_file_per_ticker_and_table_however_many_runs(warehouse):
+    for i in range(25):
+        for ticker in ("GOOG", "MSFT"):
+            warehouse.write_run_table("runs", ticker, f"r{i:02d}", run(f"r{i:02d}", "completed", ticker))
+    assert sorted(str(p.relative_to(warehouse.root)) for p in warehouse.root.glob("runs/*/*")) == [
+        "runs/ticker=GOOG/runs.parquet", "runs/ticker=MSFT/runs.parquet"]
+    assert warehouse.query("select count(*) n from runs")["n"][0] == 50
+
+
+def test_a_ticker_filter_opens_only_that_ticker_s_file(warehouse):
+    for ticker in ("GOOG", "MSFT"):
+        warehouse.write_run_table("runs", ticker, "r1", run("r1", "completed", ticker))
+    (warehouse.root / "runs" / "ticker=MSFT" / "runs.parquet").write_bytes(b"not parquet at all")
+    assert warehouse.query("select ticker from runs where ticker = 'GOOG'")["ticker"].tolist() == ["GOOG"]
+    assert warehouse.query("select ticker from runs", tickers=["GOOG"])["ticker"].tolist() == ["GOOG"]
+    with pytest.raises(Exception):
+        warehouse.query("select * from runs")  # the corrupt file is read only when every ticker is
+
+
+def test_per_run_files_of_the_old_layout_are_read_then_folded_by_the_next_write(warehouse):
+    folder = warehouse.root / "runs" / "ticker=GOOG"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"run_id": ["old1"], "ticker": ["GOOG"], "status": ["running"]}), folder / "old1.parquet")
+    pq.write_table(pa.table({"run_id": ["old2"], "ticker": ["GOOG"], "status": ["completed"]}), folder / "old2.parquet")
+    assert warehouse.query("select count(*) n from runs")["n"][0] == 2  # read as they are
+    warehouse.write_run_table("runs", "GOOG", "old1", run("old1", "abandoned"))  # a later run marks it abandoned
+    assert [p.name for p in folder.iterdir()] == ["runs.parquet"]
+    assert warehouse.query("select run_id, status from runs order by 1").values.tolist() == [
+        ["old1", "abandoned"], ["old2", "completed"]]
+
+
+def test_latest_forecasts_keep_the_newest_night(warehouse):
+    def path(as_of, value):
+        return pd.DataFrame([{"run_id": f"r{value}", "ticker": "GOOG", "as_of": pd.Timestamp(as_of),
+                              "target_date": pd.Timestamp(as_of) + pd.Timedelta(days=1), "horizon": 1,
+                              "forecast": float(value), "served": True}])
+
+    assert warehouse.replace_latest("GOOG", path("2013-03-01", 1))
+    assert not warehouse.replace_latest("GOOG", path("2013-02-28", 2))  # a backfill of an older night
+    assert warehouse.replace_latest("GOOG", path("2013-03-04", 3))
+    assert warehouse.query("select forecast from latest_forecasts")["forecast"].tolist() == [3.0]
 
 
 @pytest.mark.parametrize("sql, kind", [
@@ -132,8 +181,7 @@ def test_accuracy_views_per_candidate_served_and_ranked(warehouse, prices):
     assert served.values.tolist() == [[1, 1, 2.0], [2, 1, 4.0]]
     board = warehouse.query("select candidate, rank from leaderboard where horizon = 1 order by rank")
     assert board.values.tolist() == [["naive", 1], ["ets", 2]]
-    latest = warehouse.query("select candidate, horizon from latest_forecasts order by horizon")
-    assert latest.values.tolist() == [["ets", 1], ["ets", 2], ["ets", 3]]
+    assert warehouse.query("select * from latest_forecasts").empty  # written by a night, not derived
 
 
 def test_views_are_empty_on_an_empty_warehouse(warehouse):
@@ -144,7 +192,7 @@ def test_views_are_empty_on_an_empty_warehouse(warehouse):
 def test_a_warehouse_written_before_candidates_still_reads(warehouse, prices):
     """Files of the old schemas (no candidate, served, intervals or scale) read with nulls in the new columns."""
     two_candidates(warehouse, prices)
-    old = pq.read_table(warehouse.root / "forecasts" / "ticker=GOOG" / "r1.parquet").select(
+    old = pq.read_table(warehouse.table_file("forecasts", "GOOG")).select(
         ["run_id", "ticker", "as_of", "target_date", "horizon", "forecast", "model_version"]).slice(0, 3)
     pq.write_table(old.set_column(0, "run_id", pa.array(["r0"] * 3)),
                    warehouse.root / "forecasts" / "ticker=GOOG" / "r0.parquet")
@@ -170,7 +218,7 @@ def test_backtest_tables_round_trip_with_folds_and_a_null_overall_row(warehouse)
                             "n_days": [2, 2, 4], "rmse": [0.3, 0.5, 0.4], "skill": [0.7, 0.5, 0.6],
                             "train_seconds": [1.0, 2.0, 3.0], "created_at": pd.Timestamp("2024-02-01", tz="UTC")})
     assert warehouse.write_run_table("backtests", "GOOG", "b1", rows) == (
-        warehouse.root / "backtests" / "ticker=GOOG" / "b1.parquet")
+        warehouse.root / "backtests" / "ticker=GOOG" / "backtests.parquet")
     warehouse.write_run_table("backtest_metrics", "GOOG", "b1", metrics)
     out = warehouse.query("""select b.fold, b.cutoff, count(*) as n, max(b.date) as last_day, m.rmse
                              from backtests b join backtest_metrics m using (run_id, fold)

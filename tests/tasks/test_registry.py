@@ -12,12 +12,14 @@ from tasks import registry
 CANDIDATES = ["naive", "drift", "ets"]
 
 
-def evidence(errors: dict[str, float], origins: int = 30, horizons: int = 2) -> pd.DataFrame:
-    """Realized rows where each candidate misses the actual close by a fixed amount (scale 1, naive misses by 1)."""
+def evidence(errors: dict[str, float | tuple[float, ...]], origins: int = 30, horizons: int = 2) -> pd.DataFrame:
+    """Realized rows where each candidate misses the actual close by a fixed amount, or one per horizon
+    (scale 1; naive misses by 1 at every horizon)."""
     rows = []
     for o in range(origins):
         for h in range(1, horizons + 1):
             for name, miss in errors.items():
+                miss = miss[h - 1] if isinstance(miss, tuple) else miss
                 rows.append({"candidate": name, "as_of": pd.Timestamp("2020-01-01") + pd.Timedelta(days=o),
                              "horizon": h, "actual": 100.0, "forecast": 100.0 + miss, "naive": 101.0, "scale": 1.0})
     return pd.DataFrame(rows)
@@ -37,6 +39,21 @@ def test_a_challenger_that_beats_the_champion_by_the_margin_replaces_it():
     d = decision.evidence
     assert (d.candidate, d.other, d.n) == ("drift", "naive", 60)
     assert (d.mase, d.other_mase, d.naive_mase) == pytest.approx((0.9, 1.0, 1.0))
+
+
+def test_a_challenger_worse_than_naive_at_some_horizon_is_not_served_however_good_its_mean():
+    rows = evidence({"naive": 1.0, "drift": (1.01, 0.5), "ets": (0.97, 0.97)})  # drift: mean 0.755, h1 1.01
+    decision = registry.choose_champion(rows, CANDIDATES, None, 0.02, 20)
+    assert decision.champion == "ets" and decision.evidence.worst == pytest.approx(0.97)
+
+
+def test_a_champion_that_falls_behind_naive_at_a_horizon_by_more_than_the_margin_hands_back_to_naive():
+    rows = evidence({"naive": 1.0, "drift": (1.03, 0.8)})
+    decision = registry.choose_champion(rows, ["naive", "drift"], "drift", 0.02, 20)
+    assert (decision.champion, decision.action) == ("naive", "naive fallback")
+    kept = registry.choose_champion(evidence({"naive": 1.0, "drift": (1.01, 0.8)}), ["naive", "drift"], "drift",
+                                    0.02, 20)
+    assert kept.champion == "drift"  # within the margin at its worst horizon: no flapping
 
 
 def test_too_few_shared_forecasts_keep_the_champion():

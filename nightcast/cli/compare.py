@@ -4,20 +4,22 @@ RMSE vs naive and skill."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from nightcast.cli import CliError, prepare_prefect, settings_from_args
-from nightcast.cli import add_settings_options
+from nightcast.cli.common import CliError, add_settings_options, prepare_prefect, settings_from_args
 from nightcast.candidates import CANDIDATES
-from nightcast.settings import Settings, check_symbol
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from nightcast.settings import Settings
 
 QUERY = ("select ticker, candidate, rmse, naive_rmse, skill from comparisons "
          "order by ticker, skill desc")
 RECIPES = [name for name, c in CANDIDATES.items() if c.is_rnn]
 
 
-def recipes_of(args: argparse.Namespace, settings: Settings) -> list[str]:
+def recipes_of(args: argparse.Namespace, settings: "Settings") -> list[str]:
     """The RNN candidates to compare: those of --candidates, else every recipe."""
     if not args.candidates:
         return RECIPES
@@ -27,15 +29,17 @@ def recipes_of(args: argparse.Namespace, settings: Settings) -> list[str]:
     return chosen
 
 
-def parse_tickers(text: str | None, settings: Settings) -> list[str]:
+def parse_tickers(text: str | None, settings: "Settings") -> list[str]:
     """--tickers as validated symbols (default: the settings' ticker)."""
     try:
+        from nightcast.symbols import check_symbol
+
         return list(dict.fromkeys(check_symbol(t) for t in (text or settings.symbol).split(",") if t.strip()))
     except ValueError as error:
         raise CliError(str(error)) from None
 
 
-def comparison_text(table: pd.DataFrame, settings: Settings) -> str:
+def comparison_text(table: "pd.DataFrame", settings: "Settings") -> str:
     """The printed table: one line per ticker, model and target, then the best combination per ticker."""
     lines = [f"RNN recipes, {settings.epochs} epochs, batch {settings.batch_size}, seed {settings.seed}, "
              f"time_step {settings.time_step}; test = last {1 - settings.train_fraction:.0%} of each series, "
@@ -72,6 +76,8 @@ def command(args: argparse.Namespace) -> int:
             tables.append(compare(settings=settings.for_ticker(ticker), recipes=recipes))
         except Exception as error:
             raise CliError.from_failure(error) from None
+    import pandas as pd
+
     print(comparison_text(pd.concat(tables, ignore_index=True), settings))
     return 0
 

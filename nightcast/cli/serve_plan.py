@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent  # the checkout (editable install) holding prefect.yaml
+PROJECT = Path(__file__).resolve().parents[2]  # the checkout (editable install) holding prefect.yaml
 
 
 @dataclass

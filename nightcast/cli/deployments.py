@@ -6,8 +6,8 @@ import subprocess
 from contextlib import contextmanager
 from typing import Iterator
 
-from nightcast.cli import CliError
-from nightcast.serve_plan import Plan, child_env, prefect_cli
+from nightcast.cli.common import CliError
+from nightcast.cli.serve_plan import Plan, child_env, prefect_cli
 
 POOL = "nightcast"
 

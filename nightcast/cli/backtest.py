@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
-from nightcast.cli import CliError, add_settings_options, prepare_prefect, settings_from_args, start_preload
+from nightcast.cli.common import CliError, add_settings_options, prepare_prefect, settings_from_args, start_preload
 
 
 def backtest_text(result) -> str:
@@ -42,6 +40,8 @@ def command(args: argparse.Namespace) -> int:
         result = backtest(settings=settings)
     except Exception as error:
         raise CliError.from_failure(error) from None
+    import pandas as pd
+
     with pd.option_context("display.width", 200):
         print(backtest_text(result))
     return 0

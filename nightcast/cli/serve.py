@@ -15,11 +15,9 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
-import httpx
-
-from nightcast.cli import CliError
-from nightcast.deployments import POOL, deploy, ensure_pool
-from nightcast.serve_plan import PROJECT, Plan, child_env, prefect_cli
+from nightcast.cli.common import CliError
+from nightcast.cli.deployments import POOL, deploy, ensure_pool
+from nightcast.cli.serve_plan import PROJECT, Plan, child_env, prefect_cli
 
 _DEFAULT_SIGINT = partial(signal.signal, signal.SIGINT, signal.SIG_DFL)  # for Prefect's own shutdown of a child
 
@@ -88,7 +86,7 @@ def command(args: argparse.Namespace) -> int:
             raise CliError(f"the Prefect {ended[0]} exited with code {processes[ended[0]].returncode}")
     except KeyboardInterrupt:
         print("nightcast serve: stopped", flush=True)
-    except httpx.HTTPError as error:  # also Prefect's own status errors
+    except __import__("httpx").HTTPError as error:  # also Prefect's own status errors
         raise CliError(f"the Prefect API at {plan.api} failed: {str(error).splitlines()[0]}") from None
     return 0
 

@@ -1,0 +1,186 @@
+"""The warehouse at S&P 500 scale: 500 tickers x N nights, then queries and one ticker's nightly overhead.
+
+For each size, every table a nightly writes (prices, forecasts, latest_forecasts, metrics, runs,
+validations, model_events, decisions) is generated for all tickers in the layout the nightly write path
+leaves (one file per ticker and table); the last LIVE_NIGHTS nights of LIVE_TICKERS tickers then go
+through the real write path (Warehouse.write_run_table, merge_prices, replace_latest) night by night,
+with every read the nightly makes. Generating all 500 tickers' last nights through the write path would
+only rewrite the same one file per ticker 20 times (about 20 minutes per size here); the files it leaves
+are the ones generated.
+
+Measured: files and bytes; `nightcast query` end to end (a new process, as a user runs it) for the latest
+forecast per ticker, one ticker's forecast history and forecast_accuracy of one ticker; and a night's
+warehouse overhead for one ticker: every read and write the nightly makes except training and validation.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from bench.common import child_env, run_process
+from nightcast.warehouse import Warehouse, to_arrow
+
+TICKERS = 500
+SIZES = (20, 250, 1260)
+LIVE_NIGHTS = 20
+LIVE_TICKERS = 5
+CANDIDATES = ("naive", "drift", "ets", "arima", "simple_rnn-log_return")
+HORIZON = 5
+HISTORY = 300
+"""Closes before the first night."""
+QUERIES = {
+    "latest": "select ticker, as_of, target_date, forecast from latest_forecasts order by ticker, horizon",
+    "history": "select as_of, horizon, forecast from forecasts where ticker = 'T0123' and served order by as_of",
+    "accuracy": "select * from forecast_accuracy where ticker = 'T0123' order by candidate, horizon",
+}
+
+
+def dates(nights: int) -> pd.DatetimeIndex:
+    """Business days: the history, the nights, and the horizon after the last night."""
+    return pd.bdate_range("2015-01-02", periods=HISTORY + nights + HORIZON)
+
+
+def night_tables(ticker: str, run_id: str, as_of: pd.Timestamp, days: pd.DatetimeIndex, close: float,
+                 rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """One night's rows of every table a nightly writes, shaped as it writes them."""
+    at = days.get_loc(as_of)
+    targets = days[at + 1:at + 1 + HORIZON]
+    now = pd.Timestamp.now(tz="UTC")
+    paths = pd.DataFrame({"run_id": run_id, "ticker": ticker, "as_of": as_of,
+                          "target_date": np.tile(targets, len(CANDIDATES)),
+                          "horizon": np.tile(np.arange(1, HORIZON + 1), len(CANDIDATES)),
+                          "forecast": close * (1 + rng.normal(0, 0.01, HORIZON * len(CANDIDATES))),
+                          "candidate": np.repeat(CANDIDATES, HORIZON), "served": np.repeat(
+                              [c == "naive" for c in CANDIDATES], HORIZON), "scale": close * 0.01})
+    paths = paths.assign(model_version=paths["candidate"] + "-" + run_id, lower_80=paths["forecast"] * 0.98,
+                         upper_80=paths["forecast"] * 1.02, lower_95=paths["forecast"] * 0.97,
+                         upper_95=paths["forecast"] * 1.03)
+    scores = pd.DataFrame({"run_id": run_id, "ticker": ticker, "as_of": as_of,
+                           "candidate": np.repeat(CANDIDATES, HORIZON),
+                           "horizon": np.tile(np.arange(1, HORIZON + 1), len(CANDIDATES)), "n": 100,
+                           "mae": rng.random(HORIZON * len(CANDIDATES)), "mase": 1.0, "naive_mase": 1.0,
+                           "created_at": now})
+    events = pd.DataFrame({"model_version": [f"{c}-{run_id}" for c in CANDIDATES], "ticker": ticker,
+                           "run_id": run_id, "candidate": list(CANDIDATES), "data_end": as_of,
+                           "full_as_of": as_of, "training": "fit", "path": [f"models/ticker={ticker}/{run_id}/{c}"
+                                                                            for c in CANDIDATES],
+                           "status": ["served"] + ["shadow"] * 4, "trained_at": now, "decided_at": now})
+    checks = pd.DataFrame({"run_id": run_id, "ticker": ticker, "success": True, "checked_at": now,
+                           "expectation": [f"expect_{i}" for i in range(16)], "observed": "ok"})
+    return {"forecasts": paths, "metrics": scores, "model_events": events, "validations": checks,
+            "decisions": pd.DataFrame([{"run_id": run_id, "ticker": ticker, "as_of": as_of, "champion": "naive",
+                                        "action": "kept", "n": 500, "decided_at": now}]),
+            "runs": pd.DataFrame([{"run_id": run_id, "ticker": ticker, "status": "completed", "started_at": now,
+                                   "finished_at": now, "host": "bench", "pid": 1}])}
+
+
+def generate(root: Path, nights: int, seed: int = 0) -> dict[str, list[pd.Timestamp]]:
+    """Every ticker's first nights - LIVE_NIGHTS nights (all nights for tickers not live) straight into the
+    one-file layout; returns the nights left for the live tickers."""
+    rng = np.random.default_rng(seed)
+    days = dates(nights)
+    night_days = days[HISTORY - 1:HISTORY - 1 + nights]
+    live = {}
+    for i in range(TICKERS):
+        ticker = f"T{i:04d}"
+        generated = night_days[:-LIVE_NIGHTS] if i < LIVE_TICKERS else night_days
+        closes = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(days))))
+        stored = HISTORY - 1 + len(generated)  # closes up to the last generated night
+        prices = pd.DataFrame({"ticker": ticker, "date": days[:stored], "close": closes[:stored], "source": "bench"})
+        tables: dict[str, list[pd.DataFrame]] = {}
+        for k, as_of in enumerate(generated):
+            for name, frame in night_tables(ticker, f"{as_of:%Y%m%d}T213000Z-{k:06d}", as_of, days,
+                                            closes[days.get_loc(as_of)], rng).items():
+                tables.setdefault(name, []).append(frame)
+        tables["prices"] = [prices.assign(open=prices["close"], high=prices["close"], low=prices["close"],
+                                          volume=1.0, ingested_at=pd.Timestamp.now(tz="UTC"))]
+        if len(generated):
+            tables["latest_forecasts"] = [tables["forecasts"][-1][tables["forecasts"][-1]["served"]]]
+        for name, frames in tables.items():
+            folder = root / name / f"ticker={ticker}"
+            folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(to_arrow(name, pd.concat(frames, ignore_index=True)), folder / f"{name}.parquet")
+        if i < LIVE_TICKERS:
+            live[ticker] = list(night_days[-LIVE_NIGHTS:])
+    return live
+
+
+def nightly_io(wh: Warehouse, ticker: str, as_of: pd.Timestamp, k: int, rng: np.random.Generator) -> float:
+    """One night's warehouse reads and writes for one ticker, as the retrain flow makes them; seconds."""
+    from flows.records import recover_warehouse
+    from nightcast import upkeep
+    from tasks import registry
+
+    started = time.perf_counter()
+    run_id = f"{as_of:%Y%m%d}T213000Z-live{k:02d}"
+    tables = night_tables(ticker, run_id, as_of, pd.bdate_range(as_of, periods=HORIZON + 1), 100.0, rng)
+    recover_warehouse.fn(wh, ticker)
+    wh.write_run_table("runs", ticker, run_id, tables["runs"].assign(status="running"))
+    wh.write_run_table("validations", ticker, run_id, tables["validations"])
+    day = pd.DataFrame([{"ticker": ticker, "date": as_of, "open": 1.0, "high": 1.0, "low": 1.0, "close": 100.0,
+                         "adj_close": None, "volume": 1.0}])
+    wh.merge_prices(day, ticker, "bench", pd.Timestamp.now(tz="UTC"))
+    wh.query("select * from prices where ticker = ? and date <= ? order by date", [ticker, as_of], tickers=[ticker])
+    registry.stored_forecasts(wh, ticker, as_of.date())
+    registry.backtested_candidates(wh, ticker)
+    registry.previous_version(wh, ticker, "simple_rnn-log_return", as_of.date())
+    registry.current_champion(wh, ticker, as_of.date())
+    for name in ("forecasts", "metrics", "model_events", "decisions"):
+        wh.write_run_table(name, ticker, run_id, tables[name])
+    wh.replace_latest(ticker, tables["forecasts"][tables["forecasts"]["served"]])
+    wh.write_bytes(wh.plot_path(ticker, run_id), b"\x89PNG bench")
+    upkeep.prune(wh, ticker, 30)
+    wh.write_run_table("runs", ticker, run_id, tables["runs"])
+    return time.perf_counter() - started
+
+
+def cli_query(root: Path, sql: str) -> float:
+    """`nightcast query` from process start to exit, best of three."""
+    args = [sys.executable, "-m", "nightcast.cli", "query", sql, "--format", "csv", "--warehouse", str(root)]
+    walls = []
+    for _ in range(3):
+        result = run_process(args, env=child_env())
+        if result.returncode != 0:
+            raise RuntimeError(result.stderr.strip().splitlines()[-1])
+        walls.append(result.wall)
+    return min(walls)
+
+
+def measure_size(nights: int, log) -> dict:
+    """Build one warehouse, replay the live nights and measure it."""
+    with tempfile.TemporaryDirectory(prefix="nightcast-scale-") as tmp:
+        root = Path(tmp) / "warehouse"
+        started = time.perf_counter()
+        live = generate(root, nights)
+        log(f"scale {nights} nights: generated in {time.perf_counter() - started:.0f} s; live nights")
+        wh, rng = Warehouse(root), np.random.default_rng(1)
+        overheads = [nightly_io(wh, ticker, as_of, k, rng) for ticker, days in live.items()
+                     for k, as_of in enumerate(days)]
+        files = [p for p in root.rglob("*") if p.is_file()]
+        out = {"nights": nights, "files": len(files), "bytes": sum(p.stat().st_size for p in files),
+               "overhead_s": statistics.median(overheads[-LIVE_NIGHTS:]),
+               **{name: cli_query(root, sql) for name, sql in QUERIES.items()}}
+        shutil.rmtree(root, ignore_errors=True)
+        return out
+
+
+def measure(log, sizes: tuple[int, ...] = SIZES) -> list[dict]:
+    return [measure_size(n, log) for n in sizes]
+
+
+def last_line(results: list[dict]) -> str:
+    """`scale: 1260 nights, <files> files, latest <s> s, history <s> s, accuracy <s> s, overhead <s> s (20 nights: <s> s)`."""
+    big, small = results[-1], results[0]
+    return (f"scale: {big['nights']} nights, {big['files']} files, latest {big['latest']:.2f} s, history "
+            f"{big['history']:.2f} s, accuracy {big['accuracy']:.2f} s, overhead {big['overhead_s']:.2f} s "
+            f"({small['nights']} nights: {small['overhead_s']:.2f} s)")
+

@@ -1,0 +1,56 @@
+"""The `nightcast` command line: one module per subcommand, each registering its parser.
+
+This is the application floor: it may import flows/, tasks/ and the core, and nothing imports it.
+Subcommand modules import their heavy dependencies (Prefect, TensorFlow, pandas) inside their handlers, so
+`nightcast query` and `nightcast --help` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from nightcast.cli import backtest, compact, compare, query, run, serve
+from nightcast.cli.common import CliError
+
+EPILOG = """examples:
+  nightcast run                                   # GOOG from the bundled sample, default settings
+  nightcast run --ticker ^GSPC --epochs 20
+  nightcast run --source file --path prices.csv --ticker ACME
+  nightcast run --candidates naive,ets,simple_rnn-price   # the tutorial's model among the candidates
+  nightcast backfill --ticker GOOG --days 10
+  nightcast backtest --refit-every 20 --folds 5   # rolling origin: every candidate, horizons 1..5, vs naive
+  nightcast compare --tickers GOOG,^GSPC --candidates simple_rnn-price,gru-log_return   # the tutorial's split
+  nightcast query "select * from latest_forecasts"
+  nightcast compact                               # fold a warehouse written before the one-file layout
+"""
+
+
+COMMANDS = {"run": run, "backfill": run, "query": query, "backtest": backtest, "compare": compare,
+            "compact": compact, "serve": serve}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser for nightcast and its subcommands (only one subcommand's module when `only` names
+    one: `nightcast query` then never imports the settings model)."""
+    parser = argparse.ArgumentParser(
+        prog="nightcast", description="Nightly retraining of recurrent and statistical price forecasters; "
+        "every forecast stored as Parquet and queryable with SQL.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    modules = [COMMANDS[only]] if only in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for module in modules:
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the nightcast console command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
+    try:
+        return args.handler(args)
+    except CliError as error:
+        print(f"nightcast: error: {error}", file=sys.stderr)
+        return 1

@@ -1,0 +1,63 @@
+"""`nightcast run` (one night of one ticker) and `nightcast backfill` (the last N nights, replayed)."""
+
+from __future__ import annotations
+
+import argparse
+
+from nightcast.cli.common import CliError, add_settings_options, prepare_prefect, settings_from_args, start_preload
+
+ACCURACY_SQL = """select horizon, n, mae, naive_mae, mase, naive_mase, coverage_80, coverage_95
+    from served_accuracy where ticker = ? order by horizon"""
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """Run the retrain flow once and print the summary."""
+    settings = settings_from_args(args)
+    prepare_prefect()
+    from flows.retrain import retrain
+    from tasks.plot import leaderboard
+    from tasks.summary import night_text
+
+    start_preload(settings)
+    try:
+        result = retrain(settings=settings)
+    except Exception as error:
+        raise CliError.from_failure(error) from None
+    print(night_text(result, leaderboard(result.scores)))
+    return 0
+
+
+def command_backfill(args: argparse.Namespace) -> int:
+    """Replay the last --days trading days night by night and print the served forecasts' accuracy so far."""
+    settings = settings_from_args(args)
+    prepare_prefect()
+    from flows.backfill import backfill
+    from nightcast.warehouse import Warehouse, resolve_root
+    from tasks.summary import backfill_text
+
+    try:
+        outcomes = backfill(settings=settings, days=args.days)
+    except Exception as error:
+        raise CliError.from_failure(error) from None
+    accuracy = Warehouse(resolve_root(settings.warehouse)).query(ACCURACY_SQL, [settings.symbol],
+                                                                 tickers=[settings.symbol])
+    print(backfill_text(outcomes, accuracy))
+    return 0 if all(o.status == "completed" for o in outcomes) else 1
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `run` and `backfill` to the nightcast command line."""
+    run = commands.add_parser("run", help="one night for one ticker: fit every candidate, store its forecasts",
+                              description="Run one night for one ticker: ingest, validate and store prices, "
+                              "fit every candidate on all data up to the last close, forecast the next trading "
+                              "sessions with 80%% and 95%% intervals, serve the candidate with the best "
+                              "out-of-sample evidence, and print the evidence beside naive.")
+    add_settings_options(run)
+    run.set_defaults(handler=command_run)
+    backfill = commands.add_parser("backfill", help="replay the last N trading days night by night",
+                                   description="Run one night per day over the last --days trading days, each "
+                                   "night seeing only data up to that night, so that the forecast history and "
+                                   "the registry fill as if nightcast had run every night.")
+    add_settings_options(backfill)
+    backfill.add_argument("--days", type=int, default=5, help="trading days to replay (default: 5)")
+    backfill.set_defaults(handler=command_backfill)
