@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+UV_VERSION := 0.13.9
 
 # Local state (the Prefect database of ad-hoc runs) stays inside the project, never in ~/.prefect.
 export PREFECT_HOME ?= $(CURDIR)/.state/prefect
@@ -11,22 +12,53 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export GX_ANALYTICS_ENABLED ?= false
 # the first start of Prefect's temporary server creates its database: more than Prefect's default 20 s on 2 cores
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
+# uv installs into this project's .venv, with the interpreter that created it
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test clean-state
+.PHONY: install lock run test test-fast lint typecheck check docs docs-build docs-reference clean-state
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# Exactly the versions in uv.lock (uv itself is installed with pip when the venv lacks it).
+$(STAMP): pyproject.toml uv.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv sync --frozen --all-extras --python $(BIN)/python --quiet
 	touch $(STAMP)
+
+# Re-resolve every dependency within pyproject.toml's ranges and rewrite uv.lock.
+lock:
+	test -x $(BIN)/uv || (test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)) && $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv lock --python $(BIN)/python
 
 run: install
 	$(BIN)/nightcast run
 
+# The whole suite (about 15-18 minutes on 2 cores); test-fast: pure units and warehouse round trips.
 test: install
 	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+check: lint typecheck docs-build test
+
+# The documentation site: `make docs` serves it on http://127.0.0.1:8000; docs-build checks it (strict).
+docs: install
+	$(BIN)/mkdocs serve
+
+docs-build: install
+	$(BIN)/mkdocs build --strict --quiet --site-dir .state/site
+
+docs-reference: install
+	$(BIN)/python -m scripts.gen_docs
 
 clean-state:
 	rm -rf .state
@@ -36,8 +68,8 @@ clean-state:
 serve: install
 	$(BIN)/nightcast serve
 
-# Benchmarks (not part of `make test`): prints one table; about 17 minutes on 2 cores.
-# `make bench BENCH_ARGS=--quick` for a few-minute check.
+# Benchmarks (not part of `make test`): prints one table; about an hour on 2 cores.
+# `make bench BENCH_ARGS=--quick` for a shorter check, `BENCH_ARGS="--only scale"` for one section.
 .PHONY: bench
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -1,10 +1,12 @@
 """`python -m bench [--quick] [--only SECTION ...]`: run the benchmarks and print one table.
 
 Sections: train (fast fit vs the tutorial-faithful fit, GOOG and ^GSPC, test RMSE over 3 seeds),
-run (`nightcast run` wall time and peak memory), window, duckdb, dask. A full run takes about
-17 minutes on 2 cores, --quick (GOOG, one seed, one `nightcast run`, smaller inputs) a few
-minutes. Timings are noisy on a shared machine: every ratio is taken side by side in this run, and
-repeats report medians.
+run (`nightcast run` wall time and peak memory), window, duckdb, dask, budget (a 60-night backfill of
+GOOG from an empty warehouse: the nightly time budget), scale (the warehouse at 500 tickers x 20, 250
+and 1,260 nights). A full run takes about an hour on 2 cores, --quick (GOOG, one seed, one
+`nightcast run`, smaller inputs, a 10-night backfill, 20 and 250 nights of scale) about 15 minutes.
+Timings are noisy on a shared machine: every ratio is taken side by side in this run, and repeats
+report medians.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from pathlib import Path
 
 from bench import common
 
-SECTIONS = ("train", "run", "window", "duckdb", "dask")
+SECTIONS = ("train", "run", "window", "duckdb", "dask", "budget", "scale")
+BEFORE = {"full_s": 13.3, "fine_tune_s": 1.2}
+"""Training seconds of one night of main before candidates (one simple_rnn on GOOG, README of 2026-11-25)."""
 EXTRA_SECTIONS = ("ablation",)
 SP500 = 500
 CLUSTER_WORKERS = 16
@@ -45,10 +49,18 @@ def fit_pair(kind: str, ticker: str, seeds: list[int]) -> list[dict]:
     procs = []
     for seed in seeds:
         out = tempfile.TemporaryFile("w+")
-        procs.append((subprocess.Popen([common.PYTHON, "-m", "bench.fit", kind, ticker, str(seed)], stdout=out,
-                                       stderr=subprocess.DEVNULL, env=common.child_env(TF_NUM_INTEROP_THREADS="1",
-                                                                                        TF_NUM_INTRAOP_THREADS="1"),
-                                       cwd=common.ROOT), out))
+        procs.append(
+            (
+                subprocess.Popen(
+                    [common.PYTHON, "-m", "bench.fit", kind, ticker, str(seed)],
+                    stdout=out,
+                    stderr=subprocess.DEVNULL,
+                    env=common.child_env(TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS="1"),
+                    cwd=common.ROOT,
+                ),
+                out,
+            )
+        )
     reports = []
     for proc, out in procs:
         proc.wait()
@@ -78,7 +90,10 @@ def bench_train(quick: bool) -> dict:
         ref_time = statistics.median(r["seconds"] for r in reference if not r.get("concurrent"))
         our_time = statistics.median(r["seconds"] for r in ours)
         out[ticker] = {
-            "reference": reference, "nightcast": ours, "reference_s": ref_time, "nightcast_s": our_time,
+            "reference": reference,
+            "nightcast": ours,
+            "reference_s": ref_time,
+            "nightcast_s": our_time,
             "ratio": ref_time / our_time,
             "reference_rmse": statistics.mean(r["rmse"] for r in reference),
             "nightcast_rmse": statistics.mean(r["rmse"] for r in ours),
@@ -99,9 +114,14 @@ def bench_run(quick: bool) -> dict:
     if not ok:
         return {"error": runs[-1].error}
     median_run = sorted(ok, key=lambda r: r.wall)[len(ok) // 2]
-    out = {"walls": [r.wall for r in ok], "wall_s": statistics.median(r.wall for r in ok),
-           "maxrss_mb": max(r.maxrss_mb for r in ok), "tree_peak_mb": max(r.tree_peak_mb for r in ok),
-           "train_seconds": [r.train_seconds for r in ok], "phases": median_run.phases}
+    out = {
+        "walls": [r.wall for r in ok],
+        "wall_s": statistics.median(r.wall for r in ok),
+        "maxrss_mb": max(r.maxrss_mb for r in ok),
+        "tree_peak_mb": max(r.tree_peak_mb for r in ok),
+        "train_seconds": [r.train_seconds for r in ok],
+        "phases": median_run.phases,
+    }
     if not quick:
         log("nightcast run with a PREFECT_HOME that already holds a migrated database (diagnostic)")
         reused = cli_run.reused_home_run()
@@ -129,12 +149,28 @@ def bench_dask(quick: bool) -> dict:
     out = {}
     for workers in (1, 2):
         log(f"nightly flow on a Dask LocalCluster of {workers} worker(s), {count} synthetic tickers of {days} days")
-        result = common.run_process([common.PYTHON, "-m", "bench.nightly", str(workers), str(count)],
-                                    env=common.child_env(NIGHTCAST_BENCH_DAYS=days))
+        result = common.run_process(
+            [common.PYTHON, "-m", "bench.nightly", str(workers), str(count)],
+            env=common.child_env(NIGHTCAST_BENCH_DAYS=days),
+        )
         out[workers] = result.json()
     for key in ("tickers_per_min", "tickers_per_min_span", "tickers_per_min_wall"):
         out["ratio" + key.removeprefix("tickers_per_min")] = out[2][key] / out[1][key]
     return out
+
+
+def bench_budget(quick: bool) -> dict:
+    from bench import budget
+
+    days = 10 if quick else 60
+    log(f"nightly budget: nightcast backfill --ticker GOOG --days {days} from an empty warehouse")
+    return budget.measure("GOOG", days)
+
+
+def bench_scale(quick: bool) -> list[dict]:
+    from bench import scale
+
+    return scale.measure(log, scale.SIZES[:2] if quick else scale.SIZES)
 
 
 def bench_ablation(quick: bool) -> list[dict]:
@@ -154,30 +190,42 @@ def verdict(ok: bool) -> str:
 
 
 def render(results: dict, quick: bool, started: dt.datetime, elapsed: float, load_before: str) -> str:
-    lines = [f"nightcast benchmarks, {started:%Y-%m-%d %H:%M} UTC, {'--quick' if quick else 'full'} run, "
-             f"{elapsed / 60:.1f} min",
-             f"machine: {common.cores()} cores, {common.cpu_model()}; load average before {load_before}, "
-             f"after {common.load_average()}",
-             "versions: " + ", ".join(f"{k} {v}" for k, v in common.versions().items()), "",
-             "| figure | nightcast | reference | ratio | goal | met |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"nightcast benchmarks, {started:%Y-%m-%d %H:%M} UTC, {'--quick' if quick else 'full'} run, "
+        f"{elapsed / 60:.1f} min",
+        f"machine: {common.cores()} cores, {common.cpu_model()}; load average before {load_before}, "
+        f"after {common.load_average()}",
+        "versions: " + ", ".join(f"{k} {v}" for k, v in common.versions().items()),
+        "",
+        "| figure | nightcast | reference | ratio | goal | met |",
+        "|---|---|---|---|---|---|",
+    ]
     train = results.get("train", {})
     for ticker, r in train.items():
         n_seeds = len(r["nightcast"])
-        lines.append(f"| training {ticker} ({r['nightcast'][0]['n_train']} windows, up to 80 epochs), median of "
-                     f"{n_seeds} seed(s) | {fmt_s(r['nightcast_s'])} | {fmt_s(r['reference_s'])} tutorial-faithful "
-                     f"fit (seed 0) | {r['ratio']:.1f}x | >= 10x | {verdict(r['ratio'] >= 10)} |")
-        lines.append(f"| test RMSE {ticker}, mean of {n_seeds} seed(s) | {r['nightcast_rmse']:.2f} | "
-                     f"{r['reference_rmse']:.2f} | {r['reference_rmse'] / r['nightcast_rmse']:.2f}x | no worse | "
-                     f"{verdict(r['nightcast_rmse'] <= r['reference_rmse'])} |")
+        lines.append(
+            f"| training {ticker} ({r['nightcast'][0]['n_train']} windows, up to 80 epochs), median of "
+            f"{n_seeds} seed(s) | {fmt_s(r['nightcast_s'])} | {fmt_s(r['reference_s'])} tutorial-faithful "
+            f"fit (seed 0) | {r['ratio']:.1f}x | >= 10x | {verdict(r['ratio'] >= 10)} |"
+        )
+        lines.append(
+            f"| test RMSE {ticker}, mean of {n_seeds} seed(s) | {r['nightcast_rmse']:.2f} | "
+            f"{r['reference_rmse']:.2f} | {r['reference_rmse'] / r['nightcast_rmse']:.2f}x | no worse | "
+            f"{verdict(r['nightcast_rmse'] <= r['reference_rmse'])} |"
+        )
     run = results.get("run")
     if run and "error" not in run:
-        lines.append(f"| `nightcast run` wall from process start, median of {len(run['walls'])} | "
-                     f"{fmt_s(run['wall_s'])} | | | <= 30 s | {verdict(run['wall_s'] <= 30)} |")
+        lines.append(
+            f"| `nightcast run` wall from process start, median of {len(run['walls'])} | "
+            f"{fmt_s(run['wall_s'])} | | | <= 30 s | {verdict(run['wall_s'] <= 30)} |"
+        )
     window = results.get("window")
     if window:
-        lines.append(f"| windowing {window['rows']:,} rows, time_step {window['time_step']} | "
-                     f"{fmt_s(window['nightcast_s'])} | {fmt_s(window['tutorial_s'])} tutorial loop | "
-                     f"{window['ratio']:.0f}x | >= 50x | {verdict(window['ratio'] >= 50)} |")
+        lines.append(
+            f"| windowing {window['rows']:,} rows, time_step {window['time_step']} | "
+            f"{fmt_s(window['nightcast_s'])} | {fmt_s(window['tutorial_s'])} tutorial loop | "
+            f"{window['ratio']:.0f}x | >= 50x | {verdict(window['ratio'] >= 50)} |"
+        )
     duck = results.get("duckdb")
     if duck:
         for layout, label in (("nightcast", "files as nightcast writes them"), ("compacted", "compacted")):
@@ -185,54 +233,80 @@ def render(results: dict, quick: bool, started: dt.datetime, elapsed: float, loa
             for query, name in (("latest", "latest forecast per ticker"), ("monthly", "monthly RMSE per ticker")):
                 q = d[query]
                 ok = q["duckdb_s"] < 0.1 and q["ratio"] >= 10
-                lines.append(f"| DuckDB {name}, {duck['rows']['forecasts']:,} rows/table, {duck['tickers']} "
-                             f"tickers, {d['files']:,} files ({label}) | {fmt_s(q['duckdb_s'])} | "
-                             f"{fmt_s(q['pandas_s'])} pandas | {q['ratio']:.1f}x | < 100 ms and >= 10x | "
-                             f"{verdict(ok)} |")
+                lines.append(
+                    f"| DuckDB {name}, {duck['rows']['forecasts']:,} rows/table, {duck['tickers']} "
+                    f"tickers, {d['files']:,} files ({label}) | {fmt_s(q['duckdb_s'])} | "
+                    f"{fmt_s(q['pandas_s'])} pandas | {q['ratio']:.1f}x | < 100 ms and >= 10x | "
+                    f"{verdict(ok)} |"
+                )
     dask = results.get("dask")
     if dask:
         one, two = dask[1], dask[2]
-        lines.append(f"| many tickers, Dask 1 worker ({one['tickers']} synthetic tickers of {one['days']} days), "
-                     f"steady state | {one['tickers_per_min']:.1f} tickers/min | | | figure | |")
-        lines.append(f"| many tickers, Dask 2 workers vs 1, steady state | {two['tickers_per_min']:.1f} tickers/min | "
-                     f"{one['tickers_per_min']:.1f} tickers/min | {dask['ratio']:.2f}x | >= 1.8x | "
-                     f"{verdict(dask['ratio'] >= 1.8)} |")
-        lines.append(f"| many tickers, Dask 2 workers vs 1, whole flow incl. cluster start and first tickers | "
-                     f"{two['tickers_per_min_wall']:.1f} tickers/min | {one['tickers_per_min_wall']:.1f} tickers/min | "
-                     f"{dask['ratio_wall']:.2f}x | | |")
+        lines.append(
+            f"| many tickers, Dask 1 worker ({one['tickers']} synthetic tickers of {one['days']} days), "
+            f"steady state | {one['tickers_per_min']:.1f} tickers/min | | | figure | |"
+        )
+        lines.append(
+            f"| many tickers, Dask 2 workers vs 1, steady state | {two['tickers_per_min']:.1f} tickers/min | "
+            f"{one['tickers_per_min']:.1f} tickers/min | {dask['ratio']:.2f}x | >= 1.8x | "
+            f"{verdict(dask['ratio'] >= 1.8)} |"
+        )
+        lines.append(
+            f"| many tickers, Dask 2 workers vs 1, whole flow incl. cluster start and first tickers | "
+            f"{two['tickers_per_min_wall']:.1f} tickers/min | {one['tickers_per_min_wall']:.1f} tickers/min | "
+            f"{dask['ratio_wall']:.2f}x | | |"
+        )
+    lines += budget_lines(results.get("budget"))
     if run and "error" not in run and train:
         reference_mb = max(r["reference_maxrss_mb"] for r in train.values())
-        lines.append(f"| peak memory of one `nightcast run` (largest process; whole tree incl. Prefect server) | "
-                     f"{run['maxrss_mb']:.0f} MB ({run['tree_peak_mb']:.0f} MB) | {reference_mb:.0f} MB "
-                     f"tutorial-faithful script | | lower | {verdict(run['maxrss_mb'] < reference_mb)} |")
+        lines.append(
+            f"| peak memory of one `nightcast run` (largest process; whole tree incl. Prefect server) | "
+            f"{run['maxrss_mb']:.0f} MB ({run['tree_peak_mb']:.0f} MB) | {reference_mb:.0f} MB "
+            f"tutorial-faithful script | | lower | {verdict(run['maxrss_mb'] < reference_mb)} |"
+        )
     lines.append("")
     if train:
-        lines += ["per fit (seconds: model construction, compilation and every epoch; RMSE in price units on the "
-                  "test period):", "", "| series | fit | seed | seconds | epochs | test RMSE | peak MB |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "per fit (seconds: model construction, compilation and every epoch; RMSE in price units on the "
+            "test period):",
+            "",
+            "| series | fit | seed | seconds | epochs | test RMSE | peak MB |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for ticker, r in train.items():
             for kind in ("reference", "nightcast"):
                 for f in r[kind]:
                     seconds = "(concurrent)" if f.get("concurrent") else f"{f['seconds']:.1f}"
                     peak = "" if f.get("concurrent") else f"{f['maxrss_mb']:.0f}"
                     name = "tutorial-faithful" if kind == "reference" else "nightcast default"
-                    lines.append(f"| {ticker} | {name} | {f['seed']} | {seconds} | {f['epochs_run']} | "
-                                 f"{f['rmse']:.2f} | {peak} |")
+                    lines.append(
+                        f"| {ticker} | {name} | {f['seed']} | {seconds} | {f['epochs_run']} | "
+                        f"{f['rmse']:.2f} | {peak} |"
+                    )
         lines.append("")
     if run and "error" not in run:
-        lines += [f"`nightcast run` walls: {', '.join(f'{w:.1f} s' for w in run['walls'])}; "
-                  f"phases of the median run:", ""]
+        lines += [
+            f"`nightcast run` walls: {', '.join(f'{w:.1f} s' for w in run['walls'])}; phases of the median run:",
+            "",
+        ]
         lines += [f"    {seconds:6.2f} s  {label}" for label, seconds in run["phases"]]
         if "reused_home_wall_s" in run:
-            lines += ["", f"with an already-migrated PREFECT_HOME (a second run on the same machine): "
-                          f"{run['reused_home_wall_s']:.1f} s"]
+            lines += [
+                "",
+                f"with an already-migrated PREFECT_HOME (a second run on the same machine): "
+                f"{run['reused_home_wall_s']:.1f} s",
+            ]
             lines += [f"    {seconds:6.2f} s  {label}" for label, seconds in run["reused_home_phases"][:2]]
         lines.append("")
     ablation = results.get("ablation")
     if ablation:
         base = next((a["per_epoch_s"] for a in ablation if a["variant"] == "keras-fit" and "per_epoch_s" in a), None)
-        lines += ["training techniques one by one (GOOG, batch 32 unless named; fresh process each):", "",
-                  "| variant | first epoch (incl. compile) | per epoch | vs Keras fit |", "|---|---|---|---|"]
+        lines += [
+            "training techniques one by one (GOOG, batch 32 unless named; fresh process each):",
+            "",
+            "| variant | first epoch (incl. compile) | per epoch | vs Keras fit |",
+            "|---|---|---|---|",
+        ]
         for a in ablation:
             if "per_epoch_s" not in a:
                 lines.append(f"| {a['description']} | failed | | |")
@@ -244,34 +318,93 @@ def render(results: dict, quick: bool, started: dt.datetime, elapsed: float, loa
         per_ticker = 60 / dask[1]["tickers_per_min"]
         machine_min = SP500 / dask[2]["tickers_per_min"]
         cluster_min = SP500 / (CLUSTER_WORKERS * dask[1]["tickers_per_min"])
-        lines += [f"projection (from the measured {per_ticker:.1f} s per ticker on one worker, "
-                  f"{dask[1]['days']}-day tickers): S&P 500 ({SP500} tickers) on this machine with 2 workers "
-                  f"{machine_min:.0f} min; on a Dask cluster of {CLUSTER_WORKERS} such workers "
-                  f"{cluster_min:.1f} min plus start-up."]
+        lines += [
+            f"projection (from the measured {per_ticker:.1f} s per ticker on one worker, "
+            f"{dask[1]['days']}-day tickers): S&P 500 ({SP500} tickers) on this machine with 2 workers "
+            f"{machine_min:.0f} min; on a Dask cluster of {CLUSTER_WORKERS} such workers "
+            f"{cluster_min:.1f} min plus start-up."
+        ]
         if train.get("GOOG"):
             goog = train["GOOG"]["nightcast_s"]
-            lines.append(f"with GOOG-sized histories ({train['GOOG']['nightcast'][0]['n_train']} training windows, "
-                         f"{goog:.1f} s of training each, plus ~2 s of other stages): about "
-                         f"{SP500 * (goog + 2) / 60 / dask['ratio']:.0f} min on this machine (2 workers at the "
-                         f"measured {dask['ratio']:.2f}x), {SP500 * (goog + 2) / 60 / CLUSTER_WORKERS:.1f} min on "
-                         f"{CLUSTER_WORKERS} workers.")
+            lines.append(
+                f"with GOOG-sized histories ({train['GOOG']['nightcast'][0]['n_train']} training windows, "
+                f"{goog:.1f} s of training each, plus ~2 s of other stages): about "
+                f"{SP500 * (goog + 2) / 60 / dask['ratio']:.0f} min on this machine (2 workers at the "
+                f"measured {dask['ratio']:.2f}x), {SP500 * (goog + 2) / 60 / CLUSTER_WORKERS:.1f} min on "
+                f"{CLUSTER_WORKERS} workers."
+            )
+    lines += scale_lines(results.get("scale"))
     return "\n".join(lines)
 
 
+def budget_lines(budget: dict | None) -> list[str]:
+    """The nightly time budget beside main before candidates (one RNN on 80% of the history)."""
+    if not budget:
+        return []
+    nights = budget["days"]
+    return [
+        f"| training on a fine-tune night, GOOG, every default candidate (max of {budget['fine_tune_nights']}) | "
+        f"{fmt_s(budget['fine_tune_max_s'])} | {fmt_s(BEFORE['fine_tune_s'])} one RNN before | | <= 20 s | "
+        f"{verdict(budget['fine_tune_max_s'] <= 20)} |",
+        f"| training on a full-refit night (max of {budget['full_nights']}) | {fmt_s(budget['full_max_s'])} | "
+        f"{fmt_s(BEFORE['full_s'])} one RNN before | | <= 60 s | {verdict(budget['full_max_s'] <= 60)} |",
+        f"| training on the cold-start night (backtest folds of every candidate included) | "
+        f"{fmt_s(budget['cold_start_s'])} | | | figure | |",
+        f"| `nightcast backfill --days {nights}` of GOOG from an empty warehouse | {fmt_s(budget['backfill_s'])} | | | "
+        f"<= 15 min for 60 | {verdict(nights < 60 or budget['backfill_s'] <= 900)} |",
+    ]
+
+
+def scale_lines(results: list[dict] | None) -> list[str]:
+    """The warehouse at S&P 500 scale, ending with the one-line summary."""
+    if not results:
+        return []
+    from bench.scale import TICKERS, last_line
+
+    lines = [
+        "",
+        f"warehouse at scale ({TICKERS} tickers; `nightcast query` end to end, best of 3; overhead: one "
+        "ticker's nightly reads and writes, median of its last 20 nights):",
+        "",
+        "| nights | files | MB | latest per ticker | one ticker's history | accuracy of one ticker | overhead |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['nights']} | {r['files']:,} | {r['bytes'] / 1e6:.0f} | {r['latest']:.2f} s | "
+        f"{r['history']:.2f} s | {r['accuracy']:.2f} s | {r['overhead_s']:.2f} s |"
+        for r in results
+    ]
+    return lines + ["", last_line(results)]
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="smaller inputs, one seed, one repeat")
-    parser.add_argument("--only", nargs="+", choices=SECTIONS + EXTRA_SECTIONS, default=list(SECTIONS),
-                        help="sections to run (ablation: each training technique on its own; not run by default)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=SECTIONS + EXTRA_SECTIONS,
+        default=list(SECTIONS),
+        help="sections to run (ablation: each training technique on its own; not run by default)",
+    )
     parser.add_argument("--json", type=Path, help="also write every measurement to this JSON file")
     args = parser.parse_args(argv)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     load_before = common.load_average()
     clock = time.perf_counter()
     results: dict = {}
-    runners = {"train": bench_train, "run": bench_run, "window": bench_window, "duckdb": bench_duckdb,
-               "dask": bench_dask, "ablation": bench_ablation}
+    runners = {
+        "train": bench_train,
+        "run": bench_run,
+        "window": bench_window,
+        "duckdb": bench_duckdb,
+        "dask": bench_dask,
+        "budget": bench_budget,
+        "scale": bench_scale,
+        "ablation": bench_ablation,
+    }
     for section in SECTIONS + EXTRA_SECTIONS:
         if section in args.only:
             try:

@@ -40,14 +40,22 @@ def _keras_variant(name: str, data) -> tuple[float, float]:
     batch = 128 if name == "keras-fit-b128" else 32
     if name in ("keras-fit-xla", "keras-fit-spe"):
         steps = -(-len(data.train_y) // batch)
-        model.compile(optimizer="adam", loss="mean_squared_error", jit_compile=True,
-                      steps_per_execution=steps if name == "keras-fit-spe" else 1)
+        model.compile(
+            optimizer="adam",
+            loss="mean_squared_error",
+            jit_compile=True,
+            steps_per_execution=steps if name == "keras-fit-spe" else 1,
+        )
     if name == "keras-fit-tfdata":
-        dataset = (tf.data.Dataset.from_tensor_slices((data.train_X, data.train_y))
-                   .shuffle(len(data.train_y), seed=0).batch(batch).prefetch(tf.data.AUTOTUNE))
-        fit = lambda epochs: model.fit(dataset, epochs=epochs, verbose=0)  # noqa: E731
+        dataset = (
+            tf.data.Dataset.from_tensor_slices((data.train_X, data.train_y))
+            .shuffle(len(data.train_y), seed=0)
+            .batch(batch)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+        fit = lambda epochs: model.fit(dataset, epochs=epochs, verbose=0)
     else:
-        fit = lambda epochs: model.fit(data.train_X, data.train_y, epochs=epochs, batch_size=batch, verbose=0)  # noqa: E731
+        fit = lambda epochs: model.fit(data.train_X, data.train_y, epochs=epochs, batch_size=batch, verbose=0)
     started = time.perf_counter()
     fit(1)
     first = time.perf_counter() - started
@@ -60,11 +68,12 @@ def _custom_variant(name: str, data) -> tuple[float, float]:
     import numpy as np
     import tensorflow as tf
 
-    from tasks import train
+    from tasks import train, wavefront
+    from tasks.models import build_model
 
     train.configure_threads(1)
-    model = train.build_model(data.train_X.shape[1])
-    weights = train.rnn_weights(model)
+    model = build_model(data.train_X.shape[1])
+    weights = wavefront.rnn_weights(model)
     optimizer = model.optimizer
     optimizer.build(weights)
     jit = name != "wavefront-graph"
@@ -76,7 +85,9 @@ def _custom_variant(name: str, data) -> tuple[float, float]:
                 loss = tf.reduce_mean(tf.square(tf.reshape(model(x), [-1]) - y))
             grads = tape.gradient(loss, weights)
         else:
-            loss, grads = train.wavefront_loss_and_grads(x, y, tf.ones([tf.shape(x)[0]]), [v.value for v in weights])
+            loss, grads = wavefront.wavefront_loss_and_grads(
+                x, y, tf.ones([tf.shape(x)[0]]), [v.value for v in weights]
+            )
         optimizer.apply(grads, weights)
         return loss
 
@@ -88,7 +99,7 @@ def _custom_variant(name: str, data) -> tuple[float, float]:
         order = rng.permutation(n)[:usable]
         xs, ys = data.train_X[order], data.train_y[order]
         for i in range(0, usable, batch):
-            loss = step(xs[i:i + batch], ys[i:i + batch])
+            loss = step(xs[i : i + batch], ys[i : i + batch])
         float(loss)
 
     started = time.perf_counter()
@@ -102,8 +113,9 @@ def _custom_variant(name: str, data) -> tuple[float, float]:
 
 def _nightcast_variant(data) -> tuple[float, float]:
     from tasks import train
+    from tasks.models import _keras
 
-    train._keras()
+    _keras()
     started = time.perf_counter()
     train.train_model(data.train_X, data.train_y, 1, 32, 0)
     first = time.perf_counter() - started  # a fresh fit: includes tracing and compilation

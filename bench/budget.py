@@ -30,10 +30,17 @@ def measure(ticker: str = "GOOG", days: int = 60) -> dict:
         raise RuntimeError(f"backfill failed: {(result.stderr.strip().splitlines() or ['?'])[-1]}")
     by_kind = {kind: [s for _, s, k in nights[1:] if k == kind] for kind in ("fine_tune", "full")}
     table = result.stdout.split("inside the interval):\n")[-1]
-    return {"ticker": ticker, "days": days, "backfill_s": result.wall, "cold_start_s": nights[0][1],
-            "fine_tune_max_s": max(by_kind["fine_tune"], default=0.0), "full_max_s": max(by_kind["full"], default=0.0),
-            "fine_tune_nights": len(by_kind["fine_tune"]), "full_nights": len(by_kind["full"]),
-            "served_accuracy": table.strip()}
+    return {
+        "ticker": ticker,
+        "days": days,
+        "backfill_s": result.wall,
+        "cold_start_s": nights[0][1],
+        "fine_tune_max_s": max(by_kind["fine_tune"], default=0.0),
+        "full_max_s": max(by_kind["full"], default=0.0),
+        "fine_tune_nights": len(by_kind["fine_tune"]),
+        "full_nights": len(by_kind["full"]),
+        "served_accuracy": table.strip(),
+    }
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use

@@ -72,12 +72,12 @@ def _phases(stderr: str, started_wall: float, ended_wall: float) -> list[tuple[s
 
 
 def run_once(prefect_home: Path | None = None, extra_args: list[str] | None = None) -> CliRun:
-    """One timed `nightcast run` in a temporary folder (its own PREFECT_HOME unless one is given).
-    """
+    """One timed `nightcast run` in a temporary folder (its own PREFECT_HOME unless one is given)."""
     with tempfile.TemporaryDirectory(prefix="nightcast-bench-") as tmp:
         home = prefect_home or Path(tmp) / "prefect"
-        env = child_env(NIGHTCAST_WAREHOUSE=str(Path(tmp) / "warehouse"), PREFECT_HOME=str(home),
-                        PREFECT_LOGGING_LEVEL="INFO")
+        env = child_env(
+            NIGHTCAST_WAREHOUSE=str(Path(tmp) / "warehouse"), PREFECT_HOME=str(home), PREFECT_LOGGING_LEVEL="INFO"
+        )
         env.pop("PREFECT_API_URL", None)
         exe = nightcast_executable()
         args = ([exe] if exe else [sys.executable, "-m", "nightcast.cli"]) + ["run"] + (extra_args or [])
@@ -86,10 +86,15 @@ def run_once(prefect_home: Path | None = None, extra_args: list[str] | None = No
         ended_wall = started_wall + result.wall
         match = re.search(r"fitted on \d+ days \([^)]*\) in ([\d.]+) s", result.stdout)
         ok = result.returncode == 0
-        return CliRun(wall=result.wall, maxrss_mb=result.maxrss_mb, tree_peak_mb=result.tree_peak_mb,
-                      train_seconds=float(match.group(1)) if match else None,
-                      phases=_phases(result.stderr, started_wall, ended_wall), ok=ok,
-                      error="" if ok else (result.stderr.strip().splitlines() or ["?"])[-1])
+        return CliRun(
+            wall=result.wall,
+            maxrss_mb=result.maxrss_mb,
+            tree_peak_mb=result.tree_peak_mb,
+            train_seconds=float(match.group(1)) if match else None,
+            phases=_phases(result.stderr, started_wall, ended_wall),
+            ok=ok,
+            error="" if ok else (result.stderr.strip().splitlines() or ["?"])[-1],
+        )
 
 
 def reused_home_run() -> CliRun:
@@ -104,6 +109,8 @@ def reused_home_run() -> CliRun:
 
 if __name__ == "__main__":  # pragma: no cover - manual use
     run = run_once()
-    print(f"wall {run.wall:.1f} s, peak {run.maxrss_mb:.0f} MB (tree {run.tree_peak_mb:.0f} MB), ok={run.ok} {run.error}")
+    print(
+        f"wall {run.wall:.1f} s, peak {run.maxrss_mb:.0f} MB (tree {run.tree_peak_mb:.0f} MB), ok={run.ok} {run.error}"
+    )
     for label, seconds in run.phases:
         print(f"  {seconds:6.2f} s  {label}")

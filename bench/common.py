@@ -48,8 +48,19 @@ def cores() -> int:
 def versions() -> dict[str, str]:
     """Versions of Python and the packages whose speed is measured."""
     found = {"python": platform.python_version()}
-    for name in ("tensorflow-cpu", "tensorflow", "keras", "numpy", "pandas", "pyarrow", "duckdb", "prefect",
-                 "dask", "distributed", "great-expectations"):
+    for name in (
+        "tensorflow-cpu",
+        "tensorflow",
+        "keras",
+        "numpy",
+        "pandas",
+        "pyarrow",
+        "duckdb",
+        "prefect",
+        "dask",
+        "distributed",
+        "great-expectations",
+    ):
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -116,8 +127,9 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_process(args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None,
-                timeout: float = 1800) -> ProcessResult:
+def run_process(
+    args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 1800
+) -> ProcessResult:
     """Run a command, timing it from start to exit, with its peak memory.
 
     maxrss_mb is the kernel's peak resident set of the process (or of the largest descendant it
@@ -150,8 +162,14 @@ def run_process(args: list[str], env: dict[str, str] | None = None, cwd: Path | 
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return ProcessResult(wall=wall, maxrss_mb=usage.ru_maxrss / 1024, tree_peak_mb=peak[0] / 2**20,
-                             returncode=proc.returncode, stdout=out.read(), stderr=err.read())
+        return ProcessResult(
+            wall=wall,
+            maxrss_mb=usage.ru_maxrss / 1024,
+            tree_peak_mb=peak[0] / 2**20,
+            returncode=proc.returncode,
+            stdout=out.read(),
+            stderr=err.read(),
+        )
 
 
 @dataclass
@@ -159,11 +177,11 @@ class SeriesData:
     """One bundled series prepared the nightcast way: training and test windows, scaler, test closes."""
 
     ticker: str
-    train_X: "object"
-    train_y: "object"
-    test_X: "object"
-    test_close: "object"
-    scaler: "object"
+    train_X: object
+    train_y: object
+    test_X: object
+    test_close: object
+    scaler: object
 
 
 def load_series(ticker: str, time_step: int = 100, train_fraction: float = 0.8) -> SeriesData:
@@ -177,8 +195,14 @@ def load_series(ticker: str, time_step: int = 100, train_fraction: float = 0.8) 
     scaled = scale.scale_split(parts.train["close"].to_numpy(), parts.test["close"].to_numpy())
     train = window.make_windows(scaled.train, time_step)
     test = window.make_test_windows(scaled.train, scaled.test, time_step)
-    return SeriesData(ticker=ticker, train_X=train.X, train_y=train.y, test_X=test.X,
-                      test_close=parts.test["close"].to_numpy("float64"), scaler=scaled.params)
+    return SeriesData(
+        ticker=ticker,
+        train_X=train.X,
+        train_y=train.y,
+        test_X=test.X,
+        test_close=parts.test["close"].to_numpy("float64"),
+        scaler=scaled.params,
+    )
 
 
 def test_rmse(model, data: SeriesData) -> float:

@@ -25,9 +25,9 @@ def main() -> None:
 
     data = load_series(args.ticker)
     if args.kind == "tutorial":
-        from bench.tutorial import TUTORIAL_EPOCHS, tutorial_fit
-
         import keras  # noqa: F401  (imported before the clock starts, as for nightcast)
+
+        from bench.tutorial import TUTORIAL_EPOCHS, tutorial_fit
 
         epochs = args.epochs or TUTORIAL_EPOCHS
         started = time.perf_counter()
@@ -47,9 +47,21 @@ def main() -> None:
         seconds = time.perf_counter() - started
         model, epochs_run, best_epoch = trained.model, trained.epochs_run, trained.best_epoch
     rmse = test_rmse(model, data)
-    print(json.dumps({"kind": args.kind, "ticker": args.ticker, "seed": args.seed, "seconds": seconds,
-                      "rmse": rmse, "epochs_run": epochs_run, "best_epoch": best_epoch,
-                      "n_train": int(len(data.train_y))}), flush=True)
+    print(
+        json.dumps(
+            {
+                "kind": args.kind,
+                "ticker": args.ticker,
+                "seed": args.seed,
+                "seconds": seconds,
+                "rmse": rmse,
+                "epochs_run": epochs_run,
+                "best_epoch": best_epoch,
+                "n_train": len(data.train_y),
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

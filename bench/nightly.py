@@ -20,18 +20,23 @@ import time
 def main() -> None:
     workers, count = int(sys.argv[1]), int(sys.argv[2])
     os.environ.setdefault("DASK_DISTRIBUTED__WORKER__PRELOAD", '["bench.synthetic_yahoo"]')
-    import bench.synthetic_yahoo  # noqa: F401  (the flow's own process gets the stand-in too)
     from prefect.testing.utilities import prefect_test_harness
 
+    import bench.synthetic_yahoo  # noqa: F401  (the flow's own process gets the stand-in too)
     from flows.nightly import nightly
     from nightcast.settings import NightlyPlan
     from nightcast.warehouse import Warehouse
 
     tickers = [f"SYN{i:02d}" for i in range(count)]
-    with tempfile.TemporaryDirectory(prefix="nightcast-bench-nightly-") as tmp, \
-            prefect_test_harness(server_startup_timeout=180):
-        plan = NightlyPlan(tickers=tickers, runner={"kind": "dask", "workers": workers},
-                           settings={"source": "yahoo", "ticker": tickers[0], "warehouse": tmp})
+    with (
+        tempfile.TemporaryDirectory(prefix="nightcast-bench-nightly-") as tmp,
+        prefect_test_harness(server_startup_timeout=180),
+    ):
+        plan = NightlyPlan(
+            tickers=tickers,
+            runner={"kind": "dask", "workers": workers},
+            settings={"source": "yahoo", "ticker": tickers[0], "warehouse": tmp},
+        )
         started = time.perf_counter()
         outcomes = nightly(plan=plan)
         wall = time.perf_counter() - started
@@ -44,11 +49,24 @@ def main() -> None:
     for _, own in done.sort_values("finished_at").groupby("pid"):
         if len(own) > 1:
             steady += (len(own) - 1) / (own["finished_at"].iloc[-1] - own["finished_at"].iloc[0]).total_seconds()
-    print(json.dumps({"workers": workers, "tickers": count, "completed": int(len(done)),
-                      "outcomes": sorted({o.status for o in outcomes}), "wall_s": wall, "span_s": span,
-                      "tickers_per_min_wall": 60 * len(done) / wall, "tickers_per_min_span": 60 * len(done) / span,
-                      "tickers_per_min": 60 * steady, "worker_processes": int(done["pid"].nunique()),
-                      "days": int(os.environ.get("NIGHTCAST_BENCH_DAYS", "600"))}), flush=True)
+    print(
+        json.dumps(
+            {
+                "workers": workers,
+                "tickers": count,
+                "completed": len(done),
+                "outcomes": sorted({o.status for o in outcomes}),
+                "wall_s": wall,
+                "span_s": span,
+                "tickers_per_min_wall": 60 * len(done) / wall,
+                "tickers_per_min_span": 60 * len(done) / span,
+                "tickers_per_min": 60 * steady,
+                "worker_processes": int(done["pid"].nunique()),
+                "days": int(os.environ.get("NIGHTCAST_BENCH_DAYS", "600")),
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

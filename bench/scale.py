@@ -49,38 +49,104 @@ def dates(nights: int) -> pd.DatetimeIndex:
     return pd.bdate_range("2015-01-02", periods=HISTORY + nights + HORIZON)
 
 
-def night_tables(ticker: str, run_id: str, as_of: pd.Timestamp, days: pd.DatetimeIndex, close: float,
-                 rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+def night_tables(
+    ticker: str, run_id: str, as_of: pd.Timestamp, days: pd.DatetimeIndex, close: float, rng: np.random.Generator
+) -> dict[str, pd.DataFrame]:
     """One night's rows of every table a nightly writes, shaped as it writes them."""
     at = days.get_loc(as_of)
-    targets = days[at + 1:at + 1 + HORIZON]
+    targets = days[at + 1 : at + 1 + HORIZON]
     now = pd.Timestamp.now(tz="UTC")
-    paths = pd.DataFrame({"run_id": run_id, "ticker": ticker, "as_of": as_of,
-                          "target_date": np.tile(targets, len(CANDIDATES)),
-                          "horizon": np.tile(np.arange(1, HORIZON + 1), len(CANDIDATES)),
-                          "forecast": close * (1 + rng.normal(0, 0.01, HORIZON * len(CANDIDATES))),
-                          "candidate": np.repeat(CANDIDATES, HORIZON), "served": np.repeat(
-                              [c == "naive" for c in CANDIDATES], HORIZON), "scale": close * 0.01})
-    paths = paths.assign(model_version=paths["candidate"] + "-" + run_id, lower_80=paths["forecast"] * 0.98,
-                         upper_80=paths["forecast"] * 1.02, lower_95=paths["forecast"] * 0.97,
-                         upper_95=paths["forecast"] * 1.03)
-    scores = pd.DataFrame({"run_id": run_id, "ticker": ticker, "as_of": as_of,
-                           "candidate": np.repeat(CANDIDATES, HORIZON),
-                           "horizon": np.tile(np.arange(1, HORIZON + 1), len(CANDIDATES)), "n": 100,
-                           "mae": rng.random(HORIZON * len(CANDIDATES)), "mase": 1.0, "naive_mase": 1.0,
-                           "created_at": now})
-    events = pd.DataFrame({"model_version": [f"{c}-{run_id}" for c in CANDIDATES], "ticker": ticker,
-                           "run_id": run_id, "candidate": list(CANDIDATES), "data_end": as_of,
-                           "full_as_of": as_of, "training": "fit", "path": [f"models/ticker={ticker}/{run_id}/{c}"
-                                                                            for c in CANDIDATES],
-                           "status": ["served"] + ["shadow"] * 4, "trained_at": now, "decided_at": now})
-    checks = pd.DataFrame({"run_id": run_id, "ticker": ticker, "success": True, "checked_at": now,
-                           "expectation": [f"expect_{i}" for i in range(16)], "observed": "ok"})
-    return {"forecasts": paths, "metrics": scores, "model_events": events, "validations": checks,
-            "decisions": pd.DataFrame([{"run_id": run_id, "ticker": ticker, "as_of": as_of, "champion": "naive",
-                                        "action": "kept", "n": 500, "decided_at": now}]),
-            "runs": pd.DataFrame([{"run_id": run_id, "ticker": ticker, "status": "completed", "started_at": now,
-                                   "finished_at": now, "host": "bench", "pid": 1}])}
+    paths = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "ticker": ticker,
+            "as_of": as_of,
+            "target_date": np.tile(targets, len(CANDIDATES)),
+            "horizon": np.tile(np.arange(1, HORIZON + 1), len(CANDIDATES)),
+            "forecast": close * (1 + rng.normal(0, 0.01, HORIZON * len(CANDIDATES))),
+            "candidate": np.repeat(CANDIDATES, HORIZON),
+            "served": np.repeat([c == "naive" for c in CANDIDATES], HORIZON),
+            "scale": close * 0.01,
+        }
+    )
+    paths = paths.assign(
+        model_version=paths["candidate"] + "-" + run_id,
+        lower_80=paths["forecast"] * 0.98,
+        upper_80=paths["forecast"] * 1.02,
+        lower_95=paths["forecast"] * 0.97,
+        upper_95=paths["forecast"] * 1.03,
+    )
+    scores = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "ticker": ticker,
+            "as_of": as_of,
+            "candidate": np.repeat(CANDIDATES, HORIZON),
+            "horizon": np.tile(np.arange(1, HORIZON + 1), len(CANDIDATES)),
+            "n": 100,
+            "mae": rng.random(HORIZON * len(CANDIDATES)),
+            "mase": 1.0,
+            "naive_mase": 1.0,
+            "created_at": now,
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "model_version": [f"{c}-{run_id}" for c in CANDIDATES],
+            "ticker": ticker,
+            "run_id": run_id,
+            "candidate": list(CANDIDATES),
+            "data_end": as_of,
+            "full_as_of": as_of,
+            "training": "fit",
+            "path": [f"models/ticker={ticker}/{run_id}/{c}" for c in CANDIDATES],
+            "status": ["served"] + ["shadow"] * 4,
+            "trained_at": now,
+            "decided_at": now,
+        }
+    )
+    checks = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "ticker": ticker,
+            "success": True,
+            "checked_at": now,
+            "expectation": [f"expect_{i}" for i in range(16)],
+            "observed": "ok",
+        }
+    )
+    return {
+        "forecasts": paths,
+        "metrics": scores,
+        "model_events": events,
+        "validations": checks,
+        "decisions": pd.DataFrame(
+            [
+                {
+                    "run_id": run_id,
+                    "ticker": ticker,
+                    "as_of": as_of,
+                    "champion": "naive",
+                    "action": "kept",
+                    "n": 500,
+                    "decided_at": now,
+                }
+            ]
+        ),
+        "runs": pd.DataFrame(
+            [
+                {
+                    "run_id": run_id,
+                    "ticker": ticker,
+                    "status": "completed",
+                    "started_at": now,
+                    "finished_at": now,
+                    "host": "bench",
+                    "pid": 1,
+                }
+            ]
+        ),
+    }
 
 
 def generate(root: Path, nights: int, seed: int = 0) -> dict[str, list[pd.Timestamp]]:
@@ -88,7 +154,7 @@ def generate(root: Path, nights: int, seed: int = 0) -> dict[str, list[pd.Timest
     one-file layout; returns the nights left for the live tickers."""
     rng = np.random.default_rng(seed)
     days = dates(nights)
-    night_days = days[HISTORY - 1:HISTORY - 1 + nights]
+    night_days = days[HISTORY - 1 : HISTORY - 1 + nights]
     live = {}
     for i in range(TICKERS):
         ticker = f"T{i:04d}"
@@ -98,11 +164,19 @@ def generate(root: Path, nights: int, seed: int = 0) -> dict[str, list[pd.Timest
         prices = pd.DataFrame({"ticker": ticker, "date": days[:stored], "close": closes[:stored], "source": "bench"})
         tables: dict[str, list[pd.DataFrame]] = {}
         for k, as_of in enumerate(generated):
-            for name, frame in night_tables(ticker, f"{as_of:%Y%m%d}T213000Z-{k:06d}", as_of, days,
-                                            closes[days.get_loc(as_of)], rng).items():
+            for name, frame in night_tables(
+                ticker, f"{as_of:%Y%m%d}T213000Z-{k:06d}", as_of, days, closes[days.get_loc(as_of)], rng
+            ).items():
                 tables.setdefault(name, []).append(frame)
-        tables["prices"] = [prices.assign(open=prices["close"], high=prices["close"], low=prices["close"],
-                                          volume=1.0, ingested_at=pd.Timestamp.now(tz="UTC"))]
+        tables["prices"] = [
+            prices.assign(
+                open=prices["close"],
+                high=prices["close"],
+                low=prices["close"],
+                volume=1.0,
+                ingested_at=pd.Timestamp.now(tz="UTC"),
+            )
+        ]
         if len(generated):
             tables["latest_forecasts"] = [tables["forecasts"][-1][tables["forecasts"][-1]["served"]]]
         for name, frames in tables.items():
@@ -126,8 +200,20 @@ def nightly_io(wh: Warehouse, ticker: str, as_of: pd.Timestamp, k: int, rng: np.
     recover_warehouse.fn(wh, ticker)
     wh.write_run_table("runs", ticker, run_id, tables["runs"].assign(status="running"))
     wh.write_run_table("validations", ticker, run_id, tables["validations"])
-    day = pd.DataFrame([{"ticker": ticker, "date": as_of, "open": 1.0, "high": 1.0, "low": 1.0, "close": 100.0,
-                         "adj_close": None, "volume": 1.0}])
+    day = pd.DataFrame(
+        [
+            {
+                "ticker": ticker,
+                "date": as_of,
+                "open": 1.0,
+                "high": 1.0,
+                "low": 1.0,
+                "close": 100.0,
+                "adj_close": None,
+                "volume": 1.0,
+            }
+        ]
+    )
     wh.merge_prices(day, ticker, "bench", pd.Timestamp.now(tz="UTC"))
     wh.query("select * from prices where ticker = ? and date <= ? order by date", [ticker, as_of], tickers=[ticker])
     registry.stored_forecasts(wh, ticker, as_of.date())
@@ -163,12 +249,17 @@ def measure_size(nights: int, log) -> dict:
         live = generate(root, nights)
         log(f"scale {nights} nights: generated in {time.perf_counter() - started:.0f} s; live nights")
         wh, rng = Warehouse(root), np.random.default_rng(1)
-        overheads = [nightly_io(wh, ticker, as_of, k, rng) for ticker, days in live.items()
-                     for k, as_of in enumerate(days)]
+        overheads = [
+            nightly_io(wh, ticker, as_of, k, rng) for ticker, days in live.items() for k, as_of in enumerate(days)
+        ]
         files = [p for p in root.rglob("*") if p.is_file()]
-        out = {"nights": nights, "files": len(files), "bytes": sum(p.stat().st_size for p in files),
-               "overhead_s": statistics.median(overheads[-LIVE_NIGHTS:]),
-               **{name: cli_query(root, sql) for name, sql in QUERIES.items()}}
+        out = {
+            "nights": nights,
+            "files": len(files),
+            "bytes": sum(p.stat().st_size for p in files),
+            "overhead_s": statistics.median(overheads[-LIVE_NIGHTS:]),
+            **{name: cli_query(root, sql) for name, sql in QUERIES.items()},
+        }
         shutil.rmtree(root, ignore_errors=True)
         return out
 
@@ -178,9 +269,11 @@ def measure(log, sizes: tuple[int, ...] = SIZES) -> list[dict]:
 
 
 def last_line(results: list[dict]) -> str:
-    """`scale: 1260 nights, <files> files, latest <s> s, history <s> s, accuracy <s> s, overhead <s> s (20 nights: <s> s)`."""
+    """`scale: 1260 nights, <files> files, latest <s> s, history <s> s, accuracy <s> s, overhead <s> s
+    (20 nights: <s> s)`, on one line."""
     big, small = results[-1], results[0]
-    return (f"scale: {big['nights']} nights, {big['files']} files, latest {big['latest']:.2f} s, history "
-            f"{big['history']:.2f} s, accuracy {big['accuracy']:.2f} s, overhead {big['overhead_s']:.2f} s "
-            f"({small['nights']} nights: {small['overhead_s']:.2f} s)")
-
+    return (
+        f"scale: {big['nights']} nights, {big['files']} files, latest {big['latest']:.2f} s, history "
+        f"{big['history']:.2f} s, accuracy {big['accuracy']:.2f} s, overhead {big['overhead_s']:.2f} s "
+        f"({small['nights']} nights: {small['overhead_s']:.2f} s)"
+    )

@@ -22,10 +22,19 @@ def synthetic_download(ticker, start=None, end=None, **_):
     rng = np.random.default_rng(zlib.crc32(str(ticker).encode()))
     close = 100.0 * np.exp(np.cumsum(rng.normal(0.0003, 0.012, days)))
     index = pd.DatetimeIndex(pd.bdate_range("2015-01-02", periods=days), name="Date")
-    columns = pd.MultiIndex.from_product([["Adj Close", "Close", "High", "Low", "Open", "Volume"], [ticker]],
-                                         names=["Price", "Ticker"])
-    values = np.column_stack([close, close, close * 1.01, close * 0.99, close * (1 + rng.normal(0, 0.003, days)),
-                              rng.integers(1_000, 10_000, days).astype("float64")])
+    columns = pd.MultiIndex.from_product(
+        [["Adj Close", "Close", "High", "Low", "Open", "Volume"], [ticker]], names=["Price", "Ticker"]
+    )
+    values = np.column_stack(
+        [
+            close,
+            close,
+            close * 1.01,
+            close * 0.99,
+            close * (1 + rng.normal(0, 0.003, days)),
+            rng.integers(1_000, 10_000, days).astype("float64"),
+        ]
+    )
     return pd.DataFrame(values, index=index, columns=columns)
 
 

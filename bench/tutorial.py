@@ -47,7 +47,7 @@ def tutorial_create_dataset(dataset: np.ndarray, time_step: int = 1) -> tuple[np
     """The tutorial's windowing loop over a (n, 1) array of scaled closes."""
     dataX, dataY = [], []
     for i in range(len(dataset) - time_step - 1):
-        a = dataset[i:(i + time_step), 0]
+        a = dataset[i : (i + time_step), 0]
         dataX.append(a)
         dataY.append(dataset[i + time_step, 0])
     return np.array(dataX), np.array(dataY)

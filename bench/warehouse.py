@@ -44,14 +44,30 @@ def generate(root: Path, tickers: int = 500, runs: int = 1, days: int = 2000, se
             dates = all_days[span]
             actual = close[span]
             predicted = actual * (1 + rng.normal(0, 0.01, days))
-            predictions = pa.table({
-                "run_id": [run_id] * days, "ticker": [ticker] * days, "date": pa.array(dates.date, pa.date32()),
-                "actual": actual, "predicted": predicted, "naive": np.roll(actual, 1)}, schema=TABLES["predictions"])
+            predictions = pa.table(
+                {
+                    "run_id": [run_id] * days,
+                    "ticker": [ticker] * days,
+                    "date": pa.array(dates.date, pa.date32()),
+                    "actual": actual,
+                    "predicted": predicted,
+                    "naive": np.roll(actual, 1),
+                },
+                schema=TABLES["predictions"],
+            )
             targets = (dates + pd.offsets.BDay(1)).date
-            forecasts = pa.table({
-                "run_id": [run_id] * days, "ticker": [ticker] * days, "as_of": pa.array(dates.date, pa.date32()),
-                "target_date": pa.array(targets, pa.date32()), "horizon": pa.array(np.ones(days, "int32")),
-                "forecast": predicted, "model_version": [f"simple_rnn-{run_id}"] * days}, schema=TABLES["forecasts"])
+            forecasts = pa.table(
+                {
+                    "run_id": [run_id] * days,
+                    "ticker": [ticker] * days,
+                    "as_of": pa.array(dates.date, pa.date32()),
+                    "target_date": pa.array(targets, pa.date32()),
+                    "horizon": pa.array(np.ones(days, "int32")),
+                    "forecast": predicted,
+                    "model_version": [f"simple_rnn-{run_id}"] * days,
+                },
+                schema=TABLES["forecasts"],
+            )
             for name, table in (("predictions", predictions), ("forecasts", forecasts)):
                 folder = root / name / f"ticker={ticker}"
                 folder.mkdir(parents=True, exist_ok=True)
@@ -67,8 +83,9 @@ def _files(root: Path, table: str) -> list[str]:
 
 def pandas_latest(files: list[str]) -> pd.DataFrame:
     """The latest forecast per ticker with pandas reading the same files."""
-    frame = pd.read_parquet(files, columns=["run_id", "ticker", "as_of", "target_date", "forecast", "horizon"],
-                            partitioning=None)
+    frame = pd.read_parquet(
+        files, columns=["run_id", "ticker", "as_of", "target_date", "forecast", "horizon"], partitioning=None
+    )
     frame = frame[frame["horizon"] == 1].sort_values(["ticker", "as_of", "run_id"], ascending=[True, False, False])
     return frame.drop_duplicates("ticker")[["ticker", "as_of", "target_date", "forecast"]]
 
@@ -93,8 +110,10 @@ def _median_time(fn, repeat: int) -> tuple[float, object]:
 def _compare(con, files: dict[str, list[str]], repeat: int) -> dict:
     """Both queries on one DuckDB connection and with pandas on the files its views read."""
     out = {}
-    for name, sql, pandas_fn, table in (("latest", LATEST_SQL, pandas_latest, "forecasts"),
-                                        ("monthly", MONTHLY_SQL, pandas_monthly, "predictions")):
+    for name, sql, pandas_fn, table in (
+        ("latest", LATEST_SQL, pandas_latest, "forecasts"),
+        ("monthly", MONTHLY_SQL, pandas_monthly, "predictions"),
+    ):
         con.execute(sql).df()  # one warm-up each: both then read from the page cache
         pandas_fn(files[table])
         duck_s, duck = _median_time(lambda: con.execute(sql).df(), repeat)
@@ -133,7 +152,9 @@ def measure(tickers: int = 500, runs: int = 1, days: int = 2000, repeat: int = 7
         single = {}
         for table in files:
             target = compacted / f"{table}.parquet"
-            con.execute(f"COPY (SELECT * FROM read_parquet({files[table]!r}) ORDER BY ticker) TO '{target}' (FORMAT parquet)")
+            con.execute(
+                f"COPY (SELECT * FROM read_parquet({files[table]!r}) ORDER BY ticker) TO '{target}' (FORMAT parquet)"
+            )
             con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{target}')")
             single[table] = [str(target)]
         out["compacted"] = {"files": len(single), **_compare(con, single, repeat)}

@@ -1,8 +1,9 @@
 """The `backfill` flow: replay the last N trading days night by night, as if nightcast had run each night."""
 
+from typing import Annotated
+
 from prefect import flow, get_run_logger
 from pydantic import Field
-from typing_extensions import Annotated
 
 from flows import steps
 from flows.nightly import TickerOutcome, retrain_ticker, summarize
@@ -10,11 +11,15 @@ from nightcast.settings import Settings
 from tasks.split import replay_dates
 
 
-@flow(name="backfill", description="Replay the last N trading days night by night (each night sees only "
-      "data up to that night), filling the forecast history.")
-def backfill(settings: Settings = Settings(),
-             days: Annotated[int, Field(ge=1, le=1000, description="Trading days to replay.")] = 5
-             ) -> list[TickerOutcome]:
+@flow(
+    name="backfill",
+    description="Replay the last N trading days night by night (each night sees only "
+    "data up to that night), filling the forecast history.",
+)
+def backfill(
+    settings: Settings = Settings(),
+    days: Annotated[int, Field(ge=1, le=1000, description="Trading days to replay.")] = 5,
+) -> list[TickerOutcome]:
     """Run retrain once per replayed night, oldest first; a failed night is reported, the rest go on."""
     nights = replay_dates(steps.ingest(settings)["date"], days)
     outcomes = [retrain_ticker(settings.until(night)) for night in nights]

@@ -37,20 +37,30 @@ class BacktestResult:
 @task(name="publish_backtest", cache_policy=NO_CACHE)
 def publish_backtest(ticker: str, table: pd.DataFrame) -> None:
     """Publish the scores as a table artifact keyed per ticker."""
-    rows = [{k: (None if pd.isna(v) else (round(float(v), 4) if isinstance(v, float) else v)) for k, v in r.items()}
-            for r in table[["candidate", "horizon", "n", "mase", "naive_mase", "mae", "naive_mae"]].to_dict("records")]
-    create_table_artifact(key=summary.artifact_key("backtest", ticker), table=rows,
-                          description=f"{ticker}: rolling-origin backtest per candidate and horizon, vs naive")
+    rows = [
+        {k: (None if pd.isna(v) else (round(float(v), 4) if isinstance(v, float) else v)) for k, v in r.items()}
+        for r in table[["candidate", "horizon", "n", "mase", "naive_mase", "mae", "naive_mae"]].to_dict("records")
+    ]
+    create_table_artifact(
+        key=summary.artifact_key("backtest", ticker),
+        table=rows,
+        description=f"{ticker}: rolling-origin backtest per candidate and horizon, vs naive",
+    )
 
 
-@flow(name="backtest", description="Rolling-origin backtest of one ticker's candidates: refit every "
-      "backtest_refit_every trading days on all data before the cut-off, forecast horizons 1..H from every origin, "
-      "score beside naive persistence.")
+@flow(
+    name="backtest",
+    description="Rolling-origin backtest of one ticker's candidates: refit every "
+    "backtest_refit_every trading days on all data before the cut-off, forecast horizons 1..H from every origin, "
+    "score beside naive persistence.",
+)
 def backtest(settings: Settings = Settings()) -> BacktestResult:
     """Every candidate's folds; the runs table records the outcome either way."""
     warehouse = Warehouse(resolve_root(settings.warehouse))
-    stored = {**json.loads(settings.to_json()), "backtest": {"refit_every": settings.backtest_refit_every,
-                                                             "folds": settings.backtest_folds}}
+    stored = {
+        **json.loads(settings.to_json()),
+        "backtest": {"refit_every": settings.backtest_refit_every, "folds": settings.backtest_folds},
+    }
     run = records.start_run(settings, json.dumps(stored, sort_keys=True))
     with records.run_books(warehouse, run) as books:
         prices = steps.ingest(settings)
@@ -58,17 +68,32 @@ def backtest(settings: Settings = Settings()) -> BacktestResult:
         steps.plan_folds(prices, settings)
         steps.validate(warehouse, run, prices, settings)
         history = history_until(prices, prices["date"].max().date())  # a backtest evaluates; it stores no prices
-        folds = {name: steps.backtest(history, name, settings, settings.backtest_refit_every,
-                                      settings.backtest_folds) for name in settings.candidates}
-        rows = pd.concat([backtest_stage.backtest_rows(run.run_id, run.ticker, name, results)
-                          for name, results in folds.items()], ignore_index=True)
-        realized = steps.gather_evidence(rows[["candidate", "as_of", "target_date", "horizon", "forecast"]], history,
-                                         0)
+        folds = {
+            name: steps.backtest(history, name, settings, settings.backtest_refit_every, settings.backtest_folds)
+            for name in settings.candidates
+        }
+        rows = pd.concat(
+            [backtest_stage.backtest_rows(run.run_id, run.ticker, name, results) for name, results in folds.items()],
+            ignore_index=True,
+        )
+        realized = steps.gather_evidence(rows[["candidate", "as_of", "target_date", "horizon", "forecast"]], history, 0)
         table = scores.score_table(realized).assign(
-            run_id=run.run_id, ticker=run.ticker, folds=settings.backtest_folds,
-            refit_every=settings.backtest_refit_every, created_at=pd.Timestamp.now(tz="UTC"),
-            train_seconds=lambda t: t["candidate"].map({n: backtest_stage.train_seconds(r) for n, r in folds.items()}))
+            run_id=run.run_id,
+            ticker=run.ticker,
+            folds=settings.backtest_folds,
+            refit_every=settings.backtest_refit_every,
+            created_at=pd.Timestamp.now(tz="UTC"),
+            train_seconds=lambda t: t["candidate"].map({n: backtest_stage.train_seconds(r) for n, r in folds.items()}),
+        )
         store.store_results(warehouse, run, {"backtests": rows, "backtest_metrics": table})
         publish_backtest(run.ticker, table)
-    return BacktestResult(run.run_id, run.ticker, settings.backtest_refit_every, settings.backtest_folds, table,
-                          str(rows["as_of"].min().date()), str(rows["as_of"].max().date()), str(warehouse.root))
+    return BacktestResult(
+        run.run_id,
+        run.ticker,
+        settings.backtest_refit_every,
+        settings.backtest_folds,
+        table,
+        str(rows["as_of"].min().date()),
+        str(rows["as_of"].max().date()),
+        str(warehouse.root),
+    )

@@ -27,7 +27,7 @@ def score_on_split(prices: pd.DataFrame, name: str, settings: Settings) -> dict:
 
 
 @flow(name="compare", description="Train RNN recipes on one ticker's tutorial split and score each beside naive.")
-def compare(settings: Settings = Settings(), recipes: Recipes = ["simple_rnn-price"]) -> pd.DataFrame:
+def compare(settings: Settings = Settings(), recipes: Recipes = ("simple_rnn-price",)) -> pd.DataFrame:  # type: ignore[assignment]
     """One row per recipe (same split, same test days, same training settings), in the comparisons table."""
     warehouse = Warehouse(resolve_root(settings.warehouse))
     stored = {**json.loads(settings.to_json()), "compare": {"recipes": recipes}}
@@ -35,8 +35,9 @@ def compare(settings: Settings = Settings(), recipes: Recipes = ["simple_rnn-pri
     with records.run_books(warehouse, run):
         prices = steps.ingest(settings)
         extra = max(target_stage.extra_rows(lookup(name).target or "price") for name in recipes)
-        steps.validate(warehouse, run, prices, settings, split.minimum_rows(settings.time_step,
-                                                                            settings.train_fraction, extra))
+        steps.validate(
+            warehouse, run, prices, settings, split.minimum_rows(settings.time_step, settings.train_fraction, extra)
+        )
         steps.store_prices(warehouse, prices, settings)
         rows = [score_on_split(prices, name, settings) for name in dict.fromkeys(recipes)]
         table = pd.DataFrame(rows).assign(run_id=run.run_id, ticker=run.ticker, created_at=pd.Timestamp.now(tz="UTC"))

@@ -39,20 +39,29 @@ def retrain_ticker(settings: Settings) -> TickerOutcome:
     try:
         result = retrain(settings=settings)
     except Exception as error:
-        return TickerOutcome(ticker=settings.symbol, status="failed", error=str(error).splitlines()[0])
-    return TickerOutcome(ticker=result.ticker, status="completed", run_id=result.run_id, as_of=str(result.as_of),
-                         served=result.decision.champion, action=result.decision.action,
-                         train_seconds=result.train_seconds + result.backtest_seconds,
-                         training=result.rnn_training)
+        return TickerOutcome(ticker=settings.ticker, status="failed", error=str(error).splitlines()[0])
+    return TickerOutcome(
+        ticker=result.ticker,
+        status="completed",
+        run_id=result.run_id,
+        as_of=str(result.as_of),
+        served=result.decision.champion,
+        action=result.decision.action,
+        train_seconds=result.train_seconds + result.backtest_seconds,
+        training=result.rnn_training,
+    )
 
 
 def summarize(outcomes: list[TickerOutcome], unit: str = "tickers") -> str:
     """One line naming every ticker's outcome (with its as_of date when counting replayed nights)."""
+
     def name(o: TickerOutcome) -> str:
         return f"{o.ticker} {o.as_of}" if unit != "tickers" and o.as_of else o.ticker
 
-    parts = [f"{name(o)} completed (served {o.served})" if o.status == "completed"
-             else f"{name(o)} failed: {o.error}" for o in outcomes]
+    parts = [
+        f"{name(o)} completed (served {o.served})" if o.status == "completed" else f"{name(o)} failed: {o.error}"
+        for o in outcomes
+    ]
     done = sum(o.status == "completed" for o in outcomes)
     return f"{done} of {len(outcomes)} {unit} completed: " + "; ".join(parts)
 
@@ -62,8 +71,7 @@ def retrain_all(plan: NightlyPlan) -> list[TickerOutcome]:
     """Submit one retrain per ticker to this flow's task runner and collect every outcome."""
     futures = [retrain_ticker.submit(plan.settings_for(ticker)) for ticker in plan.tickers]
     outcomes = [future.result() for future in futures]
-    create_table_artifact(key="nightly-outcomes", table=[o.__dict__ for o in outcomes],
-                          description=summarize(outcomes))
+    create_table_artifact(key="nightly-outcomes", table=[o.__dict__ for o in outcomes], description=summarize(outcomes))
     get_run_logger().info(summarize(outcomes))
     if any(o.status != "completed" for o in outcomes):
         raise TickersFailed(summarize(outcomes))
@@ -73,4 +81,5 @@ def retrain_all(plan: NightlyPlan) -> list[TickerOutcome]:
 @flow(name="nightly", description="Retrain every ticker of the plan after the market close.")
 def nightly(plan: NightlyPlan = NightlyPlan()) -> list[TickerOutcome]:
     """Run retrain-all on the task runner the plan chooses (processes, threads or Dask)."""
-    return retrain_all.with_options(task_runner=build_task_runner(plan.runner))(plan)
+    runner = build_task_runner(plan.runner)
+    return retrain_all.with_options(task_runner=runner)(plan)  # type: ignore[arg-type]

@@ -4,9 +4,9 @@ context manager every flow runs inside."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import pandas as pd
 from prefect import task
@@ -38,9 +38,13 @@ def record_run(warehouse: Warehouse, row: pd.DataFrame) -> None:
 
 def start_run(settings: Settings, settings_json: str | None = None) -> store_stage.RunInfo:
     """A new run's identity, tied to the Prefect flow run when there is one."""
-    return store_stage.RunInfo(run_id=store_stage.new_run_id(), ticker=settings.symbol,
-                               flow_run_id=flow_run.get_id(), settings_json=settings_json or settings.to_json(),
-                               started_at=pd.Timestamp.now(tz="UTC"))
+    return store_stage.RunInfo(
+        run_id=store_stage.new_run_id(),
+        ticker=settings.ticker,
+        flow_run_id=flow_run.get_id(),
+        settings_json=settings_json or settings.to_json(),
+        started_at=pd.Timestamp.now(tz="UTC"),
+    )
 
 
 @dataclass

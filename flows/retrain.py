@@ -8,13 +8,16 @@ from prefect import flow
 from flows import publish, records, steps
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
-from tasks import registry, store, tonight
+from tasks import registry, store
 from tasks.backtest import backtest_rows, train_seconds
 from tasks.tonight import NightResult
 
 
-@flow(name="retrain", description="One ticker's night: fit every candidate on all data up to tonight, serve the "
-      "one with the best out-of-sample evidence, store every forecast with its intervals.")
+@flow(
+    name="retrain",
+    description="One ticker's night: fit every candidate on all data up to tonight, serve the "
+    "one with the best out-of-sample evidence, store every forecast with its intervals.",
+)
 def retrain(settings: Settings = Settings()) -> NightResult:
     """Run every stage for settings.ticker; the runs table records the outcome either way."""
     warehouse = Warehouse(resolve_root(settings.warehouse))
@@ -27,19 +30,39 @@ def retrain(settings: Settings = Settings()) -> NightResult:
         history = steps.load_history(warehouse, run.ticker, prices["date"].max().date())
         as_of = history["date"].iloc[-1].date()
         stored = steps.load_forecasts(warehouse, run.ticker, as_of)
-        cold = registry.cold_candidates(steps.gather_evidence(stored, history, settings.evidence_window),
-                                        steps.backtested(warehouse, run.ticker), settings, len(history))
-        folds = {name: steps.backtest(history, name, settings, settings.backtest_refit_every,
-                                      settings.backtest_folds) for name in cold}
+        cold = registry.cold_candidates(
+            steps.gather_evidence(stored, history, settings.evidence_window),
+            steps.backtested(warehouse, run.ticker),
+            settings,
+            len(history),
+        )
+        folds = {
+            name: steps.backtest(history, name, settings, settings.backtest_refit_every, settings.backtest_folds)
+            for name in cold
+        }
         backtests = [backtest_rows(run.run_id, run.ticker, name, results) for name, results in folds.items() if results]
-        realized = steps.gather_evidence(pd.concat([stored, *backtests], ignore_index=True), history,
-                                         settings.evidence_window)
+        realized = steps.gather_evidence(
+            pd.concat([stored, *backtests], ignore_index=True), history, settings.evidence_window
+        )
         fits = {name: steps.fit(warehouse, history, name, settings, run) for name in settings.candidates}
         paths = [steps.forecast(fitted, history, realized, settings) for fitted, _, _ in fits.values()]
         decision = steps.choose_champion(warehouse, realized, settings, as_of)
         books.model_path = str(warehouse.model_dir(run.ticker, run.run_id))
         seconds = sum(train_seconds(results) for results in folds.values())
-        result = publish.assemble(warehouse, run, settings, history, added, decision, fits, paths, realized,
-                                  backtests, tuple(cold), seconds, data_docs)
+        result = publish.assemble(
+            warehouse,
+            run,
+            settings,
+            history,
+            added,
+            decision,
+            fits,
+            paths,
+            realized,
+            backtests,
+            tuple(cold),
+            seconds,
+            data_docs,
+        )
         steps.prune(warehouse, run.ticker, settings.keep_runs)
     return result

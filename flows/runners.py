@@ -19,6 +19,7 @@ def end_with_parent(parent: int) -> None:
 
     A worker whose flow was killed would otherwise finish its ticker unsupervised; ending it leaves its
     run marked running, and the next run of that ticker marks it abandoned (tests/reliability)."""
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(PARENT_CHECK_SECONDS)
@@ -30,14 +31,19 @@ def end_with_parent(parent: int) -> None:
 def build_task_runner(runner: RunnerSettings) -> TaskRunner:
     """A local process or thread pool, a Dask LocalCluster, or an existing Dask scheduler."""
     if runner.kind == "processes":
-        return ProcessPoolTaskRunner(max_workers=runner.workers, initializer=end_with_parent,
-                                     initargs=(os.getpid(),))
+        return ProcessPoolTaskRunner(max_workers=runner.workers, initializer=end_with_parent, initargs=(os.getpid(),))
     if runner.kind == "threads":
         return ThreadPoolTaskRunner(max_workers=runner.workers)
     from prefect_dask import DaskTaskRunner
 
     if runner.dask_address:
         return DaskTaskRunner(address=runner.dask_address)
-    return DaskTaskRunner(cluster_class="distributed.LocalCluster",
-                          cluster_kwargs={"n_workers": runner.workers, "threads_per_worker": 1,
-                                          "processes": True, "dashboard_address": None})
+    return DaskTaskRunner(
+        cluster_class="distributed.LocalCluster",
+        cluster_kwargs={
+            "n_workers": runner.workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+        },
+    )

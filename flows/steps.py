@@ -13,18 +13,17 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from nightcast.candidates import candidate as lookup
 from nightcast import upkeep
+from nightcast.candidates import candidate as lookup
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, write_folder_atomic
 from tasks import backtest as backtest_stage
 from tasks import evidence as evidence_stage
-from tasks import forecasters
+from tasks import forecasters, registry, tonight
 from tasks import ingest as ingest_stage
-from tasks import registry
 from tasks import store as store_stage
-from tasks import tonight
 from tasks import validate as validate_stage
+from tasks.expectations import Limits
 
 
 class StageFailed(RuntimeError):
@@ -38,6 +37,7 @@ class StageFailed(RuntimeError):
 
 def stage(name: str, **options):
     """Declare a Prefect task named after its stage whose errors say which stage failed."""
+
     def decorate(fn):
         @wraps(fn)
         def run(*args, **kwargs):
@@ -47,7 +47,9 @@ def stage(name: str, **options):
                 raise
             except Exception as error:
                 raise StageFailed(name, error) from error
+
         return task(name=name, cache_policy=NO_CACHE, **options)(run)
+
     return decorate
 
 
@@ -69,32 +71,39 @@ def minimum_rows(settings: Settings) -> int:
 
 
 @stage("validate")
-def validate(warehouse: Warehouse, run: store_stage.RunInfo, prices: pd.DataFrame, settings: Settings,
-             min_rows: int | None = None) -> str:
+def validate(
+    warehouse: Warehouse,
+    run: store_stage.RunInfo,
+    prices: pd.DataFrame,
+    settings: Settings,
+    min_rows: int | None = None,
+) -> str:
     """Run the suite, store its results and Data Docs; a failed batch is quarantined and stops the flow."""
-    limits = validate_stage.Limits.from_settings(settings)
+    limits = Limits.from_settings(settings)
     with warehouse.lock(f"data-docs-{run.ticker}"):
-        report, docs = validate_stage.validate_and_document(prices, min_rows or minimum_rows(settings), limits,
-                                                            warehouse.data_docs_dir(run.ticker))
+        report, docs = validate_stage.validate_and_document(
+            prices, min_rows or minimum_rows(settings), limits, warehouse.data_docs_dir(run.ticker)
+        )
     rows = report.rows(run.run_id, run.ticker, pd.Timestamp.now(tz="UTC"))
     warehouse.write_run_table("validations", run.ticker, run.run_id, rows)
     if not report.success:
         warehouse.quarantine(run.ticker, run.run_id, prices, report.to_json())
-    validate_stage.check_report(settings.symbol, report)
+    validate_stage.check_report(settings.ticker, report)
     return str(docs)
 
 
 @stage("store_prices")
 def store_prices(warehouse: Warehouse, prices: pd.DataFrame, settings: Settings) -> int:
     """Merge validated prices into the prices table without duplicating dates."""
-    return warehouse.merge_prices(prices, settings.symbol, settings.source, pd.Timestamp.now(tz="UTC"))
+    return warehouse.merge_prices(prices, settings.ticker, settings.source, pd.Timestamp.now(tz="UTC"))
 
 
 @stage("load_history")
 def load_history(warehouse: Warehouse, ticker: str, as_of: dt.date) -> pd.DataFrame:
     """The stored prices up to as_of: exactly what tonight's models may see."""
-    stored = warehouse.query("select * from prices where ticker = ? and date <= ? order by date", [ticker, as_of],
-                             tickers=[ticker])
+    stored = warehouse.query(
+        "select * from prices where ticker = ? and date <= ? order by date", [ticker, as_of], tickers=[ticker]
+    )
     return tonight.history_until(stored, as_of)
 
 
@@ -121,55 +130,65 @@ def gather_evidence(forecasts: pd.DataFrame, history: pd.DataFrame, window: int)
 def plan_folds(prices: pd.DataFrame, settings: Settings) -> None:
     """Check before anything is written that every candidate's folds fit the history."""
     for name in settings.candidates:
-        backtest_stage.fold_plan(len(prices), forecasters.min_closes(lookup(name), settings),
-                                 settings.backtest_refit_every, settings.backtest_folds)
+        backtest_stage.fold_plan(
+            len(prices),
+            forecasters.min_closes(lookup(name), settings),
+            settings.backtest_refit_every,
+            settings.backtest_folds,
+        )
 
 
 @stage("backtest", task_run_name="backtest-{name}")
-def backtest(history: pd.DataFrame, name: str, settings: Settings, refit_every: int, folds: int
-             ) -> list[backtest_stage.FoldResult]:
+def backtest(
+    history: pd.DataFrame, name: str, settings: Settings, refit_every: int, folds: int
+) -> list[backtest_stage.FoldResult]:
     """Rolling-origin folds of one candidate, horizons 1..H from every origin, out of sample."""
     return backtest_stage.run_backtest(history, lookup(name), settings, refit_every, folds)
 
 
 @stage("fit", task_run_name="fit-{name}")
-def fit(warehouse: Warehouse, history: pd.DataFrame, name: str, settings: Settings, run: store_stage.RunInfo
-        ) -> tuple[forecasters.Fitted, registry.TrainingPlan, str]:
+def fit(
+    warehouse: Warehouse, history: pd.DataFrame, name: str, settings: Settings, run: store_stage.RunInfo
+) -> tuple[forecasters.Fitted, registry.Training, str]:
     """Fit one candidate on every row up to tonight (an RNN fine-tunes its previous version unless a full
     fit is due) and store it in the run's model folder, which appears whole or not at all."""
     candidate, as_of = lookup(name), history["date"].iloc[-1].date()
-    plan, previous = registry.TrainingPlan("fit", "refitted nightly"), None
+    plan, previous = registry.Training("fit", "refitted nightly"), None
     if candidate.is_rnn:
         last = registry.previous_version(warehouse, run.ticker, name, as_of)
         stored = last is not None and (warehouse.root / last["path"]).is_dir()
-        plan = registry.plan_training(last, as_of, settings.full_retrain_every_days, stored)
-        previous = forecasters.load_rnn(warehouse.root / plan.parent_path) if plan.mode == "fine_tune" else None
-    fitted = forecasters.fit(candidate, history["close"].to_numpy("float64"), settings, previous,
-                             log=get_run_logger().info)
+        plan = registry.plan_rnn_training(last, as_of, settings.full_retrain_every_days, stored)
+        parent = plan.parent_path if plan.mode == "fine_tune" else None
+        previous = forecasters.load_rnn(warehouse.root / parent) if parent else None
+    fitted = forecasters.fit(
+        candidate, history["close"].to_numpy("float64"), settings, previous, log=get_run_logger().info
+    )
     folder = warehouse.model_dir(run.ticker, run.run_id) / name
     write_folder_atomic(folder, lambda tmp: forecasters.save(fitted, tmp))
     return fitted, plan, str(folder.relative_to(warehouse.root))
 
 
 @stage("forecast", task_run_name="forecast-{fitted.candidate.name}")
-def forecast(fitted: forecasters.Fitted, history: pd.DataFrame, realized: pd.DataFrame,
-             settings: Settings) -> pd.DataFrame:
+def forecast(
+    fitted: forecasters.Fitted, history: pd.DataFrame, realized: pd.DataFrame, settings: Settings
+) -> pd.DataFrame:
     """One candidate's path for the next trading sessions with its 80% and 95% intervals."""
     return tonight.forecast_candidate(fitted, history, realized, settings)
 
 
 @stage("choose_champion")
-def choose_champion(warehouse: Warehouse, realized: pd.DataFrame, settings: Settings,
-                    as_of: dt.date) -> registry.Decision:
+def choose_champion(
+    warehouse: Warehouse, realized: pd.DataFrame, settings: Settings, as_of: dt.date
+) -> registry.Decision:
     """Serve the candidate the evidence favours (the champion unless a challenger beats it by the margin)."""
-    current = registry.current_champion(warehouse, settings.symbol, as_of)
-    return registry.choose_champion(realized, settings.candidates, current, settings.champion_margin,
-                                    settings.min_forecasts)
+    current = registry.current_champion(warehouse, settings.ticker, as_of)
+    return registry.choose_champion(
+        realized, settings.candidates, current, settings.champion_margin, settings.min_forecasts
+    )
 
 
 @stage("store_results")
-def store_results(warehouse: Warehouse, run: store_stage.RunInfo, tables: dict[str, pd.DataFrame],
-                  plot: bytes) -> str:
+def store_results(warehouse: Warehouse, run: store_stage.RunInfo, tables: dict[str, pd.DataFrame], plot: bytes) -> str:
     """Merge tonight's rows into the ticker's tables, make the served path its latest forecast, write the plot."""
     store_stage.store_results(warehouse, run, tables)
     forecasts = tables["forecasts"]

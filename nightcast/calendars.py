@@ -17,10 +17,34 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_CALENDAR = "XNYS"
 SUFFIX_CALENDARS: dict[str, str] = {
-    ".HK": "XHKG", ".L": "XLON", ".DE": "XETR", ".F": "XFRA", ".T": "XTKS", ".TO": "XTSE", ".V": "XTSX",
-    ".PA": "XPAR", ".AS": "XAMS", ".BR": "XBRU", ".MI": "XMIL", ".MC": "XMAD", ".SW": "XSWX", ".ST": "XSTO",
-    ".CO": "XCSE", ".OL": "XOSL", ".HE": "XHEL", ".AX": "XASX", ".NZ": "XNZE", ".SI": "XSES", ".KS": "XKRX",
-    ".SS": "XSHG", ".SA": "BVMF", ".MX": "XMEX", ".JO": "XJSE", ".IR": "XDUB", ".LS": "XLIS", ".VI": "XWBO",
+    ".HK": "XHKG",
+    ".L": "XLON",
+    ".DE": "XETR",
+    ".F": "XFRA",
+    ".T": "XTKS",
+    ".TO": "XTSE",
+    ".V": "XTSX",
+    ".PA": "XPAR",
+    ".AS": "XAMS",
+    ".BR": "XBRU",
+    ".MI": "XMIL",
+    ".MC": "XMAD",
+    ".SW": "XSWX",
+    ".ST": "XSTO",
+    ".CO": "XCSE",
+    ".OL": "XOSL",
+    ".HE": "XHEL",
+    ".AX": "XASX",
+    ".NZ": "XNZE",
+    ".SI": "XSES",
+    ".KS": "XKRX",
+    ".SS": "XSHG",
+    ".SA": "BVMF",
+    ".MX": "XMEX",
+    ".JO": "XJSE",
+    ".IR": "XDUB",
+    ".LS": "XLIS",
+    ".VI": "XWBO",
 }
 """Yahoo symbol suffix -> exchange_calendars name, for the common exchanges outside the US."""
 CURRENCY_CALENDAR = "24/5"  # EURUSD=X: currency pairs trade every weekday
@@ -37,7 +61,7 @@ def calendar_for(ticker: str, override: str | None = None) -> str:
         return CURRENCY_CALENDAR
     if symbol.endswith("-USD"):
         return CRYPTO_CALENDAR
-    suffix = symbol[symbol.rfind("."):] if "." in symbol else ""
+    suffix = symbol[symbol.rfind(".") :] if "." in symbol else ""
     return SUFFIX_CALENDARS.get(suffix, DEFAULT_CALENDAR)
 
 
@@ -47,13 +71,14 @@ def check_calendar(name: str) -> str:
 
     names = xcals.get_calendar_names(include_aliases=True)
     if name not in names:
-        raise ValueError(f"unknown trading calendar {name!r}: use an exchange_calendars name such as "
-                         f"XNYS, XLON, XHKG, 24/5 or 24/7")
+        raise ValueError(
+            f"unknown trading calendar {name!r}: use an exchange_calendars name such as XNYS, XLON, XHKG, 24/5 or 24/7"
+        )
     return name
 
 
 @lru_cache(maxsize=16)
-def _calendar(name: str) -> "exchange_calendars.ExchangeCalendar":
+def _calendar(name: str) -> exchange_calendars.ExchangeCalendar:
     import exchange_calendars as xcals
 
     check_calendar(name)
@@ -72,8 +97,10 @@ def sessions_after(day: dt.date, count: int, calendar: str = DEFAULT_CALENDAR) -
     cal = _calendar(calendar)
     after = pd.Timestamp(day) + pd.Timedelta(days=1)
     if after > cal.last_session:
-        raise ValueError(f"{calendar} lists sessions only up to {cal.last_session.date()}; "
-                         f"update exchange_calendars to forecast after {day}")
+        raise ValueError(
+            f"{calendar} lists sessions only up to {cal.last_session.date()}; "
+            f"update exchange_calendars to forecast after {day}"
+        )
     first = cal.date_to_session(max(after, cal.first_session), direction="next")
     return tuple(s.date() for s in cal.sessions_window(first, count))
 

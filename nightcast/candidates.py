@@ -12,11 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-KINDS: tuple[str, ...] = ("simple_rnn", "lstm", "gru")
-"""Recurrent layer kinds of the 3 x 20-unit stack: simple_rnn (the tutorial's, trained by the fast
-trainer), lstm and gru (Keras' fit)."""
-TARGETS: tuple[str, ...] = ("price", "log_return")
-"""What an RNN predicts: the min-max scaled close (the tutorial's) or the next day's log return."""
+from nightcast.targets import TARGET_SPECS
+
+KINDS: dict[str, str] = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+"""Recurrent layer kinds of the 3 x 20-unit stack and their keras.layers class: simple_rnn (the
+tutorial's, trained by the fast trainer), lstm and gru (Keras' fit). Adding a kind is one entry here."""
+TARGETS: tuple[str, ...] = tuple(TARGET_SPECS)
+"""What an RNN predicts (nightcast/targets.py): the min-max scaled close (the tutorial's) or the next day's
+log return."""
 STATISTICAL: dict[str, str] = {
     "naive": "naive persistence: every horizon = the last close",
     "drift": "random walk with drift: the last close moved by the mean daily log return",
@@ -50,12 +53,26 @@ def rnn_name(kind: str, target: str) -> str:
     return f"{kind}-{target}"
 
 
-CANDIDATES: dict[str, Candidate] = {
-    **{name: Candidate(name, "statistical", text) for name, text in STATISTICAL.items()},
-    **{rnn_name(k, t): Candidate(rnn_name(k, t), "rnn", f"3 x {k}(20) + Dense(1) predicting the {t}"
-                                 + (" (the tutorial's model)" if rnn_name(k, t) == TUTORIAL else ""), k, t)
-       for k in KINDS for t in TARGETS},
-}
+def build_candidates() -> dict[str, Candidate]:
+    """Every candidate: the statistical ones, then one per RNN layer kind and target."""
+    return {
+        **{name: Candidate(name, "statistical", text) for name, text in STATISTICAL.items()},
+        **{
+            rnn_name(k, t): Candidate(
+                rnn_name(k, t),
+                "rnn",
+                f"3 x {k}(20) + Dense(1) predicting the {t}"
+                + (" (the tutorial's model)" if rnn_name(k, t) == TUTORIAL else ""),
+                k,
+                t,
+            )
+            for k in KINDS
+            for t in TARGET_SPECS
+        },
+    }
+
+
+CANDIDATES: dict[str, Candidate] = build_candidates()
 
 
 def candidate(name: str) -> Candidate:

@@ -42,5 +42,6 @@ def hide_expected_failures() -> None:
     """Attach HideExpectedFailures to every console (stream) handler of the root logger, once."""
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler) and not any(
-                isinstance(f, HideExpectedFailures) for f in handler.filters):
+            isinstance(f, HideExpectedFailures) for f in handler.filters
+        ):
             handler.addFilter(HideExpectedFailures())

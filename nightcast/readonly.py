@@ -19,7 +19,7 @@ reads happen in pyarrow, outside DuckDB; measured on the bundled warehouse the v
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import duckdb
 import pyarrow as pa
@@ -28,7 +28,7 @@ import pyarrow.dataset as ds
 from nightcast.errors import ExpectedFailure
 
 READ_STATEMENTS = {duckdb.StatementType.SELECT}
-SANDBOX_SETTINGS = {
+SANDBOX_SETTINGS: dict[str, str | bool] = {
     "temp_directory": "",  # never spill to disk: no temp folder to write into
     "max_temp_directory_size": "0KB",
     "autoinstall_known_extensions": False,
@@ -46,8 +46,11 @@ def _words(sql: str) -> list[tuple[int, str]]:
     """DuckDB's tokens of sql without comments: (start offset, upper-cased text)."""
     tokens = duckdb.tokenize(sql)
     ends = [start for start, _ in tokens[1:]] + [len(sql)]
-    return [(start, sql[start:end].strip().upper()) for (start, kind), end in zip(tokens, ends)
-            if kind != duckdb.token_type.comment]
+    return [
+        (start, sql[start:end].strip().upper())
+        for (start, kind), end in zip(tokens, ends)
+        if kind != duckdb.token_type.comment
+    ]
 
 
 def _explained(sql: str) -> str:
@@ -62,7 +65,7 @@ def _explained(sql: str) -> str:
         raise QueryRefused("EXPLAIN ANALYZE runs the statement it explains; use EXPLAIN without ANALYZE")
     if rest >= len(words):
         raise QueryRefused("EXPLAIN of nothing")
-    return sql[words[rest][0]:]
+    return sql[words[rest][0] :]
 
 
 def check_statement(sql: str) -> duckdb.Statement:
@@ -79,13 +82,16 @@ def check_statement(sql: str) -> duckdb.Statement:
     if statement.type == duckdb.StatementType.EXPLAIN:
         check_statement(_explained(statement.query))
     elif statement.type not in READ_STATEMENTS:
-        raise QueryRefused(f"only read-only queries (SELECT, or EXPLAIN of a SELECT) are allowed; refused "
-                           f"a {statement.type.name} statement")
+        raise QueryRefused(
+            f"only read-only queries (SELECT, or EXPLAIN of a SELECT) are allowed; refused "
+            f"a {statement.type.name} statement"
+        )
     return statement
 
 
-def sandboxed_connection(tables: Mapping[str, ds.Dataset | pa.Table], views: Mapping[str, str]
-                         ) -> duckdb.DuckDBPyConnection:
+def sandboxed_connection(
+    tables: Mapping[str, ds.Dataset | pa.Table], views: Mapping[str, str]
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with one view per Arrow table or dataset and the derived views, unable to use files."""
     con = duckdb.connect(":memory:", config=dict(SANDBOX_SETTINGS))
     for name, data in tables.items():

@@ -5,91 +5,253 @@ from __future__ import annotations
 import pyarrow as pa
 
 PRICE_COLUMNS: tuple[str, ...] = (
-    "ticker", "date", "open", "high", "low", "close", "adj_close", "volume",
+    "ticker",
+    "date",
+    "open",
+    "high",
+    "low",
+    "close",
+    "adj_close",
+    "volume",
 )
 """The normalized price schema every source is converted to (adj_close null where a source has none)."""
 
+REQUIRED_PRICE_COLUMNS: tuple[str, ...] = ("date", "open", "high", "low", "close", "volume")
+"""Columns a source must provide and the later stages read; a batch without any of them is refused."""
+
 _TS = pa.timestamp("us", tz="UTC")
 _F = pa.float64()
-SCORE_FIELDS = [("candidate", pa.string()), ("horizon", pa.int32()), ("n", pa.int64()), ("mae", _F), ("rmse", _F),
-                ("mase", _F), ("bias", _F), ("direction", _F), ("coverage_80", _F), ("coverage_95", _F),
-                ("width_80", _F), ("width_95", _F), ("naive_mae", _F), ("naive_rmse", _F), ("naive_mase", _F)]
+SCORE_FIELDS = [
+    ("candidate", pa.string()),
+    ("horizon", pa.int32()),
+    ("n", pa.int64()),
+    ("mae", _F),
+    ("rmse", _F),
+    ("mase", _F),
+    ("bias", _F),
+    ("direction", _F),
+    ("coverage_80", _F),
+    ("coverage_95", _F),
+    ("width_80", _F),
+    ("width_95", _F),
+    ("naive_mae", _F),
+    ("naive_rmse", _F),
+    ("naive_mase", _F),
+]
 """Scores of one candidate at one horizon beside naive persistence (tasks/scores.py)."""
 INTERVALS = [("lower_80", _F), ("upper_80", _F), ("lower_95", _F), ("upper_95", _F)]
 
 TABLES: dict[str, pa.Schema] = {
-    "prices": pa.schema([
-        ("ticker", pa.string()), ("date", pa.date32()), ("open", _F), ("high", _F), ("low", _F), ("close", _F),
-        ("adj_close", _F), ("volume", _F), ("source", pa.string()), ("ingested_at", _TS),
-    ]),
-    "forecasts": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("as_of", pa.date32()), ("target_date", pa.date32()),
-        ("horizon", pa.int32()), ("forecast", _F), ("model_version", pa.string()), ("candidate", pa.string()),
-        ("served", pa.bool_()), *INTERVALS, ("scale", _F),
-    ]),
-    "metrics": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("as_of", pa.date32()), *SCORE_FIELDS,
-        ("evidence_start", pa.date32()), ("evidence_end", pa.date32()), ("created_at", _TS),
-        # written by runs before candidates (one row per run: test-period scores of its one model)
-        ("model", pa.string()), ("target", pa.string()), ("mape", _F), ("naive_mape", _F), ("skill", _F),
-        ("n_train", pa.int64()), ("n_test", pa.int64()), ("epochs", pa.int64()), ("train_seconds", _F),
-    ]),
-    "runs": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("flow_run_id", pa.string()),
-        ("status", pa.string()), ("started_at", _TS), ("finished_at", _TS),
-        ("settings", pa.string()), ("data_hash", pa.string()), ("model_path", pa.string()),
-        ("error", pa.string()), ("host", pa.string()), ("pid", pa.int64()),
-    ]),
-    "backtests": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("candidate", pa.string()), ("fold", pa.int32()),
-        ("cutoff", pa.date32()), ("as_of", pa.date32()), ("date", pa.date32()), ("horizon", pa.int32()),
-        ("actual", _F), ("predicted", _F), ("naive", _F),
-    ]),
-    "backtest_metrics": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), *SCORE_FIELDS, ("folds", pa.int32()),
-        ("refit_every", pa.int32()), ("train_seconds", _F), ("created_at", _TS),
-        # written by one-step backtests before candidates
-        ("fold", pa.int32()), ("cutoff", pa.date32()), ("n_days", pa.int64()), ("mape", _F),
-        ("naive_mape", _F), ("skill", _F),
-    ]),
-    "comparisons": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("candidate", pa.string()), ("model", pa.string()),
-        ("target", pa.string()), ("rmse", _F), ("mae", _F), ("mape", _F), ("naive_rmse", _F), ("naive_mae", _F),
-        ("naive_mape", _F), ("skill", _F), ("n_train", pa.int64()), ("n_test", pa.int64()), ("epochs", pa.int64()),
-        ("train_seconds", _F), ("test_start", pa.date32()), ("test_end", pa.date32()), ("created_at", _TS),
-    ]),
-    "validations": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("success", pa.bool_()),
-        ("expectation", pa.string()), ("observed", pa.string()), ("details", pa.string()),
-        ("checked_at", _TS),
-    ]),
-    "model_events": pa.schema([
-        ("model_version", pa.string()), ("ticker", pa.string()), ("run_id", pa.string()), ("candidate", pa.string()),
-        ("model", pa.string()), ("target", pa.string()), ("time_step", pa.int64()), ("path", pa.string()),
-        ("trained_at", _TS), ("data_start", pa.date32()), ("data_end", pa.date32()), ("train_end", pa.date32()),
-        ("training", pa.string()), ("parent_version", pa.string()), ("full_as_of", pa.date32()),
-        ("epochs", pa.int64()), ("train_seconds", _F), ("status", pa.string()), ("reason", pa.string()),
-        ("decided_at", _TS),
-        # written by runs before candidates
-        ("rmse", _F), ("naive_rmse", _F), ("skill", _F), ("recent_days", pa.int64()), ("recent_rmse", _F),
-        ("champion_recent_rmse", _F),
-    ]),
-    "decisions": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("as_of", pa.date32()), ("champion", pa.string()),
-        ("previous", pa.string()), ("challenger", pa.string()), ("action", pa.string()), ("n", pa.int64()),
-        ("champion_mase", _F), ("challenger_mase", _F), ("naive_mase", _F), ("evidence_start", pa.date32()),
-        ("evidence_end", pa.date32()), ("margin", _F), ("min_forecasts", pa.int64()), ("reason", pa.string()),
-        ("decided_at", _TS),
-    ]),
-    "latest_forecasts": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("as_of", pa.date32()), ("target_date", pa.date32()),
-        ("horizon", pa.int32()), ("forecast", _F), ("model_version", pa.string()), ("candidate", pa.string()),
-        ("served", pa.bool_()), *INTERVALS, ("scale", _F),
-    ]),
-    "predictions": pa.schema([
-        ("run_id", pa.string()), ("ticker", pa.string()), ("date", pa.date32()),
-        ("actual", _F), ("predicted", _F), ("naive", _F),
-    ]),
+    "prices": pa.schema(
+        [
+            ("ticker", pa.string()),
+            ("date", pa.date32()),
+            ("open", _F),
+            ("high", _F),
+            ("low", _F),
+            ("close", _F),
+            ("adj_close", _F),
+            ("volume", _F),
+            ("source", pa.string()),
+            ("ingested_at", _TS),
+        ]
+    ),
+    "forecasts": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("ticker", pa.string()),
+            ("as_of", pa.date32()),
+            ("target_date", pa.date32()),
+            ("horizon", pa.int32()),
+            ("forecast", _F),
+            ("model_version", pa.string()),
+            ("candidate", pa.string()),
+            ("served", pa.bool_()),
+            *INTERVALS,
+            ("scale", _F),
+        ]
+    ),
+    "metrics": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("ticker", pa.string()),
+            ("as_of", pa.date32()),
+            *SCORE_FIELDS,
+            ("evidence_start", pa.date32()),
+            ("evidence_end", pa.date32()),
+            ("created_at", _TS),
+            # written by runs before candidates (one row per run: test-period scores of its one model)
+            ("model", pa.string()),
+            ("target", pa.string()),
+            ("mape", _F),
+            ("naive_mape", _F),
+            ("skill", _F),
+            ("n_train", pa.int64()),
+            ("n_test", pa.int64()),
+            ("epochs", pa.int64()),
+            ("train_seconds", _F),
+        ]
+    ),
+    "runs": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("ticker", pa.string()),
+            ("flow_run_id", pa.string()),
+            ("status", pa.string()),
+            ("started_at", _TS),
+            ("finished_at", _TS),
+            ("settings", pa.string()),
+            ("data_hash", pa.string()),
+            ("model_path", pa.string()),
+            ("error", pa.string()),
+            ("host", pa.string()),
+            ("pid", pa.int64()),
+        ]
+    ),
+    "backtests": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("ticker", pa.string()),
+            ("candidate", pa.string()),
+            ("fold", pa.int32()),
+            ("cutoff", pa.date32()),
+            ("as_of", pa.date32()),
+            ("date", pa.date32()),
+            ("horizon", pa.int32()),
+            ("actual", _F),
+            ("predicted", _F),
+            ("naive", _F),
+        ]
+    ),
+    "backtest_metrics": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("ticker", pa.string()),
+            *SCORE_FIELDS,
+            ("folds", pa.int32()),
+            ("refit_every", pa.int32()),
+            ("train_seconds", _F),
+            ("created_at", _TS),
+            # written by one-step backtests before candidates
+            ("fold", pa.int32()),
+            ("cutoff", pa.date32()),
+            ("n_days", pa.int64()),
+            ("mape", _F),
+            ("naive_mape", _F),
+            ("skill", _F),
+        ]
+    ),
+    "comparisons": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("ticker", pa.string()),
+            ("candidate", pa.string()),
+            ("model", pa.string()),
+            ("target", pa.string()),
+            ("rmse", _F),
+            ("mae", _F),
+            ("mape", _F),
+            ("naive_rmse", _F),
+            ("naive_mae", _F),
+            ("naive_mape", _F),
+            ("skill", _F),
+            ("n_train", pa.int64()),
+            ("n_test", pa.int64()),
+            ("epochs", pa.int64()),
+            ("train_seconds", _F),
+            ("test_start", pa.date32()),
+            ("test_end", pa.date32()),
+            ("created_at", _TS),
+        ]
+    ),
+    "validations": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("ticker", pa.string()),
+            ("success", pa.bool_()),
+            ("expectation", pa.string()),
+            ("observed", pa.string()),
+            ("details", pa.string()),
+            ("checked_at", _TS),
+        ]
+    ),
+    "model_events": pa.schema(
+        [
+            ("model_version", pa.string()),
+            ("ticker", pa.string()),
+            ("run_id", pa.string()),
+            ("candidate", pa.string()),
+            ("model", pa.string()),
+            ("target", pa.string()),
+            ("time_step", pa.int64()),
+            ("path", pa.string()),
+            ("trained_at", _TS),
+            ("data_start", pa.date32()),
+            ("data_end", pa.date32()),
+            ("train_end", pa.date32()),
+            ("training", pa.string()),
+            ("parent_version", pa.string()),
+            ("full_as_of", pa.date32()),
+            ("epochs", pa.int64()),
+            ("train_seconds", _F),
+            ("status", pa.string()),
+            ("reason", pa.string()),
+            ("decided_at", _TS),
+            # written by runs before candidates
+            ("rmse", _F),
+            ("naive_rmse", _F),
+            ("skill", _F),
+            ("recent_days", pa.int64()),
+            ("recent_rmse", _F),
+            ("champion_recent_rmse", _F),
+        ]
+    ),
+    "decisions": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("ticker", pa.string()),
+            ("as_of", pa.date32()),
+            ("champion", pa.string()),
+            ("previous", pa.string()),
+            ("challenger", pa.string()),
+            ("action", pa.string()),
+            ("n", pa.int64()),
+            ("champion_mase", _F),
+            ("challenger_mase", _F),
+            ("naive_mase", _F),
+            ("evidence_start", pa.date32()),
+            ("evidence_end", pa.date32()),
+            ("margin", _F),
+            ("min_forecasts", pa.int64()),
+            ("reason", pa.string()),
+            ("decided_at", _TS),
+        ]
+    ),
+    "latest_forecasts": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("ticker", pa.string()),
+            ("as_of", pa.date32()),
+            ("target_date", pa.date32()),
+            ("horizon", pa.int32()),
+            ("forecast", _F),
+            ("model_version", pa.string()),
+            ("candidate", pa.string()),
+            ("served", pa.bool_()),
+            *INTERVALS,
+            ("scale", _F),
+        ]
+    ),
+    "predictions": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("ticker", pa.string()),
+            ("date", pa.date32()),
+            ("actual", _F),
+            ("predicted", _F),
+            ("naive", _F),
+        ]
+    ),
 }
 """Every warehouse table and its Arrow schema; each is a DuckDB view of the same name.
 
@@ -150,6 +312,7 @@ DERIVED_VIEWS: dict[str, str] = {
         FROM forecast_accuracy
     """,
 }
-"""Views computed from the tables: the registry (each model version's latest model_events row); every forecast whose target close is known with naive persistence
-(the close at as_of) scored on the same day; scores per candidate and horizon (forecast_accuracy), of
-the served path (served_accuracy), and ranked by MASE (leaderboard)."""
+"""Views computed from the tables: the registry (each model version's latest model_events row); every
+forecast whose target close is known with naive persistence (the close at as_of) scored on the same day;
+scores per candidate and horizon (forecast_accuracy), of the served path (served_accuracy), and ranked by
+MASE (leaderboard)."""

@@ -7,12 +7,11 @@ import json
 import re
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator,
-                      model_validator)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from nightcast.calendars import calendar_for, check_calendar
 from nightcast.candidates import CANDIDATES, DEFAULT_CANDIDATES, check_candidates
-from nightcast.symbols import SYMBOL_SCHEMA_PATTERN, TICKER_PATTERN, check_symbol
+from nightcast.tickers import TICKER_SCHEMA_PATTERN, check_ticker
 
 DEFAULT_TICKERS = {"sample": "GOOG", "yahoo": "NFLX"}
 TUTORIAL_RANGE = (dt.date(2010, 4, 1), dt.date(2022, 4, 25))
@@ -23,82 +22,150 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    ticker: str | None = Field(
-        None, json_schema_extra={"pattern": SYMBOL_SCHEMA_PATTERN}, description="Symbol to retrain (GOOG, ^GSPC, NFLX...). Empty: the source's default "
-        "(sample: GOOG, yahoo: NFLX); required for a file source.")
+    ticker: str = Field(
+        "",
+        json_schema_extra={"pattern": TICKER_SCHEMA_PATTERN},
+        description="Ticker to retrain (GOOG, ^GSPC, NFLX...). Empty: the source's default "
+        "(sample: GOOG, yahoo: NFLX); required for a file source.",
+    )
     source: Literal["sample", "yahoo", "file"] = Field(
-        "sample", description="Where prices come from: bundled real prices (offline), Yahoo Finance "
-        "via yfinance, or a CSV/Parquet file.")
+        "sample",
+        description="Where prices come from: bundled real prices (offline), Yahoo Finance "
+        "via yfinance, or a CSV/Parquet file.",
+    )
     path: str | None = Field(None, description="CSV or Parquet file to read; only with source=file.")
     start: dt.date | None = Field(None, description="First date to use (inclusive); empty: from the start.")
     end: dt.date | None = Field(None, description="Last date to use (inclusive); empty: up to the latest.")
     candidates: list[str] = Field(
         default_factory=lambda: list(DEFAULT_CANDIDATES),
         description="Candidate models fitted every night on all data up to tonight; the one with the best "
-        "out-of-sample MASE is served, the others shadow. naive always runs. Known: " + ", ".join(CANDIDATES) + ".")
+        "out-of-sample MASE is served, the others shadow. naive always runs. Known: " + ", ".join(CANDIDATES) + ".",
+    )
     time_step: int = Field(100, ge=1, le=1000, description="Days of closing prices in each RNN input window.")
     epochs: int = Field(80, ge=1, le=10_000, description="RNN training epochs of a full fit.")
     batch_size: int = Field(32, ge=1, le=65_536, description="RNN training batch size.")
     seed: int = Field(42, ge=0, le=2**31 - 1, description="Random seed; a fixed seed gives a reproducible run.")
-    warehouse: str | None = Field(
-        None, description="Warehouse folder; empty: $NIGHTCAST_WAREHOUSE, else ./warehouse.")
-    horizon: int = Field(5, ge=1, le=60, description="Trading sessions to forecast after the last close "
-                         "(recursively: each forecast feeds the next).")
+    warehouse: str | None = Field(None, description="Warehouse folder; empty: $NIGHTCAST_WAREHOUSE, else ./warehouse.")
+    horizon: int = Field(
+        5,
+        ge=1,
+        le=60,
+        description="Trading sessions to forecast after the last close (recursively: each forecast feeds the next).",
+    )
     calendar: str | None = Field(
-        None, description="Trading calendar of the ticker's exchange (an exchange_calendars name such as XNYS, "
-        "XLON, 24/7); empty: from the symbol's suffix (.L XLON, .HK XHKG, =X 24/5, -USD 24/7, else XNYS).")
+        None,
+        description="Trading calendar of the ticker's exchange (an exchange_calendars name such as XNYS, "
+        "XLON, 24/7); empty: from the symbol's suffix (.L XLON, .HK XHKG, =X 24/5, -USD 24/7, else XNYS).",
+    )
     max_daily_move: float = Field(
-        0.5, gt=0.0, le=10.0, description="Largest accepted day-over-day change of the close, as a fraction "
-        "(0.5 = 50%); a bigger move fails validation.")
+        0.5,
+        gt=0.0,
+        le=10.0,
+        description="Largest accepted day-over-day change of the close, as a fraction "
+        "(0.5 = 50%); a bigger move fails validation.",
+    )
     max_gap_days: int = Field(
-        10, ge=1, le=3650, description="Longest accepted gap between consecutive dates, in calendar days; "
-        "a longer gap fails validation.")
+        10,
+        ge=1,
+        le=3650,
+        description="Longest accepted gap between consecutive dates, in calendar days; a longer gap fails validation.",
+    )
     learning_rate: float = Field(
-        0.001, gt=0.0, le=1.0, description="Adam's learning rate at the first epoch; it decays along a cosine "
-        "to final_lr_fraction of itself by the last epoch.")
+        0.001,
+        gt=0.0,
+        le=1.0,
+        description="Adam's learning rate at the first epoch; it decays along a cosine "
+        "to final_lr_fraction of itself by the last epoch.",
+    )
     final_lr_fraction: float = Field(
-        0.05, gt=0.0, le=1.0, description="Learning rate at the last epoch as a share of learning_rate "
-        "(1: constant, as in the tutorial).")
+        0.05,
+        gt=0.0,
+        le=1.0,
+        description="Learning rate at the last epoch as a share of learning_rate (1: constant, as in the tutorial).",
+    )
     validation_fraction: float = Field(
-        0.0, ge=0.0, lt=0.5, description="Share of the training windows, the most recent ones, held out to "
-        "stop early and keep the best epoch; 0: train on all, keep the last epoch.")
+        0.0,
+        ge=0.0,
+        lt=0.5,
+        description="Share of the training windows, the most recent ones, held out to "
+        "stop early and keep the best epoch; 0: train on all, keep the last epoch.",
+    )
     patience: int = Field(
-        10, ge=0, le=10_000, description="Stop once the validation loss has not improved for this many epochs "
-        "(0: train every epoch, still keep the best).")
+        10,
+        ge=0,
+        le=10_000,
+        description="Stop once the validation loss has not improved for this many epochs "
+        "(0: train every epoch, still keep the best).",
+    )
     full_retrain_every_days: int = Field(
-        7, ge=0, le=3650, description="Train an RNN candidate from scratch when its last full fit saw data at "
+        7,
+        ge=0,
+        le=3650,
+        description="Train an RNN candidate from scratch when its last full fit saw data at "
         "least this many days older than tonight's; other nights fine-tune its previous version on all data up "
-        "to tonight. 0: always from scratch.")
+        "to tonight. 0: always from scratch.",
+    )
     fine_tune_epochs: int = Field(
-        5, ge=1, le=10_000, description="Epochs when fine-tuning an RNN candidate's previous version (its "
-        "weights and scaler) on all windows up to tonight.")
+        5,
+        ge=1,
+        le=10_000,
+        description="Epochs when fine-tuning an RNN candidate's previous version (its "
+        "weights and scaler) on all windows up to tonight.",
+    )
     evidence_window: int = Field(
-        100, ge=5, le=5000, description="Most recent forecast origins (backtest or live) whose realized "
-        "forecasts score the candidates and shape their intervals.")
+        100,
+        ge=5,
+        le=5000,
+        description="Most recent forecast origins (backtest or live) whose realized "
+        "forecasts score the candidates and shape their intervals.",
+    )
     champion_margin: float = Field(
-        0.02, ge=0.0, le=0.5, description="A challenger replaces the champion only if its MASE (averaged over "
+        0.02,
+        ge=0.0,
+        le=0.5,
+        description="A challenger replaces the champion only if its MASE (averaged over "
         "horizons, on the forecasts both made) is lower by more than this share and it is no worse than naive at "
-        "any horizon; a champion behind naive at some horizon by more than this share hands back to naive.")
+        "any horizon; a champion behind naive at some horizon by more than this share hands back to naive.",
+    )
     min_forecasts: int = Field(
-        20, ge=1, le=100_000, description="Fewest shared realized forecasts on which a challenger may replace "
-        "the champion.")
+        20,
+        ge=1,
+        le=100_000,
+        description="Fewest shared realized forecasts on which a challenger may replace the champion.",
+    )
     backtest_folds: int = Field(
-        5, ge=1, le=500, description="Rolling-origin folds of a candidate's cold-start backtest (and the default "
-        "of nightcast backtest): the last folds x backtest_refit_every origins are forecast out of sample.")
+        5,
+        ge=1,
+        le=500,
+        description="Rolling-origin folds of a candidate's cold-start backtest (and the default "
+        "of nightcast backtest): the last folds x backtest_refit_every origins are forecast out of sample.",
+    )
     backtest_refit_every: int = Field(
-        20, ge=1, le=1000, description="Trading days between refits in a backtest; each fold forecasts horizons "
-        "1..horizon from every origin in it.")
+        20,
+        ge=1,
+        le=1000,
+        description="Trading days between refits in a backtest; each fold forecasts horizons "
+        "1..horizon from every origin in it.",
+    )
     keep_runs: int = Field(
-        30, ge=1, le=100_000, description="Model folders, plots and Data Docs pages of a ticker's last keep_runs "
-        "runs are kept; older ones are deleted (their registry rows stay).")
+        30,
+        ge=1,
+        le=100_000,
+        description="Model folders, plots and Data Docs pages of a ticker's last keep_runs "
+        "runs are kept; older ones are deleted (their registry rows stay).",
+    )
     train_fraction: float = Field(
-        0.8, gt=0.0, lt=1.0, description="nightcast compare only: share of the history, oldest first, used for "
-        "training in the tutorial's split.")
+        0.8,
+        gt=0.0,
+        lt=1.0,
+        description="nightcast compare only: share of the history, oldest first, used for "
+        "training in the tutorial's split.",
+    )
 
-    @field_validator("ticker")
+    @field_validator("ticker", mode="before")
     @classmethod
-    def _check_ticker(cls, value: str | None) -> str | None:
-        return None if value is None or value == "" else check_symbol(value)
+    def _check_ticker(cls, value: object) -> object:
+        return "" if value is None or value == "" else check_ticker(value) if isinstance(value, str) else value
 
     @field_validator("candidates", mode="before")
     @classmethod
@@ -116,16 +183,16 @@ class Settings(BaseModel):
         return None if not value else check_calendar(value)
 
     @model_validator(mode="after")
-    def _check_combination(self) -> "Settings":
+    def _check_combination(self) -> Settings:
         if self.source == "file" and not self.path:
             raise ValueError("source 'file' needs a path to a CSV or Parquet file")
         if self.source != "file" and self.path:
             raise ValueError(f"path is only used with source 'file', not with source {self.source!r}")
-        if self.source == "file" and self.ticker is None:
+        if self.source == "file" and not self.ticker:
             raise ValueError("source 'file' needs a ticker to store the prices under")
         if self.start and self.end and self.start > self.end:
             raise ValueError(f"start {self.start} is after end {self.end}")
-        if self.ticker is None:
+        if not self.ticker:
             object.__setattr__(self, "ticker", DEFAULT_TICKERS[self.source])
             if self.source == "yahoo" and self.start is None and self.end is None:
                 object.__setattr__(self, "start", TUTORIAL_RANGE[0])
@@ -133,25 +200,19 @@ class Settings(BaseModel):
         return self
 
     @property
-    def symbol(self) -> str:
-        """The resolved ticker (never None after validation)."""
-        assert self.ticker is not None
-        return self.ticker
-
-    @property
     def exchange(self) -> str:
         """The trading calendar of the ticker's exchange."""
-        return calendar_for(self.symbol, self.calendar)
+        return calendar_for(self.ticker, self.calendar)
 
     def to_json(self) -> str:
         """Settings as stable JSON, stored with every run."""
         return json.dumps(self.model_dump(mode="json"), sort_keys=True)
 
-    def for_ticker(self, ticker: str) -> "Settings":
+    def for_ticker(self, ticker: str) -> Settings:
         """The same settings for another ticker, validated again."""
         return Settings(**{**self.model_dump(), "ticker": ticker})
 
-    def until(self, day: dt.date) -> "Settings":
+    def until(self, day: dt.date) -> Settings:
         """The same settings seeing only data up to day (inclusive), validated again."""
         return Settings(**{**self.model_dump(), "end": day})
 
@@ -162,15 +223,19 @@ class RunnerSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["processes", "threads", "dask"] = Field(
-        "processes", description="processes: a local process pool; threads: threads in the flow's process; "
-        "dask: a Dask cluster via prefect-dask.")
-    workers: int = Field(2, ge=1, le=256, description="Processes or threads, or the worker processes of a "
-                         "local Dask cluster.")
+        "processes",
+        description="processes: a local process pool; threads: threads in the flow's process; "
+        "dask: a Dask cluster via prefect-dask.",
+    )
+    workers: int = Field(
+        2, ge=1, le=256, description="Processes or threads, or the worker processes of a local Dask cluster."
+    )
     dask_address: str | None = Field(
-        None, description="Address of an existing Dask scheduler (tcp://host:8786); empty: start a local cluster.")
+        None, description="Address of an existing Dask scheduler (tcp://host:8786); empty: start a local cluster."
+    )
 
     @model_validator(mode="after")
-    def _check_address(self) -> "RunnerSettings":
+    def _check_address(self) -> RunnerSettings:
         if self.dask_address and self.kind != "dask":
             raise ValueError("dask_address is only used with kind 'dask'")
         if self.dask_address and not re.fullmatch(r"(tcp|tls|inproc|ucx)://[\w.\-\[\]:/]+", self.dask_address):
@@ -178,8 +243,9 @@ class RunnerSettings(BaseModel):
         return self
 
 
-Symbol = Annotated[str, AfterValidator(check_symbol),
-                   WithJsonSchema({"type": "string", "pattern": SYMBOL_SCHEMA_PATTERN})]
+Ticker = Annotated[
+    str, AfterValidator(check_ticker), WithJsonSchema({"type": "string", "pattern": TICKER_SCHEMA_PATTERN})
+]
 
 
 class NightlyPlan(BaseModel):
@@ -187,20 +253,25 @@ class NightlyPlan(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    tickers: list[Symbol] = Field(
-        default_factory=lambda: ["GOOG", "^GSPC"], min_length=1, max_length=1000,
-        description="Tickers to retrain tonight; each gets its own run.")
+    tickers: list[Ticker] = Field(
+        default_factory=lambda: ["GOOG", "^GSPC"],
+        min_length=1,
+        max_length=1000,
+        description="Tickers to retrain tonight; each gets its own run.",
+    )
     settings: Settings = Field(
-        default_factory=Settings, description="Settings shared by every ticker (their ticker field is replaced).")
+        default_factory=Settings, description="Settings shared by every ticker (their ticker field is replaced)."
+    )
     runner: RunnerSettings = Field(default_factory=RunnerSettings, description="Where the tickers' runs execute.")
 
     @model_validator(mode="after")
-    def _check_plan(self) -> "NightlyPlan":
+    def _check_plan(self) -> NightlyPlan:
         if len(set(self.tickers)) != len(self.tickers):
             raise ValueError(f"tickers are repeated: {', '.join(self.tickers)}")
         if self.settings.source == "file":
-            raise ValueError("the nightly plan cannot use source 'file' (one path for many tickers); "
-                             "use sample or yahoo")
+            raise ValueError(
+                "the nightly plan cannot use source 'file' (one path for many tickers); use sample or yahoo"
+            )
         return self
 
     def settings_for(self, ticker: str) -> Settings:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -30,7 +31,7 @@ from nightcast import files
 from nightcast.files import pid_alive, write_folder_atomic
 from nightcast.readonly import QueryRefused, check_statement, sandboxed_connection
 from nightcast.schema import DERIVED_VIEWS, TABLES
-from nightcast.symbols import TICKER_PATTERN
+from nightcast.tickers import TICKER_PATTERN
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -45,7 +46,7 @@ def resolve_root(setting: str | None = None) -> Path:
     return Path(setting or os.environ.get(ENV_VAR) or "warehouse").expanduser().resolve()
 
 
-def to_arrow(table: str, frame: "pd.DataFrame") -> pa.Table:
+def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
     """Convert a frame to the table's Arrow schema (dates to date32, timestamps to UTC)."""
     import pandas as pd
 
@@ -64,8 +65,10 @@ def to_arrow(table: str, frame: "pd.DataFrame") -> pa.Table:
 def aligned(data: pa.Table, table: str) -> pa.Table:
     """A stored file's rows in the table's current schema (columns it lacks are null)."""
     schema = TABLES[table]
-    return pa.table([data[f.name].cast(f.type) if f.name in data.column_names else pa.nulls(len(data), f.type)
-                     for f in schema], schema=schema)
+    return pa.table(
+        [data[f.name].cast(f.type) if f.name in data.column_names else pa.nulls(len(data), f.type) for f in schema],
+        schema=schema,
+    )
 
 
 class Warehouse:
@@ -135,7 +138,7 @@ class Warehouse:
             old.unlink(missing_ok=True)
         return path
 
-    def write_run_table(self, table: str, ticker: str, run_id: str, frame: "pd.DataFrame") -> Path:
+    def write_run_table(self, table: str, ticker: str, run_id: str, frame: pd.DataFrame) -> Path:
         """Store one run's rows of a table in the ticker's file, replacing rows that run wrote before."""
         import pyarrow.compute as pc
 
@@ -155,7 +158,7 @@ class Warehouse:
                 self._rewrite(table, ticker, stored, legacy)
             return len(legacy)
 
-    def replace_latest(self, ticker: str, frame: "pd.DataFrame") -> bool:
+    def replace_latest(self, ticker: str, frame: pd.DataFrame) -> bool:
         """Make frame the ticker's latest_forecasts unless a newer as_of is stored (a backfill of old nights)."""
         import pyarrow.compute as pc
 
@@ -169,9 +172,13 @@ class Warehouse:
 
     def write_bytes(self, path: Path, data: bytes) -> None:
         """Write a non-table file (e.g. a plot) atomically inside the warehouse."""
-        files.write_then_rename(path, lambda tmp: tmp.write_bytes(data))
 
-    def quarantine(self, ticker: str, run_id: str, frame: "pd.DataFrame", report_json: str) -> Path:
+        def write(tmp: Path) -> None:
+            tmp.write_bytes(data)
+
+        files.write_then_rename(path, write)
+
+    def quarantine(self, ticker: str, run_id: str, frame: pd.DataFrame, report_json: str) -> Path:
         """Keep a rejected batch and its validation result for inspection."""
         folder = self.quarantine_dir(ticker, run_id)
         files.write_then_rename(folder / "prices.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
@@ -180,14 +187,21 @@ class Warehouse:
 
     def ticker_folders(self, ticker: str) -> list[Path]:
         """Every folder of the ticker's, across tables, models and plots."""
-        return [folder / f"ticker={ticker}" for folder in self.root.iterdir() if folder.is_dir()
-                and (folder / f"ticker={ticker}").is_dir()] if self.root.exists() else []
+        return (
+            [
+                folder / f"ticker={ticker}"
+                for folder in self.root.iterdir()
+                if folder.is_dir() and (folder / f"ticker={ticker}").is_dir()
+            ]
+            if self.root.exists()
+            else []
+        )
 
     def sweep_temporary(self, ticker: str | None = None) -> list[Path]:
         """Remove temporary files and folders of dead writers (the ticker's alone when given); returns them."""
         return files.sweep(self.ticker_folders(ticker) if ticker else [self.root])
 
-    def merge_prices(self, frame: "pd.DataFrame", ticker: str, source: str, ingested_at: "pd.Timestamp") -> int:
+    def merge_prices(self, frame: pd.DataFrame, ticker: str, source: str, ingested_at: pd.Timestamp) -> int:
         """Add dates not yet stored for the ticker; stored rows are kept as they are. Returns rows added."""
         import pandas as pd
 
@@ -208,15 +222,20 @@ class Warehouse:
         ticker opens only that ticker's file (columns a file lacks read as null)."""
         patterns = [f"{table}/ticker={t}/*.parquet" for t in tickers] if tickers else [f"{table}/ticker=*/*.parquet"]
         paths = [str(p) for pattern in patterns for p in sorted(self.root.glob(pattern))]
-        return ds.dataset(paths, schema=TABLES[table], format="parquet", partitioning=PARTITIONING,
-                          partition_base_dir=str(self.root / table))
+        return ds.dataset(
+            paths,
+            schema=TABLES[table],
+            format="parquet",
+            partitioning=PARTITIONING,
+            partition_base_dir=str(self.root / table),
+        )
 
     def connect(self, tickers: list[str] | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with one view per table and the derived views (only the given tickers' rows when
         tickers are given); DuckDB cannot open any file (see nightcast/readonly.py): pyarrow reads them."""
         return sandboxed_connection({table: self.dataset(table, tickers) for table in TABLES}, DERIVED_VIEWS)
 
-    def query(self, sql: str, params: list | None = None, tickers: list[str] | None = None) -> "pd.DataFrame":
+    def query(self, sql: str, params: list | None = None, tickers: list[str] | None = None) -> pd.DataFrame:
         """Run one read-only statement over the views (params bind to ?); anything else raises QueryRefused."""
         statement = check_statement(sql)
         con = self.connect(tickers)

@@ -20,16 +20,18 @@ def convert(csv: Path) -> pd.DataFrame:
     raw = pd.read_csv(csv)
     raw = raw.rename(columns={raw.columns[0]: "date"})
     raw.columns = [str(c).strip().lower().replace(" ", "_") for c in raw.columns]
-    frame = pd.DataFrame({
-        "ticker": TICKERS[csv.stem],
-        "date": pd.to_datetime(raw["date"], format="mixed").dt.date,
-        "open": raw["open"].astype("float64"),
-        "high": raw["high"].astype("float64"),
-        "low": raw["low"].astype("float64"),
-        "close": raw["close"].astype("float64"),
-        "adj_close": raw["adj_close"].astype("float64") if "adj_close" in raw else float("nan"),
-        "volume": raw["volume"].astype("float64"),
-    })
+    frame = pd.DataFrame(
+        {
+            "ticker": TICKERS[csv.stem],
+            "date": pd.to_datetime(raw["date"], format="mixed").dt.date,
+            "open": raw["open"].astype("float64"),
+            "high": raw["high"].astype("float64"),
+            "low": raw["low"].astype("float64"),
+            "close": raw["close"].astype("float64"),
+            "adj_close": raw["adj_close"].astype("float64") if "adj_close" in raw else float("nan"),
+            "volume": raw["volume"].astype("float64"),
+        }
+    )
     return frame.sort_values("date").reset_index(drop=True)
 
 

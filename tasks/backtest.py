@@ -10,8 +10,9 @@ do: the first trains from scratch, each later one fine-tunes the one before.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,8 @@ def fold_plan(n_rows: int, min_rows: int, refit_every: int, folds: int) -> list[
         raise InputError(
             f"{n_rows} rows is too few for {folds} folds of {refit_every} days: the first fold needs {min_rows} "
             f"rows to fit on, so at least {folds * refit_every + min_rows} rows; use fewer folds, a smaller "
-            "backtest_refit_every or a smaller time_step")
+            "backtest_refit_every or a smaller time_step"
+        )
     return [Fold(k + 1, first_train_end + k * refit_every, refit_every) for k in range(folds)]
 
 
@@ -67,28 +69,48 @@ class FoldResult:
     fitted: forecasters.Fitted
 
 
-def run_fold(prices: pd.DataFrame, fold: Fold, candidate: Candidate, settings: "Settings",
-             previous: forecasters.RnnState | None = None, fit: Fit = forecasters.fit,
-             forecast: Forecast = forecasters.forecast) -> FoldResult:
+def run_fold(
+    prices: pd.DataFrame,
+    fold: Fold,
+    candidate: Candidate,
+    settings: Settings,
+    previous: forecasters.RnnState | None = None,
+    fit: Fit = forecasters.fit,
+    forecast: Forecast = forecasters.forecast,
+) -> FoldResult:
     """Fit the candidate on the rows before the cut-off and forecast from each of the fold's origins."""
     closes = prices["close"].to_numpy("float64")
     dates = pd.to_datetime(prices["date"]).reset_index(drop=True)
     if not 0 < fold.train_end <= len(closes) - 1:
         raise ValueError(f"fold {fold.fold} (cut-off row {fold.train_end}) does not fit {len(closes)} rows")
     origins = fold.origins[fold.origins < len(closes) - 1]
-    fitted = fit(candidate, closes[:fold.train_end], settings, previous)
-    paths = forecast(fitted, closes[:origins[-1] + 1], origins, settings.horizon)
+    fitted = fit(candidate, closes[: fold.train_end], settings, previous)
+    paths = forecast(fitted, closes[: origins[-1] + 1], origins, settings.horizon)
     origin, step = np.meshgrid(origins, np.arange(1, settings.horizon + 1), indexing="ij")
     target = origin + step
     keep = target < len(closes)
-    rows = pd.DataFrame({"as_of": dates[origin[keep]].to_numpy(), "target_date": dates[target[keep]].to_numpy(),
-                         "horizon": step[keep], "forecast": paths[keep], "actual": closes[target[keep]],
-                         "naive": closes[origin[keep]]})
+    rows = pd.DataFrame(
+        {
+            "as_of": dates[origin[keep]].to_numpy(),
+            "target_date": dates[target[keep]].to_numpy(),
+            "horizon": step[keep],
+            "forecast": paths[keep],
+            "actual": closes[target[keep]],
+            "naive": closes[origin[keep]],
+        }
+    )
     return FoldResult(fold.fold, dates[fold.train_end - 1].date(), rows, fitted)
 
 
-def run_backtest(prices: pd.DataFrame, candidate: Candidate, settings: "Settings", refit_every: int, folds: int,
-                 fit: Fit = forecasters.fit, forecast: Forecast = forecasters.forecast) -> list[FoldResult]:
+def run_backtest(
+    prices: pd.DataFrame,
+    candidate: Candidate,
+    settings: Settings,
+    refit_every: int,
+    folds: int,
+    fit: Fit = forecasters.fit,
+    forecast: Forecast = forecasters.forecast,
+) -> list[FoldResult]:
     """Every fold of one candidate, oldest first (an RNN fine-tunes the previous fold's model)."""
     plan = fold_plan(len(prices), forecasters.min_closes(candidate, settings), refit_every, folds)
     results: list[FoldResult] = []
@@ -100,9 +122,21 @@ def run_backtest(prices: pd.DataFrame, candidate: Candidate, settings: "Settings
 
 def backtest_rows(run_id: str, ticker: str, candidate: str, results: list[FoldResult]) -> pd.DataFrame:
     """The backtests-table rows of one candidate: every origin and horizon with its fold and cut-off."""
-    return pd.concat([r.rows.assign(run_id=run_id, ticker=ticker, candidate=candidate, fold=r.fold, cutoff=r.cutoff,
-                                    date=r.rows["target_date"], predicted=r.rows["forecast"]) for r in results],
-                     ignore_index=True)
+    return pd.concat(
+        [
+            r.rows.assign(
+                run_id=run_id,
+                ticker=ticker,
+                candidate=candidate,
+                fold=r.fold,
+                cutoff=r.cutoff,
+                date=r.rows["target_date"],
+                predicted=r.rows["forecast"],
+            )
+            for r in results
+        ],
+        ignore_index=True,
+    )
 
 
 def train_seconds(results: list[FoldResult]) -> float:

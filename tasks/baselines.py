@@ -9,8 +9,9 @@ The fitted parameters are plain floats (JSON), never pickled.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ def _logs(closes: np.ndarray) -> np.ndarray:
     return np.log(values)
 
 
-def _quietly(fn: Callable[[], object]) -> object:
+def _quietly(fn: Callable[[], Any]) -> Any:
     """Run a statsmodels call without its convergence and frequency warnings (they are not actionable here)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

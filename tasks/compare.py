@@ -6,7 +6,8 @@ This is the stage chain split -> scale -> window -> train -> predict -> evaluate
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,8 +24,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from nightcast.settings import Settings
 
 
-def score_on_split(prices: pd.DataFrame, candidate: Candidate, settings: "Settings",
-                   log: Callable[[str], None] | None = None) -> dict:
+def score_on_split(
+    prices: pd.DataFrame, candidate: Candidate, settings: Settings, log: Callable[[str], None] | None = None
+) -> dict:
     """Split, scale, window, train, predict and evaluate one RNN recipe; its comparisons row."""
     assert candidate.kind and candidate.target
     target = candidate.target
@@ -37,7 +39,15 @@ def score_on_split(prices: pd.DataFrame, candidate: Candidate, settings: "Settin
     previous = pd.concat([parts.train["close"].tail(1), parts.test["close"].iloc[:-1]]).to_numpy("float64")
     predicted = one_step_prices(trained.model, test_windows.X, scaled.params, target, previous)
     evaluation = evaluate_predictions(test, predicted, naive_forecast(train[-1], test))
-    return {"candidate": candidate.name, "model": candidate.kind, "target": target, **evaluation.as_row(),
-            "n_train": len(windows.y), "n_test": len(test), "epochs": trained.epochs_run,
-            "train_seconds": trained.seconds, "test_start": parts.test["date"].iloc[0].date(),
-            "test_end": parts.test["date"].iloc[-1].date()}
+    return {
+        "candidate": candidate.name,
+        "model": candidate.kind,
+        "target": target,
+        **evaluation.as_row(),
+        "n_train": len(windows.y),
+        "n_test": len(test),
+        "epochs": trained.epochs_run,
+        "train_seconds": trained.seconds,
+        "test_start": parts.test["date"].iloc[0].date(),
+        "test_end": parts.test["date"].iloc[-1].date(),
+    }

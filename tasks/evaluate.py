@@ -45,9 +45,11 @@ def score(actual: np.ndarray, predicted: np.ndarray) -> Scores:
     predicted = np.asarray(predicted, dtype="float64").reshape(-1)
     if len(actual) == 0 or len(actual) != len(predicted):
         raise ValueError(f"need equal, non-empty actual and predicted, got {len(actual)} and {len(predicted)}")
-    return Scores(rmse=float(root_mean_squared_error(actual, predicted)),
-                  mae=float(mean_absolute_error(actual, predicted)),
-                  mape=float(mean_absolute_percentage_error(actual, predicted) * 100.0))
+    return Scores(
+        rmse=float(root_mean_squared_error(actual, predicted)),
+        mae=float(mean_absolute_error(actual, predicted)),
+        mape=float(mean_absolute_percentage_error(actual, predicted) * 100.0),
+    )
 
 
 def evaluate_predictions(actual: np.ndarray, predicted: np.ndarray, naive: np.ndarray) -> Evaluation:

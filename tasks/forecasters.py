@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nightcast.candidates import Candidate, candidate as lookup
+from nightcast.candidates import Candidate
+from nightcast.candidates import candidate as lookup
 from nightcast.errors import InputError
 from tasks import baselines
 from tasks import target as target_stage
@@ -36,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class RnnState:
     """A trained RNN and the scaler its inputs were scaled with."""
 
-    model: "keras.Model"
+    model: keras.Model
     scaler: ScalerParams
 
 
@@ -53,20 +55,26 @@ class Fitted:
     epochs: int = 0
 
 
-def min_closes(candidate: Candidate, settings: "Settings") -> int:
+def min_closes(candidate: Candidate, settings: Settings) -> int:
     """Fewest closes a candidate can be fitted on (an RNN needs one window and its target)."""
     if not candidate.is_rnn:
         return 3
     return settings.time_step + 1 + target_stage.extra_rows(candidate.target or "price")
 
 
-def fit(candidate: Candidate, closes: np.ndarray, settings: "Settings", previous: RnnState | None = None,
-        log: Callable[[str], None] | None = None) -> Fitted:
+def fit(
+    candidate: Candidate,
+    closes: np.ndarray,
+    settings: Settings,
+    previous: RnnState | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Fitted:
     """Fit the candidate on every close given (all of them up to the origin)."""
     values = np.asarray(closes, dtype="float64").reshape(-1)
     if len(values) < min_closes(candidate, settings):
-        raise InputError(f"{candidate.name} needs at least {min_closes(candidate, settings)} closes to fit, "
-                         f"got {len(values)}")
+        raise InputError(
+            f"{candidate.name} needs at least {min_closes(candidate, settings)} closes to fit, got {len(values)}"
+        )
     started = time.perf_counter()
     if not candidate.is_rnn:
         state = baselines.FITS[candidate.name][0](values)
@@ -75,10 +83,21 @@ def fit(candidate: Candidate, closes: np.ndarray, settings: "Settings", previous
     series = target_stage.to_series(values, candidate.target)
     scaler = previous.scaler if previous is not None else fit_scaler(series)
     windows = make_windows(transform(series, scaler), settings.time_step)
-    trained = train_with_settings(windows.X, windows.y, settings, kind=candidate.kind, log=log,
-                                  start_from=None if previous is None else previous.model)
-    return Fitted(candidate, RnnState(trained.model, scaler), "full" if previous is None else "fine_tune",
-                  trained.seconds, trained.epochs_run)
+    trained = train_with_settings(
+        windows.X,
+        windows.y,
+        settings,
+        kind=candidate.kind,
+        log=log,
+        start_from=None if previous is None else previous.model,
+    )
+    return Fitted(
+        candidate,
+        RnnState(trained.model, scaler),
+        "full" if previous is None else "fine_tune",
+        trained.seconds,
+        trained.epochs_run,
+    )
 
 
 def forecast(fitted: Fitted, closes: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
@@ -87,11 +106,15 @@ def forecast(fitted: Fitted, closes: np.ndarray, origins: np.ndarray, horizon: i
     origins = np.asarray(origins, dtype="int64").reshape(-1)
     if fitted.candidate.is_rnn:
         state: RnnState = fitted.state
-        return forecast_from_origins(state.model, values, origins, state.scaler, fitted.candidate.target or "price",
-                                     horizon)
+        return forecast_from_origins(
+            state.model, values, origins, state.scaler, fitted.candidate.target or "price", horizon
+        )
     step = baselines.FITS[fitted.candidate.name][1]
-    return np.stack([step(fitted.state, values[:o + 1], horizon) for o in origins]) if len(origins) else \
-        np.empty((0, horizon))
+    return (
+        np.stack([step(fitted.state, values[: o + 1], horizon) for o in origins])
+        if len(origins)
+        else np.empty((0, horizon))
+    )
 
 
 def save(fitted: Fitted, folder: Path) -> None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import pandas as pd
 
 from nightcast.errors import ExpectedFailure
-from nightcast.schema import PRICE_COLUMNS
+from nightcast.schema import PRICE_COLUMNS, REQUIRED_PRICE_COLUMNS
 from nightcast.settings import Settings
 
-REQUIRED = ("date", "open", "high", "low", "close", "volume")
 NUMERIC = ("open", "high", "low", "close", "adj_close", "volume")
 FALLBACK = "use --source sample (bundled GOOG, ^GSPC) or --source file --path FILE"
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "nightcast" / "sample_data"
@@ -47,8 +47,9 @@ def _key(name: object) -> str:
 
 def _flatten(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
     """Reduce (Price, Ticker) MultiIndex columns to the price level, keeping only this ticker."""
-    prices = next((i for i in range(raw.columns.nlevels)
-                   if "close" in {_key(v) for v in raw.columns.get_level_values(i)}), 0)
+    prices = next(
+        (i for i in range(raw.columns.nlevels) if "close" in {_key(v) for v in raw.columns.get_level_values(i)}), 0
+    )
     for level in reversed([i for i in range(raw.columns.nlevels) if i != prices]):
         values = raw.columns.get_level_values(level)
         if ticker in set(values) and values.nunique() > 1:
@@ -82,8 +83,7 @@ def _numbers(values: pd.Series, column: str) -> pd.Series:
     parsed = pd.to_numeric(values, errors="coerce")
     bad = parsed.isna() & values.notna()
     if bad.any():
-        raise IngestError(f"column '{column}' has {int(bad.sum())} non-numeric value(s), "
-                          f"e.g. {values[bad].iloc[0]!r}")
+        raise IngestError(f"column '{column}' has {int(bad.sum())} non-numeric value(s), e.g. {values[bad].iloc[0]!r}")
     return parsed.astype("float64")
 
 
@@ -98,12 +98,12 @@ def normalize_prices(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
     frame.columns = ["date" if k == "datetime" else k for k in keys]
     if "date" in frame and frame["date"].isin(["Ticker", "Date"]).any():
         frame = frame[~frame["date"].isin(["Ticker", "Date"])]  # yfinance 1.x to_csv header rows
-    missing = [c for c in REQUIRED if c not in frame.columns]
+    missing = [c for c in REQUIRED_PRICE_COLUMNS if c not in frame.columns]
     if missing:
-        raise IngestError(f"missing column(s) {', '.join(missing)}; found: "
-                          f"{', '.join(map(str, frame.columns)) or 'none'}")
-    out = pd.DataFrame({"ticker": pd.Series(ticker, index=frame.index, dtype="str"),
-                        "date": _dates(frame["date"])})
+        raise IngestError(
+            f"missing column(s) {', '.join(missing)}; found: {', '.join(map(str, frame.columns)) or 'none'}"
+        )
+    out = pd.DataFrame({"ticker": pd.Series(ticker, index=frame.index, dtype="str"), "date": _dates(frame["date"])})
     for column in NUMERIC:
         out[column] = _numbers(frame[column], column) if column in frame else float("nan")
     return out.loc[:, list(PRICE_COLUMNS)].reset_index(drop=True)
@@ -127,8 +127,10 @@ class SampleSource:
         """The bundled prices of ticker within start..end."""
         files = self.available()
         if ticker not in files:
-            raise IngestError(f"no bundled sample prices for {ticker!r}; bundled tickers: "
-                              f"{', '.join(files) or 'none'}; use --source yahoo or --source file --path FILE")
+            raise IngestError(
+                f"no bundled sample prices for {ticker!r}; bundled tickers: "
+                f"{', '.join(files) or 'none'}; use --source yahoo or --source file --path FILE"
+            )
         return _within(normalize_prices(pd.read_parquet(files[ticker]), ticker), start, end)
 
 
@@ -143,9 +145,11 @@ class YahooSource:
         download = self._download
         if download is None:
             import yfinance
+
             download = yfinance.download
-        options: dict[str, object] = dict(auto_adjust=False, actions=False, progress=False,
-                                          multi_level_index=True, threads=False)
+        options: dict[str, object] = dict(
+            auto_adjust=False, actions=False, progress=False, multi_level_index=True, threads=False
+        )
         if start is None:
             options["period"] = "max"
         else:
@@ -156,11 +160,14 @@ class YahooSource:
         try:
             raw = download(ticker, **options)
         except Exception as error:
-            raise SourceUnavailable(f"Yahoo Finance download failed for {where}: {_one_line(error)}; "
-                              f"{FALLBACK}") from error
+            raise SourceUnavailable(
+                f"Yahoo Finance download failed for {where}: {_one_line(error)}; {FALLBACK}"
+            ) from error
         if raw is None or raw.empty:
-            raise SourceUnavailable(f"Yahoo Finance returned no prices for {where}: the symbol may be "
-                              f"unknown or Yahoo unreachable; {FALLBACK}")
+            raise SourceUnavailable(
+                f"Yahoo Finance returned no prices for {where}: the symbol may be "
+                f"unknown or Yahoo unreachable; {FALLBACK}"
+            )
         try:
             return _within(normalize_prices(raw, ticker), start, end)
         except IngestError as error:
@@ -177,8 +184,7 @@ class FileSource:
         """The file's prices (.csv or .parquet), stored under ticker, within start..end."""
         suffix = self.path.suffix.lower()
         if suffix not in (".csv", ".parquet"):
-            raise IngestError(f"unsupported file type {suffix or '(none)'!r} for {self.path}: "
-                              "use .csv or .parquet")
+            raise IngestError(f"unsupported file type {suffix or '(none)'!r} for {self.path}: use .csv or .parquet")
         if not self.path.is_file():
             raise IngestError(f"file not found: {self.path}")
         try:
@@ -200,9 +206,14 @@ def source_for(settings: Settings) -> PriceSource:
 
 def ingest_prices(settings: Settings, source: PriceSource | None = None) -> pd.DataFrame:
     """Fetch settings' ticker within start..end from the source; no rows at all -> IngestError."""
-    frame = _within((source or source_for(settings)).fetch(settings.symbol, settings.start, settings.end),
-                    settings.start, settings.end)
+    frame = _within(
+        (source or source_for(settings)).fetch(settings.ticker, settings.start, settings.end),
+        settings.start,
+        settings.end,
+    )
     if frame.empty:
-        raise IngestError(f"no prices for {settings.symbol!r} between {settings.start or 'the earliest date'} "
-                          f"and {settings.end or 'the latest date'} from source {settings.source!r}")
+        raise IngestError(
+            f"no prices for {settings.ticker!r} between {settings.start or 'the earliest date'} "
+            f"and {settings.end or 'the latest date'} from source {settings.source!r}"
+        )
     return frame

@@ -3,7 +3,8 @@ Keras fit, the fitted-model record, and the .keras files with the card that says
 
 The tutorial's `simple_rnn` is trained by the fast trainer in tasks/train.py; `lstm` and `gru` are
 trained here with Keras' own `fit` (the same Adam, cosine decay and early-stopping settings; Keras
-does not XLA-compile its recurrent layers on TensorFlow, so these fits are several times slower). TensorFlow/Keras are imported inside the functions so that importing this module is cheap.
+does not XLA-compile its recurrent layers on TensorFlow, so these fits are several times slower).
+TensorFlow/Keras are imported inside the functions so that importing this module is cheap.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,7 +32,7 @@ LAYERS = 3
 class TrainedModel:
     """A fitted model with the loss per epoch, the wall time of the fit and its early-stopping record."""
 
-    model: "keras.Model"
+    model: keras.Model
     losses: list[float] = field(default_factory=list)
     seconds: float = 0.0
     val_losses: list[float] = field(default_factory=list)
@@ -52,18 +54,22 @@ def _keras():
     return keras
 
 
-def build_model(time_step: int, units: int = UNITS, learning_rate: float = 0.001,
-                kind: str = "simple_rnn") -> "keras.Model":
+def build_model(
+    time_step: int, units: int = UNITS, learning_rate: float = 0.001, kind: str = "simple_rnn"
+) -> keras.Model:
     """Three recurrent layers of `units` and Dense(1), adam + MSE; simple_rnn at 20 units has 2,101 parameters."""
     if kind not in KINDS:
         raise ValueError(f"unknown model {kind!r}: use one of {', '.join(KINDS)}")
     keras = _keras()
-    layer = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[kind]
-    model = keras.Sequential([
-        keras.Input(shape=(time_step, 1)),
-        *[layer(units, return_sequences=i < LAYERS - 1) for i in range(LAYERS)],
-        keras.layers.Dense(1),
-    ], name=kind)
+    layer = getattr(keras.layers, KINDS[kind])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(time_step, 1)),
+            *[layer(units, return_sequences=i < LAYERS - 1) for i in range(LAYERS)],
+            keras.layers.Dense(1),
+        ],
+        name=kind,
+    )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mean_squared_error")
     return model
 
@@ -80,7 +86,9 @@ def progress(epochs: int, log: Callable[[str], None] | None):
     return report
 
 
-def start_fit(X: np.ndarray, y: np.ndarray, seed: int, validation_fraction: float) -> tuple[np.ndarray, np.ndarray, int]:
+def start_fit(
+    X: np.ndarray, y: np.ndarray, seed: int, validation_fraction: float
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Seed Keras and make TensorFlow deterministic; X as (n, time_step, 1) and y as (n,) float32, and how
     many of the last windows the validation slice holds (0 when the fraction leaves none, or nothing to train)."""
     keras = _keras()
@@ -94,9 +102,21 @@ def start_fit(X: np.ndarray, y: np.ndarray, seed: int, validation_fraction: floa
     return X, y, (n_val if 1 <= n_val < len(X) else 0)
 
 
-def fit_keras(X: np.ndarray, y: np.ndarray, kind: str, epochs: int, batch_size: int, seed: int,
-              log: Callable[[str], None] | None = None, *, learning_rate: float, final_lr_fraction: float,
-              validation_fraction: float, patience: int, initial_weights: list | None = None) -> TrainedModel:
+def fit_keras(
+    X: np.ndarray,
+    y: np.ndarray,
+    kind: str,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    log: Callable[[str], None] | None = None,
+    *,
+    learning_rate: float,
+    final_lr_fraction: float,
+    validation_fraction: float,
+    patience: int,
+    initial_weights: list | None = None,
+) -> TrainedModel:
     """Keras' fit of an lstm or gru stack: Adam on a cosine decay, optional early stopping on the most
     recent training windows (Keras' validation_split takes the last ones, before shuffling)."""
     keras = _keras()
@@ -109,17 +129,34 @@ def fit_keras(X: np.ndarray, y: np.ndarray, kind: str, epochs: int, batch_size: 
     if initial_weights is not None:
         model.set_weights(initial_weights)
     report = progress(epochs, log)
-    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: report(
-        epoch, float(logs["loss"]), logs.get("val_loss"), False))]
+    callbacks = [
+        keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs: report(epoch, float(logs["loss"]), logs.get("val_loss"), False)
+        )
+    ]
     if n_val:
-        callbacks.append(keras.callbacks.EarlyStopping(
-            patience=patience if patience > 0 else epochs + 1, restore_best_weights=True))
-    history = model.fit(X, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0, callbacks=callbacks,
-                        validation_split=n_val / len(X) if n_val else 0.0)
+        callbacks.append(
+            keras.callbacks.EarlyStopping(patience=patience if patience > 0 else epochs + 1, restore_best_weights=True)
+        )
+    history = model.fit(
+        X,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        verbose=0,
+        callbacks=callbacks,
+        validation_split=n_val / len(X) if n_val else 0.0,
+    )
     val_losses = [float(v) for v in history.history.get("val_loss", [])]
     best = int(np.argmin(val_losses)) + 1 if val_losses else None
-    return TrainedModel(model=model, losses=[float(v) for v in history.history["loss"]],
-                        seconds=time.perf_counter() - started, val_losses=val_losses, best_epoch=best)
+    return TrainedModel(
+        model=model,
+        losses=[float(v) for v in history.history["loss"]],
+        seconds=time.perf_counter() - started,
+        val_losses=val_losses,
+        best_epoch=best,
+    )
 
 
 @dataclass(frozen=True)
@@ -134,19 +171,19 @@ class ModelCard:
         path.write_text(json.dumps(asdict(self), sort_keys=True))
 
     @classmethod
-    def load(cls, path: Path) -> "ModelCard":
+    def load(cls, path: Path) -> ModelCard:
         """Read a card; a model stored before cards existed is the tutorial's price model."""
         return cls(**json.loads(path.read_text())) if path.exists() else cls()
 
 
-def save_model(model: "keras.Model", path: Path) -> None:
+def save_model(model: keras.Model, path: Path) -> None:
     """Write the model in Keras 3's .keras format (no pickle)."""
     if path.suffix != ".keras":
         raise ValueError(f"model files end in .keras, got {path.name}")
     model.save(path)
 
 
-def load_model(path: Path) -> "keras.Model":
+def load_model(path: Path) -> keras.Model:
     """Load a .keras model with safe mode on (no arbitrary code from the file)."""
     keras = _keras()
     return keras.models.load_model(path, safe_mode=True)

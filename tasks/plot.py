@@ -14,8 +14,13 @@ def leaderboard(scores: pd.DataFrame) -> pd.DataFrame:
     """Candidates ranked by MASE averaged over horizons (tonight's evidence), naive's beside, best first."""
     if scores.empty:
         return pd.DataFrame(columns=["candidate", "n", "mase", "naive_mase", "coverage_80", "coverage_95"])
-    table = scores.groupby("candidate").agg(n=("n", "sum"), mase=("mase", "mean"), naive_mase=("naive_mase", "mean"),
-                                            coverage_80=("coverage_80", "mean"), coverage_95=("coverage_95", "mean"))
+    table = scores.groupby("candidate").agg(
+        n=("n", "sum"),
+        mase=("mase", "mean"),
+        naive_mase=("naive_mase", "mean"),
+        coverage_80=("coverage_80", "mean"),
+        coverage_95=("coverage_95", "mean"),
+    )
     return table.sort_values("mase").reset_index()
 
 
@@ -36,8 +41,9 @@ def render_night(history: pd.DataFrame, served: pd.DataFrame, board: pd.DataFram
         lower = [last, *served[f"lower_{level}"]]
         upper = [last, *served[f"upper_{level}"]]
         axes.fill_between(dates, lower, upper, alpha=alpha, color="tab:blue", label=f"{level}% interval")
-    axes.plot(dates, [last, *served["forecast"]], marker="o", color="tab:blue",
-              label=f"served: {served['candidate'].iloc[0]}")
+    axes.plot(
+        dates, [last, *served["forecast"]], marker="o", color="tab:blue", label=f"served: {served['candidate'].iloc[0]}"
+    )
     axes.set_title(title)
     axes.set_ylabel("close")
     axes.legend(loc="upper left")

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 
-def predict_prices(model: "keras.Model", X: np.ndarray, scaler: ScalerParams) -> np.ndarray:
+def predict_prices(model: keras.Model, X: np.ndarray, scaler: ScalerParams) -> np.ndarray:
     """Run the model on scaled windows and return its predictions unscaled (prices for the price
     target, log returns for log_return), one per window."""
     if len(X) == 0:
@@ -24,14 +24,16 @@ def predict_prices(model: "keras.Model", X: np.ndarray, scaler: ScalerParams) ->
     return inverse_transform(scaled, scaler)
 
 
-def one_step_prices(model: "keras.Model", X: np.ndarray, scaler: ScalerParams, target: str,
-                    previous_closes: np.ndarray) -> np.ndarray:
+def one_step_prices(
+    model: keras.Model, X: np.ndarray, scaler: ScalerParams, target: str, previous_closes: np.ndarray
+) -> np.ndarray:
     """Each window's prediction of the next close, in price units (returns applied to the actual close before)."""
     return target_stage.to_prices(predict_prices(model, X, scaler), previous_closes, target)
 
 
-def origin_windows(closes: np.ndarray, origins: np.ndarray, time_step: int, scaler: ScalerParams,
-                   target: str) -> np.ndarray:
+def origin_windows(
+    closes: np.ndarray, origins: np.ndarray, time_step: int, scaler: ScalerParams, target: str
+) -> np.ndarray:
     """For each origin row, the scaled window of the time_step target values ending at that row's close,
     shaped (origins, time_step, 1): only closes up to the origin are read."""
     series = transform(target_stage.to_series(closes, target), scaler)
@@ -43,7 +45,7 @@ def origin_windows(closes: np.ndarray, origins: np.ndarray, time_step: int, scal
     return series[index].astype("float32")[..., np.newaxis]
 
 
-def forecast_paths(model: "keras.Model", windows: np.ndarray, scaler: ScalerParams, horizon: int) -> np.ndarray:
+def forecast_paths(model: keras.Model, windows: np.ndarray, scaler: ScalerParams, horizon: int) -> np.ndarray:
     """Recursive forecasts of horizon steps for every window at once, each step fed back into its window;
     unscaled model outputs (prices, or log returns), shaped (windows, horizon)."""
     if horizon < 1:
@@ -57,18 +59,11 @@ def forecast_paths(model: "keras.Model", windows: np.ndarray, scaler: ScalerPara
     return inverse_transform(np.stack(steps, axis=1), scaler)
 
 
-def paths_to_prices(values: np.ndarray, last_closes: np.ndarray, target: str) -> np.ndarray:
-    """Forecast paths in price units: log returns compound from each origin's actual close."""
-    values = np.asarray(values, dtype="float64")
-    if target_stage.check_target(target) == "price":
-        return values
-    return np.asarray(last_closes, dtype="float64")[:, None] * np.exp(np.cumsum(values, axis=1))
-
-
-def forecast_from_origins(model: "keras.Model", closes: np.ndarray, origins: np.ndarray, scaler: ScalerParams,
-                          target: str, horizon: int) -> np.ndarray:
+def forecast_from_origins(
+    model: keras.Model, closes: np.ndarray, origins: np.ndarray, scaler: ScalerParams, target: str, horizon: int
+) -> np.ndarray:
     """Price forecasts of horizons 1..horizon from each origin row, reading only the closes up to it."""
     time_step = int(model.input_shape[1])
     windows = origin_windows(closes, origins, time_step, scaler, target)
     values = forecast_paths(model, windows, scaler, horizon)
-    return paths_to_prices(values, np.asarray(closes, dtype="float64")[np.asarray(origins)], target)
+    return target_stage.paths_to_prices(values, np.asarray(closes, dtype="float64")[np.asarray(origins)], target)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-
-from typing import TYPE_CHECKING
 
 from nightcast.candidates import NAIVE
 from nightcast.candidates import candidate as lookup
@@ -24,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @dataclass(frozen=True)
-class TrainingPlan:
+class Training:
     """Train an RNN candidate from scratch ("full") or fine-tune its previous version ("fine_tune"), and why."""
 
     mode: str
@@ -37,35 +36,47 @@ class TrainingPlan:
 
 def previous_version(warehouse: Warehouse, ticker: str, candidate: str, as_of: dt.date) -> dict | None:
     """The candidate's latest fitted version for the ticker on data before as_of, as a model_events row."""
-    rows = warehouse.query("select model_version, path, full_as_of, data_end from model_events where ticker = ? "
-                           "and candidate = ? and data_end < ? order by data_end desc, trained_at desc limit 1",
-                           [ticker, candidate, as_of], tickers=[ticker])
+    rows = warehouse.query(
+        "select model_version, path, full_as_of, data_end from model_events where ticker = ? "
+        "and candidate = ? and data_end < ? order by data_end desc, trained_at desc limit 1",
+        [ticker, candidate, as_of],
+        tickers=[ticker],
+    )
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
-def plan_training(previous: dict | None, as_of: dt.date, full_every_days: int, stored: bool = True) -> TrainingPlan:
+def plan_rnn_training(previous: dict | None, as_of: dt.date, full_every_days: int, stored: bool = True) -> Training:
     """Fine-tune the previous version unless a full fit is due (weekly by default) or there is none;
     stored: whether the previous version's folder is still there (old runs' folders are pruned)."""
     if full_every_days == 0:
-        return TrainingPlan("full", "full fit every night (full_retrain_every_days = 0)")
+        return Training("full", "full fit every night (full_retrain_every_days = 0)")
     if previous is None:
-        return TrainingPlan("full", "no previous version: training from scratch")
+        return Training("full", "no previous version: training from scratch")
     if not stored:
-        return TrainingPlan("full", f"{previous['model_version']}'s folder was pruned: training from scratch")
+        return Training("full", f"{previous['model_version']}'s folder was pruned: training from scratch")
     full_as_of = pd.Timestamp(previous["full_as_of"]).date()
     age = (as_of - full_as_of).days
     if age >= full_every_days:
-        return TrainingPlan("full", f"full fit due: the last one saw data up to {full_as_of}, {age} days before "
-                            f"{as_of} (full_retrain_every_days = {full_every_days})")
-    return TrainingPlan("fine_tune", f"fine-tuning {previous['model_version']}; the last full fit saw data up to "
-                        f"{full_as_of}, {age} days before {as_of}", previous["model_version"], previous["path"],
-                        full_as_of)
+        return Training(
+            "full",
+            f"full fit due: the last one saw data up to {full_as_of}, {age} days before "
+            f"{as_of} (full_retrain_every_days = {full_every_days})",
+        )
+    return Training(
+        "fine_tune",
+        f"fine-tuning {previous['model_version']}; the last full fit saw data up to "
+        f"{full_as_of}, {age} days before {as_of}",
+        previous["model_version"],
+        previous["path"],
+        full_as_of,
+    )
 
 
 def stored_forecasts(warehouse: Warehouse, ticker: str, as_of: dt.date) -> pd.DataFrame:
     """The ticker's candidate forecasts whose target is on or before as_of: live ones (with their intervals)
     and backtest ones; one per candidate, origin and horizon (a live forecast wins, then the latest run)."""
-    return warehouse.query("""
+    return warehouse.query(
+        """
         select candidate, as_of, target_date, horizon, forecast, lower_80, upper_80, lower_95, upper_95 from (
             select *, row_number() over (partition by candidate, as_of, horizon order by source, run_id desc) as pick
             from (select run_id, candidate, as_of, target_date, horizon, forecast, lower_80, upper_80, lower_95,
@@ -74,17 +85,23 @@ def stored_forecasts(warehouse: Warehouse, ticker: str, as_of: dt.date) -> pd.Da
                   union all
                   select run_id, candidate, as_of, date, horizon, predicted, null, null, null, null, 1
                   from backtests where ticker = ? and date <= ? and candidate is not null and horizon is not null))
-        where pick = 1""", [ticker, as_of, ticker, as_of], tickers=[ticker])
+        where pick = 1""",
+        [ticker, as_of, ticker, as_of],
+        tickers=[ticker],
+    )
 
 
 def backtested_candidates(warehouse: Warehouse, ticker: str) -> set[str]:
     """Candidates with stored multi-horizon backtest forecasts for the ticker."""
-    rows = warehouse.query("select distinct candidate from backtests where ticker = ? and candidate is not null "
-                           "and horizon is not null", [ticker], tickers=[ticker])
+    rows = warehouse.query(
+        "select distinct candidate from backtests where ticker = ? and candidate is not null and horizon is not null",
+        [ticker],
+        tickers=[ticker],
+    )
     return set(rows["candidate"])
 
 
-def cold_candidates(realized: pd.DataFrame, backtested: set[str], settings: "Settings", days: int) -> list[str]:
+def cold_candidates(realized: pd.DataFrame, backtested: set[str], settings: Settings, days: int) -> list[str]:
     """Candidates to backtest tonight: never backtested for the ticker, with fewer than min_forecasts
     realized forecasts, and `days` of history enough for the folds (else they wait, unserved, for live
     evidence)."""
@@ -92,15 +109,22 @@ def cold_candidates(realized: pd.DataFrame, backtested: set[str], settings: "Set
 
     counts = realized["candidate"].value_counts() if len(realized) else pd.Series(dtype="int64")
     folds = settings.backtest_folds * settings.backtest_refit_every
-    return [name for name in settings.candidates
-            if name not in backtested and counts.get(name, 0) < settings.min_forecasts
-            and days >= folds + min_closes(lookup(name), settings)]
+    return [
+        name
+        for name in settings.candidates
+        if name not in backtested
+        and counts.get(name, 0) < settings.min_forecasts
+        and days >= folds + min_closes(lookup(name), settings)
+    ]
 
 
 def current_champion(warehouse: Warehouse, ticker: str, as_of: dt.date) -> str | None:
     """The candidate the ticker served on its latest night before as_of, or None (a cold start)."""
-    rows = warehouse.query("select champion from decisions where ticker = ? and as_of < ? "
-                           "order by as_of desc, decided_at desc limit 1", [ticker, as_of], tickers=[ticker])
+    rows = warehouse.query(
+        "select champion from decisions where ticker = ? and as_of < ? order by as_of desc, decided_at desc limit 1",
+        [ticker, as_of],
+        tickers=[ticker],
+    )
     return None if rows.empty else str(rows["champion"].iloc[0])
 
 
@@ -118,45 +142,77 @@ class Decision:
 
 
 def _text(d: Duel) -> str:
-    return (f"{d.candidate} MASE {d.mase:.4f} vs {d.other} {d.other_mase:.4f} (naive {d.naive_mase:.4f}; "
+    return (
+        (
+            f"{d.candidate} MASE {d.mase:.4f} vs {d.other} {d.other_mase:.4f} (naive {d.naive_mase:.4f}; "
             f"{d.candidate}'s worst horizon {d.worst:.3f} x naive) on {d.n} shared forecasts, origins "
-            f"{d.first:%Y-%m-%d}..{d.last:%Y-%m-%d}") if d.n else \
-        f"{d.candidate} and {d.other} share no realized forecast"
+            f"{d.first:%Y-%m-%d}..{d.last:%Y-%m-%d}"
+        )
+        if d.n
+        else f"{d.candidate} and {d.other} share no realized forecast"
+    )
 
 
 def _ratio(d: Duel) -> float:
     return d.mase / d.other_mase if d.n and d.other_mase > 0 else float("inf")
 
 
-def choose_champion(rows: pd.DataFrame, candidates: list[str], current: str | None, margin: float,
-                    min_forecasts: int) -> Decision:
+def choose_champion(
+    rows: pd.DataFrame, candidates: list[str], current: str | None, margin: float, min_forecasts: int
+) -> Decision:
     """Keep the champion unless a challenger's MASE (mean over horizons, on the forecasts both made) is lower
     by more than `margin` over at least `min_forecasts` forecasts and no worse than naive's at any horizon;
     serve naive when the champion no longer beats naive on the mean, or falls behind it by more than the
     margin at some horizon. A cold start (no champion yet) starts from naive."""
     holder = current if current in candidates else NAIVE
     duels = [duel(rows, c, holder) for c in candidates if c != holder]
-    eligible = [d for d in duels if d.n >= min_forecasts and d.mase < d.other_mase * (1.0 - margin)
-                and (d.candidate == NAIVE or d.worst <= 1.0)]
+    eligible = [
+        d
+        for d in duels
+        if d.n >= min_forecasts and d.mase < d.other_mase * (1.0 - margin) and (d.candidate == NAIVE or d.worst <= 1.0)
+    ]
     if eligible:
         best = min(eligible, key=_ratio)
-        return Decision(best.candidate, current, "cold start" if current is None else "replaced",
-                        f"{best.candidate} beats {holder} by more than {margin:.0%}: {_text(best)}", best)
+        return Decision(
+            best.candidate,
+            current,
+            "cold start" if current is None else "replaced",
+            f"{best.candidate} beats {holder} by more than {margin:.0%}: {_text(best)}",
+            best,
+        )
     if holder != NAIVE:
         against_naive = duel(rows, holder, NAIVE)
-        if not (against_naive.n and against_naive.mase < against_naive.other_mase
-                and against_naive.worst <= 1.0 + margin):
-            return Decision(NAIVE, current, "naive fallback",
-                            f"{holder} no longer beats naive: {_text(against_naive)}", against_naive)
+        if not (
+            against_naive.n and against_naive.mase < against_naive.other_mase and against_naive.worst <= 1.0 + margin
+        ):
+            return Decision(
+                NAIVE,
+                current,
+                "naive fallback",
+                f"{holder} no longer beats naive: {_text(against_naive)}",
+                against_naive,
+            )
     closest = min(duels, key=_ratio, default=duel(rows, holder, holder))
     why = "nothing beats naive" if holder == NAIVE else f"{holder} kept: no challenger beats it"
     other = f"; closest: {_text(closest)}" if closest.candidate != holder else ""
-    return Decision(holder, current, "cold start" if current is None else "kept",
-                    f"{why} by more than {margin:.0%} over at least {min_forecasts} shared forecasts{other}", closest)
+    return Decision(
+        holder,
+        current,
+        "cold start" if current is None else "kept",
+        f"{why} by more than {margin:.0%} over at least {min_forecasts} shared forecasts{other}",
+        closest,
+    )
 
 
-def decision_row(decision: Decision, run_id: str, ticker: str, as_of: dt.date, margin: float, min_forecasts: int,
-                 decided_at: pd.Timestamp) -> pd.DataFrame:
+def decision_row(
+    decision: Decision,
+    run_id: str,
+    ticker: str,
+    as_of: dt.date,
+    margin: float,
+    min_forecasts: int,
+    decided_at: pd.Timestamp,
+) -> pd.DataFrame:
     """The decisions-table row of tonight's choice."""
     d = decision.evidence
     if d.candidate == d.other:  # naive alone: no challenger
@@ -165,9 +221,26 @@ def decision_row(decision: Decision, run_id: str, ticker: str, as_of: dt.date, m
         challenger, champion_mase, challenger_mase = d.candidate, d.other_mase, d.mase
     else:
         challenger, champion_mase, challenger_mase = d.other, d.mase, d.other_mase
-    return pd.DataFrame([{
-        "run_id": run_id, "ticker": ticker, "as_of": as_of, "champion": decision.champion,
-        "previous": decision.previous, "challenger": challenger,
-        "action": decision.action, "n": d.n, "champion_mase": champion_mase, "challenger_mase": challenger_mase,
-        "naive_mase": d.naive_mase, "evidence_start": d.first, "evidence_end": d.last, "margin": margin,
-        "min_forecasts": min_forecasts, "reason": decision.reason, "decided_at": decided_at}])
+    return pd.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "ticker": ticker,
+                "as_of": as_of,
+                "champion": decision.champion,
+                "previous": decision.previous,
+                "challenger": challenger,
+                "action": decision.action,
+                "n": d.n,
+                "champion_mase": champion_mase,
+                "challenger_mase": challenger_mase,
+                "naive_mase": d.naive_mase,
+                "evidence_start": d.first,
+                "evidence_end": d.last,
+                "margin": margin,
+                "min_forecasts": min_forecasts,
+                "reason": decision.reason,
+                "decided_at": decided_at,
+            }
+        ]
+    )

@@ -24,7 +24,7 @@ class ScalerParams:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "ScalerParams":
+    def from_json(cls, text: str) -> ScalerParams:
         """Rebuild from to_json's output."""
         return cls(**{k: float(v) for k, v in json.loads(text).items()})
 
@@ -33,7 +33,7 @@ class ScalerParams:
         path.write_text(self.to_json())
 
     @classmethod
-    def load(cls, path: Path) -> "ScalerParams":
+    def load(cls, path: Path) -> ScalerParams:
         """Read parameters written by save."""
         return cls.from_json(path.read_text())
 
@@ -44,8 +44,12 @@ def fit_scaler(train: np.ndarray) -> ScalerParams:
     if values.size == 0 or not np.isfinite(values).all():
         raise ValueError("cannot fit the scaler: training values are empty or not finite")
     scaler = MinMaxScaler(feature_range=(0, 1)).fit(values)
-    return ScalerParams(data_min=float(scaler.data_min_[0]), data_max=float(scaler.data_max_[0]),
-                        scale=float(scaler.scale_[0]), offset=float(scaler.min_[0]))
+    return ScalerParams(
+        data_min=float(scaler.data_min_[0]),
+        data_max=float(scaler.data_max_[0]),
+        scale=float(scaler.scale_[0]),
+        offset=float(scaler.min_[0]),
+    )
 
 
 def transform(values: np.ndarray, params: ScalerParams) -> np.ndarray:

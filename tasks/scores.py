@@ -12,10 +12,23 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tasks.evidence import LEVELS
+from tasks.intervals import LEVELS
 
-SCORE_COLUMNS = ("n", "mae", "rmse", "mase", "bias", "direction", "coverage_80", "coverage_95", "width_80",
-                 "width_95", "naive_mae", "naive_rmse", "naive_mase")
+SCORE_COLUMNS = (
+    "n",
+    "mae",
+    "rmse",
+    "mase",
+    "bias",
+    "direction",
+    "coverage_80",
+    "coverage_95",
+    "width_80",
+    "width_95",
+    "naive_mae",
+    "naive_rmse",
+    "naive_mase",
+)
 
 
 def _direction(group: pd.DataFrame) -> float:
@@ -41,18 +54,27 @@ def score_group(group: pd.DataFrame) -> dict[str, float]:
     """Every score of one candidate at one horizon."""
     error = group["forecast"] - group["actual"]
     naive_error = group["naive"] - group["actual"]
-    return {"n": len(group), "mae": float(error.abs().mean()), "rmse": float(np.sqrt((error ** 2).mean())),
-            "mase": float((error.abs() / group["scale"]).mean()), "bias": float(error.mean()),
-            "direction": _direction(group), **_interval_scores(group),
-            "naive_mae": float(naive_error.abs().mean()), "naive_rmse": float(np.sqrt((naive_error ** 2).mean())),
-            "naive_mase": float((naive_error.abs() / group["scale"]).mean())}
+    return {
+        "n": len(group),
+        "mae": float(error.abs().mean()),
+        "rmse": float(np.sqrt((error**2).mean())),
+        "mase": float((error.abs() / group["scale"]).mean()),
+        "bias": float(error.mean()),
+        "direction": _direction(group),
+        **_interval_scores(group),
+        "naive_mae": float(naive_error.abs().mean()),
+        "naive_rmse": float(np.sqrt((naive_error**2).mean())),
+        "naive_mase": float((naive_error.abs() / group["scale"]).mean()),
+    }
 
 
 def score_table(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per candidate and horizon with SCORE_COLUMNS."""
     if rows.empty:
         return pd.DataFrame(columns=["candidate", "horizon", *SCORE_COLUMNS])
-    table = [{"candidate": c, "horizon": int(h), **score_group(g)} for (c, h), g in rows.groupby(["candidate", "horizon"])]
+    table = [
+        {"candidate": c, "horizon": int(h), **score_group(g)} for (c, h), g in rows.groupby(["candidate", "horizon"])
+    ]
     return pd.DataFrame(table)
 
 
@@ -92,5 +114,14 @@ def duel(rows: pd.DataFrame, candidate: str, other: str) -> Duel:
     if shared.empty:
         return Duel(candidate, other, 0, float("nan"), float("nan"), float("nan"), None, None)
     worst = float((mase_by_horizon(shared) / mase_by_horizon(shared, "naive")).max())
-    return Duel(candidate, other, len(shared), mean_mase(shared), mean_mase(shared, "other"),
-                mean_mase(shared, "naive"), shared["as_of"].min(), shared["as_of"].max(), worst)
+    return Duel(
+        candidate,
+        other,
+        len(shared),
+        mean_mase(shared),
+        mean_mase(shared, "other"),
+        mean_mase(shared, "naive"),
+        shared["as_of"].min(),
+        shared["as_of"].max(),
+        worst,
+    )

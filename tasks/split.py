@@ -41,11 +41,11 @@ def split_series(frame: pd.DataFrame, train_fraction: float, time_step: int, ext
     if len(frame) < needed:
         raise InputError(
             f"{len(frame)} rows is too few for time_step {time_step} and train_fraction "
-            f"{train_fraction}{' with log returns' if extra else ''}: need at least {needed}")
+            f"{train_fraction}{' with log returns' if extra else ''}: need at least {needed}"
+        )
     cut = train_size(len(frame), train_fraction)
     ordered = frame.reset_index(drop=True)
-    return Split(train=ordered.iloc[:cut].reset_index(drop=True),
-                 test=ordered.iloc[cut:].reset_index(drop=True))
+    return Split(train=ordered.iloc[:cut].reset_index(drop=True), test=ordered.iloc[cut:].reset_index(drop=True))
 
 
 def replay_dates(dates: pd.Series, days: int) -> list:

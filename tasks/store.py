@@ -16,7 +16,8 @@ from nightcast.warehouse import Warehouse
 
 if TYPE_CHECKING:  # pragma: no cover
     from tasks.forecasters import Fitted
-    from tasks.registry import TrainingPlan
+    from tasks.registry import Training
+
 
 @dataclass(frozen=True)
 class RunInfo:
@@ -43,25 +44,46 @@ def hash_prices(frame: pd.DataFrame) -> str:
     return digest.hexdigest()[:16]
 
 
-def run_row(run: RunInfo, status: str, data_hash: str | None = None, model_path: Path | None = None,
-            error: str | None = None) -> pd.DataFrame:
+def run_row(
+    run: RunInfo,
+    status: str,
+    data_hash: str | None = None,
+    model_path: Path | str | None = None,
+    error: str | None = None,
+) -> pd.DataFrame:
     """The runs-table row for a run in a given status."""
     finished = None if status == "running" else pd.Timestamp.now(tz="UTC")
-    return pd.DataFrame([{
-        "run_id": run.run_id, "ticker": run.ticker, "flow_run_id": run.flow_run_id, "status": status,
-        "started_at": run.started_at, "finished_at": finished, "settings": run.settings_json,
-        "data_hash": data_hash, "model_path": str(model_path) if model_path else None, "error": error,
-        "host": run.host, "pid": run.pid,
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "run_id": run.run_id,
+                "ticker": run.ticker,
+                "flow_run_id": run.flow_run_id,
+                "status": status,
+                "started_at": run.started_at,
+                "finished_at": finished,
+                "settings": run.settings_json,
+                "data_hash": data_hash,
+                "model_path": str(model_path) if model_path else None,
+                "error": error,
+                "host": run.host,
+                "pid": run.pid,
+            }
+        ]
+    )
 
 
 def abandoned_runs(runs: pd.DataFrame, host: str, alive) -> pd.DataFrame:
     """Runs still marked running on this host whose process is gone (killed or crashed), marked abandoned."""
     mine = runs[(runs["status"] == "running") & (runs["host"] == host)]
     dead = mine.loc[[not alive(int(pid)) for pid in mine["pid"]]] if len(mine) else mine
-    return dead.assign(status="abandoned", finished_at=pd.Timestamp.now(tz="UTC"),
-                       error=[f"process {int(pid)} on {host} ended before the run finished (killed or crashed)"
-                              for pid in dead["pid"]])
+    return dead.assign(
+        status="abandoned",
+        finished_at=pd.Timestamp.now(tz="UTC"),
+        error=[
+            f"process {int(pid)} on {host} ended before the run finished (killed or crashed)" for pid in dead["pid"]
+        ],
+    )
 
 
 def model_version(run: RunInfo, candidate: str) -> str:
@@ -69,21 +91,43 @@ def model_version(run: RunInfo, candidate: str) -> str:
     return f"{candidate}-{run.run_id}"
 
 
-def model_event_row(run: RunInfo, fitted: Fitted, plan: TrainingPlan, path: str, history: pd.DataFrame,
-                    time_step: int, served: bool, reason: str, decided_at: pd.Timestamp) -> dict:
+def model_event_row(
+    run: RunInfo,
+    fitted: Fitted,
+    plan: Training,
+    path: str,
+    history: pd.DataFrame,
+    time_step: int,
+    served: bool,
+    reason: str,
+    decided_at: pd.Timestamp,
+) -> dict:
     """A fitted candidate as the registry describes it: its version, lineage, data and whether it is served."""
     candidate, data_end = fitted.candidate, history["date"].iloc[-1].date()
-    return {"model_version": model_version(run, candidate.name), "ticker": run.ticker, "run_id": run.run_id,
-            "candidate": candidate.name, "model": candidate.kind or candidate.name, "target": candidate.target,
-            "time_step": time_step if candidate.is_rnn else None, "path": path, "trained_at": decided_at,
-            "data_start": history["date"].iloc[0].date(), "data_end": data_end, "train_end": data_end,
-            "training": fitted.training, "parent_version": plan.parent_version,
-            "full_as_of": plan.full_as_of or data_end, "epochs": fitted.epochs, "train_seconds": fitted.seconds,
-            "status": "served" if served else "shadow", "reason": reason, "decided_at": decided_at}
+    return {
+        "model_version": model_version(run, candidate.name),
+        "ticker": run.ticker,
+        "run_id": run.run_id,
+        "candidate": candidate.name,
+        "model": candidate.kind or candidate.name,
+        "target": candidate.target,
+        "time_step": time_step if candidate.is_rnn else None,
+        "path": path,
+        "trained_at": decided_at,
+        "data_start": history["date"].iloc[0].date(),
+        "data_end": data_end,
+        "train_end": data_end,
+        "training": fitted.training,
+        "parent_version": plan.parent_version,
+        "full_as_of": plan.full_as_of or data_end,
+        "epochs": fitted.epochs,
+        "train_seconds": fitted.seconds,
+        "status": "served" if served else "shadow",
+        "reason": reason,
+        "decided_at": decided_at,
+    }
 
 
 def store_results(warehouse: Warehouse, run: RunInfo, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:
     """Write each of a run's tables as that run's own file; returns the paths written."""
-    return {name: warehouse.write_run_table(name, run.ticker, run.run_id, frame)
-            for name, frame in tables.items()}
-
+    return {name: warehouse.write_run_table(name, run.ticker, run.run_id, frame) for name, frame in tables.items()}

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from nightcast.calendars import sessions_after
-from tasks import evidence, forecasters
+from tasks import evidence, forecasters, intervals
 
 if TYPE_CHECKING:  # pragma: no cover
     from nightcast.settings import Settings
@@ -25,35 +25,56 @@ def history_until(prices: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return prices[dates <= pd.Timestamp(as_of)].assign(date=dates).sort_values("date").reset_index(drop=True)
 
 
-def forecast_candidate(fitted: forecasters.Fitted, history: pd.DataFrame, realized: pd.DataFrame,
-                       settings: "Settings") -> pd.DataFrame:
+def forecast_candidate(
+    fitted: forecasters.Fitted, history: pd.DataFrame, realized: pd.DataFrame, settings: Settings
+) -> pd.DataFrame:
     """One candidate's path for horizons 1..H after the last row, with intervals and the MASE scale."""
     closes = history["close"].to_numpy("float64")
     facts = evidence.price_facts(history)
     path = forecasters.forecast(fitted, closes, np.array([len(closes) - 1]), settings.horizon)[0]
-    bounds = evidence.intervals(path, evidence.z_by_horizon(realized, fitted.candidate.name),
-                                float(facts["sigma"].iloc[-1]))
+    bounds = intervals.intervals(
+        path, intervals.errors_by_horizon(realized, fitted.candidate.name), float(facts["sigma"].iloc[-1])
+    )
     as_of = history["date"].iloc[-1].date()
-    return pd.DataFrame({"as_of": as_of, "target_date": list(sessions_after(as_of, settings.horizon,
-                                                                            settings.exchange)),
-                         "horizon": np.arange(1, settings.horizon + 1, dtype="int32"), "forecast": path,
-                         "candidate": fitted.candidate.name, **bounds, "scale": float(facts["scale"].iloc[-1])})
+    return pd.DataFrame(
+        {
+            "as_of": as_of,
+            "target_date": list(sessions_after(as_of, settings.horizon, settings.exchange)),
+            "horizon": np.arange(1, settings.horizon + 1, dtype="int32"),
+            "forecast": path,
+            "candidate": fitted.candidate.name,
+            **bounds,
+            "scale": float(facts["scale"].iloc[-1]),
+        }
+    )
 
 
-def forecast_rows(run_id: str, ticker: str, paths: list[pd.DataFrame], champion: str,
-                  versions: dict[str, str]) -> pd.DataFrame:
+def forecast_rows(
+    run_id: str, ticker: str, paths: list[pd.DataFrame], champion: str, versions: dict[str, str]
+) -> pd.DataFrame:
     """The forecasts-table rows of every candidate tonight; served is true on the champion's path."""
     rows = pd.concat(paths, ignore_index=True)
-    return rows.assign(run_id=run_id, ticker=ticker, served=rows["candidate"] == champion,
-                       model_version=rows["candidate"].map(versions))
+    return rows.assign(
+        run_id=run_id,
+        ticker=ticker,
+        served=rows["candidate"] == champion,
+        model_version=rows["candidate"].map(versions),
+    )
 
 
-def evidence_rows(run_id: str, ticker: str, as_of: dt.date, table: pd.DataFrame, realized: pd.DataFrame,
-                  created_at: pd.Timestamp) -> pd.DataFrame:
+def evidence_rows(
+    run_id: str, ticker: str, as_of: dt.date, table: pd.DataFrame, realized: pd.DataFrame, created_at: pd.Timestamp
+) -> pd.DataFrame:
     """The metrics-table rows: each candidate's scores per horizon on tonight's evidence."""
     window = (realized["as_of"].min(), realized["as_of"].max()) if len(realized) else (None, None)
-    return table.assign(run_id=run_id, ticker=ticker, as_of=as_of, evidence_start=window[0],
-                        evidence_end=window[1], created_at=created_at)
+    return table.assign(
+        run_id=run_id,
+        ticker=ticker,
+        as_of=as_of,
+        evidence_start=window[0],
+        evidence_end=window[1],
+        created_at=created_at,
+    )
 
 
 @dataclass(frozen=True)
@@ -78,7 +99,7 @@ class NightResult:
     data_start: dt.date
     n_days: int
     prices_added: int
-    decision: "Decision"
+    decision: Decision
     paths: pd.DataFrame
     """The forecasts-table rows of every candidate (served true on the champion's)."""
     scores: pd.DataFrame

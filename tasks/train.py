@@ -29,25 +29,23 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tasks.models import (LAYERS, UNITS, ModelCard, TrainedModel, _keras, build_model,  # noqa: F401 (re-exported)
-                          fit_keras, load_model, progress, save_model, start_fit)
+from nightcast.settings import Settings
+from tasks.adam import CHUNK_STEPS, assign_flat, compiled_steps, learning_rates, padded, store_adam_state
+from tasks.models import TrainedModel, _keras, build_model, fit_keras, progress, start_fit
+from tasks.wavefront import rnn_weights
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-    from nightcast.settings import Settings
-
-DEFAULT_BATCH_SIZE = 32
-DEFAULT_LEARNING_RATE = 0.001
-DEFAULT_FINAL_LR_FRACTION = 0.05
-DEFAULT_VALIDATION_FRACTION = 0.0
-DEFAULT_PATIENCE = 10
+DEFAULTS = Settings.model_fields
+"""The training options' defaults are the settings' own: one definition."""
 DEFAULT_THREADS = 1
-"""Mirrors of the Settings defaults, for callers (tests, benchmarks) that do not pass Settings."""
+"""TensorFlow threads per fit: one, so that several fits (tickers) share a machine's cores."""
 
 
 def configure_threads(threads: int) -> bool:
@@ -69,236 +67,22 @@ def configure_threads(threads: int) -> bool:
     return True
 
 
-def rnn_weights(model: "keras.Model") -> list:
-    """The model's 11 weight variables in the order the wavefront step uses (and Keras trains them).
-
-    kernel, recurrent kernel and bias of each SimpleRNN, then the Dense kernel and bias. Anything but the
-    tutorial's stack (tanh SimpleRNNs with biases, a linear Dense(1)) is refused.
-    """
-    keras = _keras()
-    layers = model.layers
-    rnns, dense = layers[:-1], layers[-1]
-    if (len(rnns) != LAYERS or not all(isinstance(layer, keras.layers.SimpleRNN) for layer in rnns)
-            or not isinstance(dense, keras.layers.Dense) or dense.units != 1):
-        raise ValueError("the fast train step supports only SimpleRNN x3 + Dense(1)")
-    weights = []
-    for layer in rnns:
-        cell = layer.cell
-        if cell.activation is not keras.activations.tanh or not cell.use_bias or layer.go_backwards:
-            raise ValueError("the fast train step supports only tanh SimpleRNN layers with biases")
-        weights += [cell.kernel, cell.recurrent_kernel, cell.bias]
-    if dense.activation is not keras.activations.linear or not dense.use_bias:
-        raise ValueError("the fast train step supports only a linear Dense(1) with bias")
-    weights += [dense.kernel, dense.bias]
-    if [id(v) for v in weights] != [id(v) for v in model.trainable_variables]:
-        raise ValueError("unexpected trainable variables")
-    return weights
-
-
-def _wavefront(tf, x, weights):
-    """Everything the forward and backward passes share: the block matrix, inputs and masks.
-
-    State s = [h1, h2, h3] ([batch, 3U]). At wavefront step k (0 <= k < T + 2) layer 1 computes day k,
-    layer 2 day k - 1 and layer 3 day k - 2, each from the previous step's state:
-        s_k = mask_k * tanh(s_{k-1} @ M + c_k),  M = [[R1, K2, 0], [0, R2, K3], [0, 0, R3]],
-        c_k = [x_k K1 + b1, b2, b3],
-    mask_k switches layer l off (keeps its state 0 = Keras' initial state) while k < l. Layer 1's
-    values at k >= T are never read by anything that reaches the output. Layer 3's state after the last
-    step is the last layer's output at day T - 1, exactly what Keras computes.
-    """
-    k1, r1, b1, k2, r2, b2, k3, r3, b3, _, _ = weights
-    units = r1.shape[0]
-    steps = x.shape[1] + 2
-    batch = tf.shape(x)[0]
-    zero = tf.zeros([units, units], x.dtype)
-    M = tf.concat([tf.concat([r1, k2, zero], 1), tf.concat([zero, r2, k3], 1),
-                   tf.concat([zero, zero, r3], 1)], 0)
-    z1 = tf.concat([tf.einsum("btf,fu->tbu", x, k1) + b1, tf.zeros([2, batch, units], x.dtype)], 0)
-    c = tf.concat([z1, tf.broadcast_to(tf.concat([b2, b3], 0), [steps, batch, 2 * units])], 2)
-    mask = tf.cast(tf.range(steps)[:, None] >= tf.repeat(tf.range(LAYERS), units)[None, :], x.dtype)
-    return M, c, mask[:, None, :], units, steps, batch
-
-
-def wavefront_predict(x, weights):
-    """The model's output for windows x ([batch, T, 1]) computed the wavefront way (a TensorFlow op)."""
-    import tensorflow as tf
-
-    M, c, mask, units, steps, batch = _wavefront(tf, x, weights)
-
-    def body(k, s):
-        return k + 1, tf.tanh(s @ M + c[k]) * mask[k]
-
-    _, s = tf.while_loop(lambda k, s: k < steps, body, (tf.constant(0), tf.zeros([batch, LAYERS * units], x.dtype)),
-                         maximum_iterations=steps)
-    kd, bd = weights[-2], weights[-1]
-    return tf.reshape(s[:, 2 * units:] @ kd + bd, [-1])
-
-
-def wavefront_loss_and_grads(x, y, w, weights):
-    """Weighted mean squared error of the model on (x, y) and its exact gradients for `weights`.
-
-    w holds one weight per window (1 for real windows, 0 for padding); the loss is sum(w e^2) / sum(w),
-    which is Keras' mean squared error when every weight is 1. The backward pass through time is
-    written out: dpre_k = g_k * mask_k * (1 - s_k^2), g_{k-1} = dpre_k @ M^T, and the weight gradients
-    are sums over every step, computed as single products after the loop.
-    """
-    import tensorflow as tf
-
-    M, c, mask, units, steps, batch = _wavefront(tf, x, weights)
-    width = LAYERS * units
-    states = tf.TensorArray(x.dtype, size=steps, clear_after_read=False)
-
-    def forward(k, s, states):
-        s = tf.tanh(s @ M + c[k]) * mask[k]
-        return k + 1, s, states.write(k, s)
-
-    _, last, states = tf.while_loop(lambda k, *_: k < steps, forward,
-                                    (tf.constant(0), tf.zeros([batch, width], x.dtype), states),
-                                    maximum_iterations=steps)
-    S = states.stack()  # [steps, batch, 3U]
-    kd, bd = weights[-2], weights[-1]
-    h3 = last[:, 2 * units:]
-    error = tf.reshape(h3 @ kd + bd, [-1]) - y
-    total = tf.reduce_sum(w)
-    loss = tf.reduce_sum(w * error * error) / total
-    d_out = (2.0 * w * error / total)[:, None]  # dloss/dprediction, [batch, 1]
-    d_kd = tf.transpose(h3) @ d_out
-    d_bd = tf.reduce_sum(d_out, 0)
-    g = tf.concat([tf.zeros([batch, 2 * units], x.dtype), d_out @ tf.transpose(kd)], 1)
-    MT = tf.transpose(M)
-    dpres = tf.TensorArray(x.dtype, size=steps)
-
-    def backward(i, g, dpres):
-        k = steps - 1 - i
-        s = S[k]
-        dpre = g * (1.0 - s * s) * mask[k]
-        return i + 1, dpre @ MT, dpres.write(k, dpre)
-
-    _, _, dpres = tf.while_loop(lambda i, *_: i < steps, backward, (tf.constant(0), g, dpres),
-                                maximum_iterations=steps)
-    D = dpres.stack()  # [steps, batch, 3U]
-    previous = tf.concat([tf.zeros([1, batch, width], x.dtype), S[:-1]], 0)
-    dM = tf.einsum("kbi,kbj->ij", previous, D)
-    u, u2 = units, 2 * units
-    sums = tf.reduce_sum(D, [0, 1])
-    dz1 = D[:x.shape[1], :, :u]
-    grads = [tf.einsum("btf,tbu->fu", x, dz1), dM[:u, :u], sums[:u],
-             dM[:u, u:u2], dM[u:u2, u:u2], sums[u:u2],
-             dM[u:u2, u2:], dM[u2:, u2:], sums[u2:],
-             d_kd, d_bd]
-    return loss, grads
-
-
-ADAM_BETA_1 = 0.9
-ADAM_BETA_2 = 0.999
-ADAM_EPSILON = 1e-7
-"""Keras' Adam defaults; the train step applies exactly Keras' Adam update with them."""
-
-_COMPILED: dict = {}
-CHUNK_STEPS = 16
-"""Adam steps per call of the compiled program: fewer calls from Python, one shape for every ticker."""
-
-
-def learning_rates(initial: float, final_fraction: float, steps: int) -> np.ndarray:
-    """Adam's learning rate for each of `steps` updates: a cosine from initial to initial * final_fraction.
-
-    The same curve as keras.optimizers.schedules.CosineDecay(initial, steps, alpha=final_fraction);
-    final_fraction 1 keeps the rate constant.
-    """
-    progress = np.arange(steps, dtype="float64") / max(1, steps)
-    cosine = 0.5 * (1.0 + np.cos(np.pi * progress))
-    return (initial * ((1.0 - final_fraction) * cosine + final_fraction)).astype("float32")
-
-
-def _padded(X: np.ndarray, y: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """X, y and weights 1 padded to `size` rows with zero windows of weight 0."""
-    pad = size - len(X)
-    return (np.concatenate([X, np.zeros((pad,) + X.shape[1:], "float32")]),
-            np.concatenate([y, np.zeros(pad, "float32")]),
-            np.concatenate([np.ones(len(X), "float32"), np.zeros(pad, "float32")]))
-
-
-def _compiled(shapes: tuple, jit_compile: bool):
-    """The train steps and the validation error for weights of these shapes, made once per process.
-
-    Both take every weight as one flat vector `theta`, so a fit's state is three vectors (theta and
-    Adam's two moments) and a step count, and the compiled programs are reused by every later fit of
-    the same batch size and time_step in this process (the nightly flow's workers train ticker after
-    ticker). `steps` runs CHUNK_STEPS mini-batches per call inside the compiled program.
-    """
-    key = (shapes, bool(jit_compile))
-    if key in _COMPILED:
-        return _COMPILED[key]
-    import tensorflow as tf
-
-    sizes = [int(np.prod(shape)) for shape in shapes]
-
-    def unflatten(theta):
-        return [tf.reshape(part, shape) for part, shape in zip(tf.split(theta, sizes), shapes)]
-
-    def update(theta, m, v, t, rate, x, y, w):
-        loss, grads = wavefront_loss_and_grads(x, y, w, unflatten(theta))
-        g = tf.concat([tf.reshape(grad, [-1]) for grad in grads], 0)
-        t = t + 1.0
-        m = m + (g - m) * (1.0 - ADAM_BETA_1)
-        v = v + (g * g - v) * (1.0 - ADAM_BETA_2)
-        alpha = rate * tf.sqrt(1.0 - ADAM_BETA_2 ** t) / (1.0 - ADAM_BETA_1 ** t)
-        return theta - alpha * m / (tf.sqrt(v) + ADAM_EPSILON), m, v, t, loss
-
-    @tf.function(jit_compile=jit_compile)
-    def steps(theta, m, v, t, rates, xs, ys, ws):
-        """CHUNK_STEPS Adam steps in one call; a batch whose weights are all 0 is skipped."""
-        def body(i, theta, m, v, t, losses):
-            x, y, w = xs[i], ys[i], ws[i]
-            theta, m, v, t, loss = tf.cond(
-                tf.reduce_sum(w) > 0, lambda: update(theta, m, v, t, rates[i], x, y, w),
-                lambda: (theta, m, v, t, tf.zeros([], theta.dtype)))
-            return i + 1, theta, m, v, t, tf.tensor_scatter_nd_update(losses, [[i]], [loss])
-
-        count = xs.shape[0]
-        _, theta, m, v, t, losses = tf.while_loop(
-            lambda i, *_: i < count, body, (tf.constant(0), theta, m, v, t, tf.zeros([count], theta.dtype)),
-            maximum_iterations=count)
-        return theta, m, v, t, losses
-
-    @tf.function(jit_compile=jit_compile)
-    def sse(theta, x, y, w):
-        error = wavefront_predict(x, unflatten(theta)) - y
-        return tf.reduce_sum(w * error * error)
-
-    _COMPILED[key] = (steps, sse)
-    return steps, sse
-
-
-def _assign_flat(variables: list, flat: np.ndarray) -> None:
-    """Copy consecutive slices of one flat vector into the variables, in order."""
-    offset = 0
-    for variable in variables:
-        size = int(np.prod(variable.shape))
-        variable.assign(flat[offset:offset + size].reshape(variable.shape))
-        offset += size
-
-
-def _store_adam_state(optimizer, weights: list, m: np.ndarray, v: np.ndarray, steps: int) -> None:
-    """Hand the fit's Adam moments and step count to the model's compiled Keras Adam.
-
-    The saved .keras file then carries the optimizer state the weights were trained with (and loads
-    without Keras' "skipping variable loading for optimizer" warning).
-    """
-    optimizer.build(weights)
-    momentums, velocities = getattr(optimizer, "_momentums", None), getattr(optimizer, "_velocities", None)
-    if momentums is not None and velocities is not None and len(momentums) == len(weights) == len(velocities):
-        _assign_flat(momentums, m)
-        _assign_flat(velocities, v)
-    optimizer.iterations.assign(steps)
-
-
-def train_model(X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = DEFAULT_BATCH_SIZE, seed: int = 42,
-                log: Callable[[str], None] | None = None, *, learning_rate: float = DEFAULT_LEARNING_RATE,
-                final_lr_fraction: float = DEFAULT_FINAL_LR_FRACTION,
-                validation_fraction: float = DEFAULT_VALIDATION_FRACTION, patience: int = DEFAULT_PATIENCE,
-                jit_compile: bool = True, threads: int = DEFAULT_THREADS,
-                initial_weights: list[np.ndarray] | None = None) -> TrainedModel:
+def train_model(
+    X: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    batch_size: int = DEFAULTS["batch_size"].default,
+    seed: int = DEFAULTS["seed"].default,
+    log: Callable[[str], None] | None = None,
+    *,
+    learning_rate: float = DEFAULTS["learning_rate"].default,
+    final_lr_fraction: float = DEFAULTS["final_lr_fraction"].default,
+    validation_fraction: float = DEFAULTS["validation_fraction"].default,
+    patience: int = DEFAULTS["patience"].default,
+    jit_compile: bool = True,
+    threads: int = DEFAULT_THREADS,
+    initial_weights: list[np.ndarray] | None = None,
+) -> TrainedModel:
     """Fit the model on training windows only; the same seed gives the same weights.
 
     initial_weights (e.g. a champion's `get_weights()`) start the fit from a trained model instead of
@@ -316,8 +100,9 @@ def train_model(X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = DEF
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be at least 1, got {epochs} and {batch_size}")
     if not 0.0 <= validation_fraction < 1.0 or patience < 0 or learning_rate <= 0 or not 0 < final_lr_fraction <= 1:
-        raise ValueError("need 0 <= validation_fraction < 1, patience >= 0, learning_rate > 0 and "
-                         "0 < final_lr_fraction <= 1")
+        raise ValueError(
+            "need 0 <= validation_fraction < 1, patience >= 0, learning_rate > 0 and 0 < final_lr_fraction <= 1"
+        )
     _keras()
     configure_threads(threads)
     import tensorflow as tf
@@ -333,7 +118,7 @@ def train_model(X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = DEF
         model.set_weights(initial_weights)
     weights = rnn_weights(model)
     shapes = tuple(tuple(v.shape) for v in weights)
-    run_steps, sse = _compiled(shapes, jit_compile)
+    run_steps, sse = compiled_steps(shapes, jit_compile)
     theta = tf.constant(np.concatenate([v.numpy().reshape(-1) for v in weights]))
     m = v = tf.zeros_like(theta)
     t = tf.constant(0.0)
@@ -343,12 +128,14 @@ def train_model(X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = DEF
     # all-0 batches (skipped) up to a whole number of CHUNK_STEPS.
     calls = -(-steps // CHUNK_STEPS)
     slots = calls * CHUNK_STEPS * batch
-    X_train, y_train, w_train = _padded(X[:n], y[:n], slots)
+    X_train, y_train, w_train = padded(X[:n], y[:n], slots)
     if n_val:
         chunks = -(-n_val // batch)
-        X_val, y_val, w_val = _padded(X[n:], y[n:], chunks * batch)
-        val_batches = [(tf.constant(X_val[i:i + batch]), tf.constant(y_val[i:i + batch]), tf.constant(w_val[i:i + batch]))
-                       for i in range(0, chunks * batch, batch)]
+        X_val, y_val, w_val = padded(X[n:], y[n:], chunks * batch)
+        val_batches = [
+            (tf.constant(X_val[i : i + batch]), tf.constant(y_val[i : i + batch]), tf.constant(w_val[i : i + batch]))
+            for i in range(0, chunks * batch, batch)
+        ]
 
     rng = np.random.default_rng(seed)
     report = progress(epochs, log)
@@ -361,11 +148,11 @@ def train_model(X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = DEF
         xs = X_train[order].reshape(shape + X.shape[1:])
         ys, ws = y_train[order].reshape(shape), w_train[order].reshape(shape)
         epoch_rates = np.zeros(calls * CHUNK_STEPS, "float32")
-        epoch_rates[:steps] = rates[epoch * steps:(epoch + 1) * steps]
-        epoch_rates = epoch_rates.reshape(calls, CHUNK_STEPS)
+        epoch_rates[:steps] = rates[epoch * steps : (epoch + 1) * steps]
+        chunk_rates = epoch_rates.reshape(calls, CHUNK_STEPS)
         batch_losses = []
         for c in range(calls):
-            theta, m, v, t, chunk_losses = run_steps(theta, m, v, t, epoch_rates[c], xs[c], ys[c], ws[c])
+            theta, m, v, t, chunk_losses = run_steps(theta, m, v, t, chunk_rates[c], xs[c], ys[c], ws[c])
             batch_losses.append(chunk_losses)
         losses.append(float(np.dot(np.concatenate([b.numpy() for b in batch_losses]), ws.sum(axis=2).reshape(-1)) / n))
         val_loss = None
@@ -381,17 +168,23 @@ def train_model(X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = DEF
         report(epoch, losses[-1], val_loss, stop)
         if stop:
             if log:
-                log(f"early stop after epoch {epoch + 1}/{epochs}: validation loss not improved for "
-                    f"{patience} epochs; keeping epoch {best_epoch} (val_loss {best_loss:.6f})")
+                log(
+                    f"early stop after epoch {epoch + 1}/{epochs}: validation loss not improved for "
+                    f"{patience} epochs; keeping epoch {best_epoch} (val_loss {best_loss:.6f})"
+                )
             break
-    _assign_flat(weights, (best_theta if best_theta is not None else theta).numpy())
-    _store_adam_state(model.optimizer, weights, m.numpy(), v.numpy(), int(t.numpy()))
+    assign_flat(weights, (best_theta if best_theta is not None else theta).numpy())
+    store_adam_state(model.optimizer, weights, m.numpy(), v.numpy(), int(t.numpy()))
     seconds = time.perf_counter() - started
     return TrainedModel(model=model, losses=losses, seconds=seconds, val_losses=val_losses, best_epoch=best_epoch)
 
 
-def preload(time_step: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE, jit_compile: bool = True,
-            threads: int = DEFAULT_THREADS) -> float:
+def preload(
+    time_step: int | None = None,
+    batch_size: int = DEFAULTS["batch_size"].default,
+    jit_compile: bool = True,
+    threads: int = DEFAULT_THREADS,
+) -> float:
     """Import TensorFlow and, given a time_step, compile the train steps for it ahead of the fit.
 
     Meant for a background thread of a process that is about to train (e.g. while Prefect starts its
@@ -406,17 +199,30 @@ def preload(time_step: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE, 
 
         model = build_model(time_step)
         weights = rnn_weights(model)
-        run_steps, _ = _compiled(tuple(tuple(v.shape) for v in weights), jit_compile)
+        run_steps, _ = compiled_steps(tuple(tuple(v.shape) for v in weights), jit_compile)
         theta = tf.constant(np.concatenate([v.numpy().reshape(-1) for v in weights]))
         zeros = np.zeros((CHUNK_STEPS, batch_size), "float32")
-        run_steps(theta, theta, theta, tf.constant(0.0), np.zeros(CHUNK_STEPS, "float32"),
-                  np.zeros((CHUNK_STEPS, batch_size, time_step, 1), "float32"), zeros, zeros)
+        run_steps(
+            theta,
+            theta,
+            theta,
+            tf.constant(0.0),
+            np.zeros(CHUNK_STEPS, "float32"),
+            np.zeros((CHUNK_STEPS, batch_size, time_step, 1), "float32"),
+            zeros,
+            zeros,
+        )
     return time.perf_counter() - started
 
 
-def train_with_settings(X: np.ndarray, y: np.ndarray, settings: "Settings", kind: str = "simple_rnn",
-                        log: Callable[[str], None] | None = None,
-                        start_from: "keras.Model | None" = None) -> TrainedModel:
+def train_with_settings(
+    X: np.ndarray,
+    y: np.ndarray,
+    settings: Settings,
+    kind: str = "simple_rnn",
+    log: Callable[[str], None] | None = None,
+    start_from: keras.Model | None = None,
+) -> TrainedModel:
     """Train a stack of `kind` with every training option taken from the run's Settings: the tutorial's
     simple_rnn with the fast trainer, lstm and gru with Keras' fit.
 
@@ -424,9 +230,33 @@ def train_with_settings(X: np.ndarray, y: np.ndarray, settings: "Settings", kind
     settings.fine_tune_epochs instead of training settings.epochs from scratch.
     """
     epochs = settings.fine_tune_epochs if start_from is not None else settings.epochs
-    options = dict(learning_rate=settings.learning_rate, final_lr_fraction=settings.final_lr_fraction,
-                   validation_fraction=settings.validation_fraction, patience=settings.patience,
-                   initial_weights=None if start_from is None else start_from.get_weights())
+    weights = None if start_from is None else start_from.get_weights()
+    rate, final, held_out = settings.learning_rate, settings.final_lr_fraction, settings.validation_fraction
     if kind == "simple_rnn":
-        return train_model(X, y, epochs, settings.batch_size, settings.seed, log=log, **options)
-    return fit_keras(X, y, kind, epochs, settings.batch_size, settings.seed, log=log, **options)
+        return train_model(
+            X,
+            y,
+            epochs,
+            settings.batch_size,
+            settings.seed,
+            log=log,
+            learning_rate=rate,
+            final_lr_fraction=final,
+            validation_fraction=held_out,
+            patience=settings.patience,
+            initial_weights=weights,
+        )
+    return fit_keras(
+        X,
+        y,
+        kind,
+        epochs,
+        settings.batch_size,
+        settings.seed,
+        log=log,
+        learning_rate=rate,
+        final_lr_fraction=final,
+        validation_fraction=held_out,
+        patience=settings.patience,
+        initial_weights=weights,
+    )

@@ -22,8 +22,10 @@ def make_windows(series: np.ndarray, time_step: int) -> Windows:
     if time_step < 1:
         raise ValueError(f"time_step must be at least 1, got {time_step}")
     if len(values) <= time_step:
-        raise ValueError(f"a series of {len(values)} values has no window of time_step {time_step} "
-                         "plus a target: it needs at least time_step + 1 values")
+        raise ValueError(
+            f"a series of {len(values)} values has no window of time_step {time_step} "
+            "plus a target: it needs at least time_step + 1 values"
+        )
     X = sliding_window_view(values[:-1], time_step)
     y = values[time_step:]
     return Windows(X=X[..., np.newaxis], y=y.copy())  # a read-only view: no copy of the windows
@@ -37,7 +39,7 @@ def make_test_windows(train: np.ndarray, test: np.ndarray, time_step: int) -> Wi
         raise ValueError(f"need at least {time_step} training values as context, got {len(train_values)}")
     if len(test_values) == 0:
         raise ValueError("the test period is empty")
-    context = train_values[len(train_values) - time_step:]
+    context = train_values[len(train_values) - time_step :]
     return make_windows(np.concatenate([context, test_values]), time_step)
 
 

@@ -18,16 +18,18 @@ def random_walk_prices(n: int, ticker: str = "TEST", seed: int = 0, start: str =
     rng = np.random.default_rng(seed)
     close = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
     spread = close * 0.01
-    return pd.DataFrame({
-        "ticker": ticker,
-        "date": pd.bdate_range(start, periods=n),
-        "open": close + rng.normal(0, 0.2, n),
-        "high": close + spread,
-        "low": close - spread,
-        "close": close,
-        "adj_close": np.nan,
-        "volume": rng.integers(1_000, 10_000, n).astype("float64"),
-    })
+    return pd.DataFrame(
+        {
+            "ticker": ticker,
+            "date": pd.bdate_range(start, periods=n),
+            "open": close + rng.normal(0, 0.2, n),
+            "high": close + spread,
+            "low": close - spread,
+            "close": close,
+            "adj_close": np.nan,
+            "volume": rng.integers(1_000, 10_000, n).astype("float64"),
+        }
+    )
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from nightcast.cli import backtest, compact, compare, query, run, serve
 from nightcast.cli.common import CliError
@@ -27,17 +27,27 @@ EPILOG = """examples:
 """
 
 
-COMMANDS = {"run": run, "backfill": run, "query": query, "backtest": backtest, "compare": compare,
-            "compact": compact, "serve": serve}
+COMMANDS = {
+    "run": run,
+    "backfill": run,
+    "query": query,
+    "backtest": backtest,
+    "compare": compare,
+    "compact": compact,
+    "serve": serve,
+}
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser for nightcast and its subcommands (only one subcommand's module when `only` names
     one: `nightcast query` then never imports the settings model)."""
     parser = argparse.ArgumentParser(
-        prog="nightcast", description="Nightly retraining of recurrent and statistical price forecasters; "
-        "every forecast stored as Parquet and queryable with SQL.", epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="nightcast",
+        description="Nightly retraining of recurrent and statistical price forecasters; "
+        "every forecast stored as Parquet and queryable with SQL.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     modules = [COMMANDS[only]] if only in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
     for module in modules:

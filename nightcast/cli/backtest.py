@@ -4,11 +4,15 @@ beside naive persistence."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flows.backtest import BacktestResult
 
 from nightcast.cli.common import CliError, add_settings_options, prepare_prefect, settings_from_args, start_preload
 
 
-def backtest_text(result) -> str:
+def backtest_text(result: BacktestResult) -> str:
     """What `nightcast backtest` prints: MASE per candidate and horizon beside naive's, then the averages."""
     table = result.scores
     wide = table.pivot(index="candidate", columns="horizon", values="mase")
@@ -17,16 +21,21 @@ def backtest_text(result) -> str:
     naive = table.groupby("horizon")["naive_mase"].mean()
     wide.loc["(naive)"] = [*naive.tolist(), naive.mean()]
     best = wide.drop(index="(naive)")["mean"].idxmin()
-    sql = (f"select candidate, horizon, n, mase, naive_mase, mae, naive_mae from backtest_metrics "
-           f"where run_id = '{result.run_id}' order by candidate, horizon")
-    return "\n".join([
-        f"backtest {result.run_id} completed: {result.ticker}, {result.folds} folds refit every {result.refit_every} "
-        f"trading days, origins {result.first_origin} .. {result.last_origin}; MASE by horizon (lower is better):",
-        wide.sort_values("mean").to_string(float_format=lambda v: f"{v:.4f}"),
-        f"best: {best}, mean MASE {wide.loc[best, 'mean']:.4f} vs naive {wide.loc['(naive)', 'mean']:.4f}",
-        f"warehouse: {result.warehouse}",
-        f'try:       nightcast query "{sql}"',
-    ])
+    sql = (
+        f"select candidate, horizon, n, mase, naive_mase, mae, naive_mae from backtest_metrics "
+        f"where run_id = '{result.run_id}' order by candidate, horizon"
+    )
+    return "\n".join(
+        [
+            f"backtest {result.run_id} completed: {result.ticker}, {result.folds} folds refit every "
+            f"{result.refit_every} trading days, origins {result.first_origin} .. {result.last_origin}; "
+            "MASE by horizon (lower is better):",
+            wide.sort_values("mean").to_string(float_format=lambda v: f"{v:.4f}"),
+            f"best: {best}, mean MASE {wide.loc[best, 'mean']:.4f} vs naive {wide.loc['(naive)', 'mean']:.4f}",
+            f"warehouse: {result.warehouse}",
+            f'try:       nightcast query "{sql}"',
+        ]
+    )
 
 
 def command(args: argparse.Namespace) -> int:
@@ -50,14 +59,23 @@ def command(args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `backtest` subcommand to the nightcast command line."""
     parser = commands.add_parser(
-        "backtest", help="rolling-origin backtest: every candidate, horizons 1..H, scored against naive",
+        "backtest",
+        help="rolling-origin backtest: every candidate, horizons 1..H, scored against naive",
         description="Refit each candidate every --refit-every trading days on all data before that day, forecast "
         "horizons 1..horizon recursively from every origin of the last --folds x --refit-every days, and score "
         "every candidate and horizon beside naive persistence (MASE, MAE, ...). Rows go to the backtests and "
-        "backtest_metrics tables.")
+        "backtest_metrics tables.",
+    )
     add_settings_options(parser)
-    parser.add_argument("--refit-every", dest="backtest_refit_every", type=int, default=None, metavar="DAYS",
-                        help="same as --backtest-refit-every")
-    parser.add_argument("--folds", dest="backtest_folds", type=int, default=None, metavar="FOLDS",
-                        help="same as --backtest-folds")
+    parser.add_argument(
+        "--refit-every",
+        dest="backtest_refit_every",
+        type=int,
+        default=None,
+        metavar="DAYS",
+        help="same as --backtest-refit-every",
+    )
+    parser.add_argument(
+        "--folds", dest="backtest_folds", type=int, default=None, metavar="FOLDS", help="same as --backtest-folds"
+    )
     parser.set_defaults(handler=command)

@@ -21,7 +21,7 @@ class CliError(Exception):
     """An error reported as one line on stderr with exit code 1."""
 
     @classmethod
-    def from_failure(cls, error: BaseException) -> "CliError":
+    def from_failure(cls, error: BaseException) -> CliError:
         """A failed flow's error as its first line (or its type when it has no message)."""
         return cls(str(error).splitlines()[0] if str(error) else type(error).__name__)
 
@@ -31,15 +31,20 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
     from nightcast.settings import Settings
 
     for name, field in Settings.model_fields.items():
-        default = field.default_factory() if field.default_factory else field.default
+        default = field.get_default(call_default_factory=True)
         shown = "" if default is None else f" (default: {','.join(default) if isinstance(default, list) else default})"
         choices = get_args(field.annotation) if get_origin(field.annotation) is Literal else None
-        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, choices=choices,
-                            metavar="{" + ",".join(choices) + "}" if choices else name.upper(),
-                            help=f"{field.description}{shown}".replace("%", "%%"))
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            default=None,
+            choices=choices,
+            metavar="{" + ",".join(choices) + "}" if choices else name.upper(),
+            help=f"{field.description}{shown}".replace("%", "%%"),
+        )
 
 
-def format_validation_error(error: "ValidationError") -> str:
+def format_validation_error(error: ValidationError) -> str:
     """A pydantic error as one line: 'field: reason; field: reason'."""
     parts = []
     for item in error.errors():
@@ -49,7 +54,7 @@ def format_validation_error(error: "ValidationError") -> str:
     return "invalid settings: " + "; ".join(parts)
 
 
-def settings_from_args(args: argparse.Namespace) -> "Settings":
+def settings_from_args(args: argparse.Namespace) -> Settings:
     """Build validated Settings from the options the user gave."""
     from pydantic import ValidationError
 
@@ -72,7 +77,7 @@ def prepare_prefect() -> None:
         Path(home).expanduser().mkdir(parents=True, exist_ok=True)
 
 
-def start_preload(settings: "Settings") -> None:
+def start_preload(settings: Settings) -> None:
     """Import TensorFlow and compile the train step in a background thread while Prefect starts its server
     (only when a simple_rnn candidate will train).
 
@@ -84,6 +89,9 @@ def start_preload(settings: "Settings") -> None:
     from tasks import train
 
     if any(name.startswith("simple_rnn-") for name in settings.candidates):
-        threading.Thread(target=train.preload, kwargs={"time_step": settings.time_step,
-                                                       "batch_size": settings.batch_size},
-                         daemon=True, name="tensorflow-preload").start()
+        threading.Thread(
+            target=train.preload,
+            kwargs={"time_step": settings.time_step, "batch_size": settings.batch_size},
+            daemon=True,
+            name="tensorflow-preload",
+        ).start()

@@ -11,38 +11,48 @@ from nightcast.cli.common import CliError
 def command(args: argparse.Namespace) -> int:
     """Compact every ticker of the warehouse (or the one given) and print what changed."""
     from nightcast import upkeep
-    from nightcast.symbols import check_symbol
+    from nightcast.tickers import check_ticker
     from nightcast.warehouse import Warehouse, resolve_root
 
     warehouse = Warehouse(resolve_root(args.warehouse))
     if not warehouse.root.is_dir():
         raise CliError(f"no warehouse at {warehouse.root}")
     try:
-        names = [check_symbol(args.ticker)] if args.ticker else upkeep.tickers(warehouse)
+        names = [check_ticker(args.ticker)] if args.ticker else upkeep.tickers(warehouse)
     except ValueError as error:
         raise CliError(str(error)) from None
     folded = pruned = 0
     for ticker in names:
         folded += upkeep.compact(warehouse, ticker)
         pruned += upkeep.prune(warehouse, ticker, args.keep_runs) if args.keep_runs else 0
-    print(f"compacted {len(names)} ticker(s) in {warehouse.root}: {folded} per-run file(s) folded into one file "
-          f"per ticker and table" + (f", {pruned} old model folder(s), plot(s) and page(s) pruned" if args.keep_runs
-                                     else ""))
+    print(
+        f"compacted {len(names)} ticker(s) in {warehouse.root}: {folded} per-run file(s) folded into one file "
+        f"per ticker and table"
+        + (f", {pruned} old model folder(s), plot(s) and page(s) pruned" if args.keep_runs else "")
+    )
     return 0
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `compact` subcommand to the nightcast command line."""
     parser = commands.add_parser(
-        "compact", help="fold a warehouse's per-run files into one file per ticker and table",
+        "compact",
+        help="fold a warehouse's per-run files into one file per ticker and table",
         description="Migrate a warehouse written before the one-file layout: fold every ticker's per-run "
         "files into one file per table (under each table's lock; readers see the old files or the new one), "
         "fill latest_forecasts, and with --keep-runs delete model folders, plots and Data Docs pages older "
         "than each ticker's last N runs. Nightly runs do this for their own ticker; run it once after an "
-        "upgrade, while no query is running (a query during the fold may count a row twice).")
+        "upgrade, while no query is running (a query during the fold may count a row twice).",
+    )
     parser.add_argument("--ticker", default=None, help="only this ticker (default: every ticker)")
-    parser.add_argument("--keep-runs", type=int, default=None, metavar="N",
-                        help="also prune each ticker's folders and plots beyond its last N runs")
-    parser.add_argument("--warehouse", default=None,
-                        help="warehouse folder (default: $NIGHTCAST_WAREHOUSE or ./warehouse)")
+    parser.add_argument(
+        "--keep-runs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also prune each ticker's folders and plots beyond its last N runs",
+    )
+    parser.add_argument(
+        "--warehouse", default=None, help="warehouse folder (default: $NIGHTCAST_WAREHOUSE or ./warehouse)"
+    )
     parser.set_defaults(handler=command)

@@ -6,20 +6,19 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from nightcast.cli.common import CliError, add_settings_options, prepare_prefect, settings_from_args
 from nightcast.candidates import CANDIDATES
+from nightcast.cli.common import CliError, add_settings_options, prepare_prefect, settings_from_args
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from nightcast.settings import Settings
 
-QUERY = ("select ticker, candidate, rmse, naive_rmse, skill from comparisons "
-         "order by ticker, skill desc")
+QUERY = "select ticker, candidate, rmse, naive_rmse, skill from comparisons order by ticker, skill desc"
 RECIPES = [name for name, c in CANDIDATES.items() if c.is_rnn]
 
 
-def recipes_of(args: argparse.Namespace, settings: "Settings") -> list[str]:
+def recipes_of(args: argparse.Namespace, settings: Settings) -> list[str]:
     """The RNN candidates to compare: those of --candidates, else every recipe."""
     if not args.candidates:
         return RECIPES
@@ -29,27 +28,30 @@ def recipes_of(args: argparse.Namespace, settings: "Settings") -> list[str]:
     return chosen
 
 
-def parse_tickers(text: str | None, settings: "Settings") -> list[str]:
+def parse_tickers(text: str | None, settings: Settings) -> list[str]:
     """--tickers as validated symbols (default: the settings' ticker)."""
     try:
-        from nightcast.symbols import check_symbol
+        from nightcast.tickers import check_ticker
 
-        return list(dict.fromkeys(check_symbol(t) for t in (text or settings.symbol).split(",") if t.strip()))
+        return list(dict.fromkeys(check_ticker(t) for t in (text or settings.ticker).split(",") if t.strip()))
     except ValueError as error:
         raise CliError(str(error)) from None
 
 
-def comparison_text(table: "pd.DataFrame", settings: "Settings") -> str:
+def comparison_text(table: pd.DataFrame, settings: Settings) -> str:
     """The printed table: one line per ticker, model and target, then the best combination per ticker."""
-    lines = [f"RNN recipes, {settings.epochs} epochs, batch {settings.batch_size}, seed {settings.seed}, "
-             f"time_step {settings.time_step}; test = last {1 - settings.train_fraction:.0%} of each series, "
-             "one step ahead from actual closes",
-             f"{'ticker':<7} {'candidate':<22} {'test days':<23} {'RMSE':>9} {'naive RMSE':>10} "
-             f"{'skill':>7} {'train s':>7}"]
+    lines = [
+        f"RNN recipes, {settings.epochs} epochs, batch {settings.batch_size}, seed {settings.seed}, "
+        f"time_step {settings.time_step}; test = last {1 - settings.train_fraction:.0%} of each series, "
+        "one step ahead from actual closes",
+        f"{'ticker':<7} {'candidate':<22} {'test days':<23} {'RMSE':>9} {'naive RMSE':>10} {'skill':>7} {'train s':>7}",
+    ]
     for row in table.itertuples():
-        lines.append(f"{row.ticker:<7} {row.candidate:<22} "
-                     f"{f'{row.test_start}..{row.test_end}':<23} {row.rmse:>9.3f} {row.naive_rmse:>10.3f} "
-                     f"{row.skill:>+7.3f} {row.train_seconds:>7.1f}")
+        lines.append(
+            f"{row.ticker:<7} {row.candidate:<22} "
+            f"{f'{row.test_start}..{row.test_end}':<23} {row.rmse:>9.3f} {row.naive_rmse:>10.3f} "
+            f"{row.skill:>+7.3f} {row.train_seconds:>7.1f}"
+        )
     for ticker, rows in table.groupby("ticker", sort=False):
         best = rows.loc[rows["skill"].idxmax()]
         verdict = "no worse than naive" if best["skill"] >= 0 else "worse than naive"
@@ -70,7 +72,7 @@ def command(args: argparse.Namespace) -> int:
     prepare_prefect()
     from flows.compare import compare
 
-    tables = []
+    tables: list[pd.DataFrame] = []
     for ticker in tickers:
         try:
             tables.append(compare(settings=settings.for_ticker(ticker), recipes=recipes))
@@ -85,12 +87,18 @@ def command(args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `compare` subcommand to the nightcast command line."""
     parser = commands.add_parser(
-        "compare", help="compare RNN recipes on each ticker in the tutorial's split against naive persistence",
+        "compare",
+        help="compare RNN recipes on each ticker in the tutorial's split against naive persistence",
         description="Train every RNN candidate of --candidates (default: all six recipes, kind x target) on the "
         "first train_fraction of each ticker's history with the same settings, score each one step ahead on the "
         "same test days beside naive persistence (tomorrow = today), print one table and store it in the "
-        "comparisons table. simple_rnn-price is the tutorial's model.")
+        "comparisons table. simple_rnn-price is the tutorial's model.",
+    )
     add_settings_options(parser)
-    parser.add_argument("--tickers", default=None, metavar="T1,T2",
-                        help="comma-separated tickers (default: --ticker, else the source's default)")
+    parser.add_argument(
+        "--tickers",
+        default=None,
+        metavar="T1,T2",
+        help="comma-separated tickers (default: --ticker, else the source's default)",
+    )
     parser.set_defaults(handler=command)

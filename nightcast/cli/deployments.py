@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from nightcast.cli.common import CliError
-from nightcast.cli.serve_plan import Plan, child_env, prefect_cli
+from nightcast.cli.serve_setup import ServeSetup, child_env, prefect_cli
 
 POOL = "nightcast"
 
@@ -38,15 +38,21 @@ def ensure_pool(api_url: str) -> None:
         raise CliError(f"work pool {POOL!r} has type {pool.type!r}; nightcast needs a 'process' pool")
 
 
-def deploy(plan: Plan, prefect_file: str = "prefect.yaml", *names: str) -> None:
+def deploy(plan: ServeSetup, prefect_file: str = "prefect.yaml", *names: str) -> None:
     """Deploy prefect.yaml (all, or the named deployments); a paused deployment stays paused."""
     with prefect_client(plan.api) as client:
         paused = [d.id for d in client.read_deployments() if d.paused and d.work_pool_name == POOL]
     env = child_env(plan)
     del env["NIGHTCAST_PROJECT_DIR"]  # set, `prefect deploy` would bake it in; unset, the worker's env fills it
     which = [arg for name in names for arg in ("--name", name)] or ["--all"]
-    done = subprocess.run(prefect_cli("--no-prompt", "deploy", "--prefect-file", prefect_file, *which),
-                          cwd=plan.project, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        prefect_cli("--no-prompt", "deploy", "--prefect-file", prefect_file, *which),
+        cwd=plan.project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if done.returncode != 0:
         lines = [line.strip() for line in (done.stdout + done.stderr).splitlines() if line.strip()]
         raise CliError(f"prefect deploy failed: {lines[-1] if lines else done.returncode}")

@@ -24,8 +24,10 @@ def _text(value: object) -> str:
 def render(columns: list[str], rows: list[tuple], fmt: str) -> str:
     """Rows as an aligned table, CSV or JSON records (dates as ISO strings)."""
     if fmt == "json":
-        records = [{c: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v) for c, v in zip(columns, r)}
-                   for r in rows]
+        records = [
+            {c: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v) for c, v in zip(columns, r)}
+            for r in rows
+        ]
         return json.dumps(records, indent=1, default=str)
     if fmt == "csv":
         import csv
@@ -61,14 +63,19 @@ def command_query(args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `query` to the nightcast command line."""
-    query = commands.add_parser("query", help="run read-only SQL over the stored tables",
-                                description="Run SQL over the tables and views of the warehouse "
-                                "(latest_forecasts, forecasts, forecast_accuracy, leaderboard, decisions, "
-                                "prices, ...: see docs/reference/tables.md). One SELECT (or EXPLAIN of a SELECT) "
-                                "at a time; nothing can be written.")
-    query.add_argument("sql", help="the SQL to run, e.g. \"select * from latest_forecasts\"")
-    query.add_argument("--format", choices=["table", "csv", "json"], default="table",
-                       help="output format (default: table)")
-    query.add_argument("--warehouse", default=None,
-                       help="warehouse folder (default: $NIGHTCAST_WAREHOUSE or ./warehouse)")
+    query = commands.add_parser(
+        "query",
+        help="run read-only SQL over the stored tables",
+        description="Run SQL over the tables and views of the warehouse "
+        "(latest_forecasts, forecasts, forecast_accuracy, leaderboard, decisions, "
+        "prices, ...: see docs/reference/tables.md). One SELECT (or EXPLAIN of a SELECT) "
+        "at a time; nothing can be written.",
+    )
+    query.add_argument("sql", help='the SQL to run, e.g. "select * from latest_forecasts"')
+    query.add_argument(
+        "--format", choices=["table", "csv", "json"], default="table", help="output format (default: table)"
+    )
+    query.add_argument(
+        "--warehouse", default=None, help="warehouse folder (default: $NIGHTCAST_WAREHOUSE or ./warehouse)"
+    )
     query.set_defaults(handler=command_query)

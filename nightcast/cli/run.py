@@ -39,25 +39,32 @@ def command_backfill(args: argparse.Namespace) -> int:
         outcomes = backfill(settings=settings, days=args.days)
     except Exception as error:
         raise CliError.from_failure(error) from None
-    accuracy = Warehouse(resolve_root(settings.warehouse)).query(ACCURACY_SQL, [settings.symbol],
-                                                                 tickers=[settings.symbol])
+    accuracy = Warehouse(resolve_root(settings.warehouse)).query(
+        ACCURACY_SQL, [settings.ticker], tickers=[settings.ticker]
+    )
     print(backfill_text(outcomes, accuracy))
     return 0 if all(o.status == "completed" for o in outcomes) else 1
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `run` and `backfill` to the nightcast command line."""
-    run = commands.add_parser("run", help="one night for one ticker: fit every candidate, store its forecasts",
-                              description="Run one night for one ticker: ingest, validate and store prices, "
-                              "fit every candidate on all data up to the last close, forecast the next trading "
-                              "sessions with 80%% and 95%% intervals, serve the candidate with the best "
-                              "out-of-sample evidence, and print the evidence beside naive.")
+    run = commands.add_parser(
+        "run",
+        help="one night for one ticker: fit every candidate, store its forecasts",
+        description="Run one night for one ticker: ingest, validate and store prices, "
+        "fit every candidate on all data up to the last close, forecast the next trading "
+        "sessions with 80%% and 95%% intervals, serve the candidate with the best "
+        "out-of-sample evidence, and print the evidence beside naive.",
+    )
     add_settings_options(run)
     run.set_defaults(handler=command_run)
-    backfill = commands.add_parser("backfill", help="replay the last N trading days night by night",
-                                   description="Run one night per day over the last --days trading days, each "
-                                   "night seeing only data up to that night, so that the forecast history and "
-                                   "the registry fill as if nightcast had run every night.")
+    backfill = commands.add_parser(
+        "backfill",
+        help="replay the last N trading days night by night",
+        description="Run one night per day over the last --days trading days, each "
+        "night seeing only data up to that night, so that the forecast history and "
+        "the registry fill as if nightcast had run every night.",
+    )
     add_settings_options(backfill)
     backfill.add_argument("--days", type=int, default=5, help="trading days to replay (default: 5)")
     backfill.set_defaults(handler=command_backfill)

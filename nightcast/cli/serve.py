@@ -9,25 +9,32 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext, suppress
 from functools import partial
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlsplit
 
 from nightcast.cli.common import CliError
 from nightcast.cli.deployments import POOL, deploy, ensure_pool
-from nightcast.cli.serve_plan import PROJECT, Plan, child_env, prefect_cli
+from nightcast.cli.serve_setup import PROJECT, ServeSetup, child_env, prefect_cli
 
 _DEFAULT_SIGINT = partial(signal.signal, signal.SIGINT, signal.SIG_DFL)  # for Prefect's own shutdown of a child
 
 
-def spawn(plan: Plan, args: list[str], log: Path | None) -> subprocess.Popen:
+def spawn(plan: ServeSetup, args: list[str], log: Path | None) -> subprocess.Popen:
     """Start `prefect <args>` in its own process group, so Ctrl-C reaches only us and we stop it in order."""
     with open(log, "ab") if log else nullcontext() as out:
-        return subprocess.Popen(prefect_cli(*args), cwd=plan.project, env=child_env(plan), stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT if out else None, start_new_session=True,
-                                preexec_fn=_DEFAULT_SIGINT)
+        return subprocess.Popen(
+            prefect_cli(*args),
+            cwd=plan.project,
+            env=child_env(plan),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
+            start_new_session=True,
+            preexec_fn=_DEFAULT_SIGINT,
+        )
 
 
 def stop(process: subprocess.Popen, grace: float = 20.0) -> None:
@@ -39,7 +46,7 @@ def stop(process: subprocess.Popen, grace: float = 20.0) -> None:
             process.wait(wait)
 
 
-def start_server(plan: Plan, stack: ExitStack, timeout: float = 120.0) -> subprocess.Popen:
+def start_server(plan: ServeSetup, stack: ExitStack, timeout: float = 120.0) -> subprocess.Popen:
     """Start `prefect server start` (refusing a busy port) and wait until its health endpoint answers."""
     with socket.socket() as probe:
         if probe.connect_ex((urlsplit(plan.api).hostname, plan.port)) == 0:
@@ -57,14 +64,15 @@ def start_server(plan: Plan, stack: ExitStack, timeout: float = 120.0) -> subpro
 
 
 @contextmanager
-def serving(plan: Plan) -> Iterator[dict[str, subprocess.Popen]]:
+def serving(plan: ServeSetup) -> Iterator[dict[str, subprocess.Popen]]:
     """Server (unless plan.api_url), pool, deployments, worker; on exit stop the worker, then the server."""
     with ExitStack() as stack:
         processes = {} if plan.api_url else {"server": start_server(plan, stack)}
         ensure_pool(plan.api)
         deploy(plan)
-        processes["worker"] = spawn(plan, ["worker", "start", "--pool", POOL],
-                                    plan.log_dir / "worker.log" if plan.log_dir else None)
+        processes["worker"] = spawn(
+            plan, ["worker", "start", "--pool", POOL], plan.log_dir / "worker.log" if plan.log_dir else None
+        )
         stack.callback(stop, processes["worker"])
         yield processes
 
@@ -73,14 +81,17 @@ def command(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C or SIGTERM; a child that exits on its own is an error."""
     if not (PROJECT / "prefect.yaml").is_file():
         raise CliError(f"no prefect.yaml in {PROJECT}: nightcast serve needs the checkout (pip install -e .)")
-    plan = Plan(project=PROJECT, host=args.host, port=args.port, api_url=os.environ.get("PREFECT_API_URL"))
+    plan = ServeSetup(project=PROJECT, host=args.host, port=args.port, api_url=os.environ.get("PREFECT_API_URL"))
     os.environ["PREFECT_HOME"] = plan.env["PREFECT_HOME"]  # our own client, too, stays out of ~/.prefect
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM: the same clean stop as Ctrl-C
     try:
         with serving(plan) as processes:
             where = f"UI at {plan.api.removesuffix('/api')}" if "server" in processes else f"API {plan.api}"
-            print(f"nightcast serve: {where}; deployments nightly/nightly and retrain/retrain on work pool "
-                  f"'{POOL}'; worker started. Ctrl-C stops everything.", flush=True)
+            print(
+                f"nightcast serve: {where}; deployments nightly/nightly and retrain/retrain on work pool "
+                f"'{POOL}'; worker started. Ctrl-C stops everything.",
+                flush=True,
+            )
             while not (ended := [name for name, p in processes.items() if p.poll() is not None]):
                 time.sleep(1)
             raise CliError(f"the Prefect {ended[0]} exited with code {processes[ended[0]].returncode}")
@@ -94,10 +105,12 @@ def command(args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `serve` subcommand to the nightcast command line."""
     serve = commands.add_parser(
-        "serve", help="run a local Prefect server with the UI, both deployments and a worker",
+        "serve",
+        help="run a local Prefect server with the UI, both deployments and a worker",
         description="Start a Prefect server on 127.0.0.1 (SQLite in .state/prefect), create the 'nightcast' "
         "process work pool, deploy prefect.yaml and run a worker until Ctrl-C. With PREFECT_API_URL set, "
-        "use that server (or Prefect Cloud) instead of starting one.")
+        "use that server (or Prefect Cloud) instead of starting one.",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address the server listens on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=4200, help="port of the server (default: 4200)")
     serve.set_defaults(handler=command)

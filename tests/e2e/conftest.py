@@ -14,7 +14,7 @@ import pytest
 
 from nightcast.cli.deployments import prefect_client
 from nightcast.cli.serve import serving
-from nightcast.cli.serve_plan import Plan, child_env, prefect_cli
+from nightcast.cli.serve_setup import ServeSetup, child_env, prefect_cli
 
 PROJECT = Path(__file__).resolve().parents[2]
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
@@ -29,7 +29,7 @@ def pytest_configure(config: pytest.Config) -> None:
 class Stack:
     """The running server and worker, and what the tests need to reach them."""
 
-    plan: Plan
+    plan: ServeSetup
     warehouse: Path
 
     @property
@@ -44,8 +44,9 @@ class Stack:
 
     def prefect(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         """Run the prefect command line against this server."""
-        return subprocess.run(prefect_cli(*args), cwd=PROJECT, env=child_env(self.plan),
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            prefect_cli(*args), cwd=PROJECT, env=child_env(self.plan), capture_output=True, text=True, timeout=timeout
+        )
 
     def run_deployment(self, name: str, **params: str) -> str:
         """Start a run of a deployment from the command line (--param key=JSON); return its flow run id."""
@@ -78,9 +79,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     """Start server, pool, deployments (prefect.yaml) and worker once; always stop worker, then server."""
     root = tmp_path_factory.mktemp("e2e")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(root / "prefect"), NIGHTCAST_WAREHOUSE=str(root / "warehouse"),
-               PREFECT_WORKER_QUERY_SECONDS="1", PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2")
+    env.update(
+        PREFECT_HOME=str(root / "prefect"),
+        NIGHTCAST_WAREHOUSE=str(root / "warehouse"),
+        PREFECT_WORKER_QUERY_SECONDS="1",
+        PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2",
+    )
     (root / "logs").mkdir()
-    plan = Plan(project=PROJECT, port=free_port(), env=env, log_dir=root / "logs")
+    plan = ServeSetup(project=PROJECT, port=free_port(), env=env, log_dir=root / "logs")
     with serving(plan):
         yield Stack(plan=plan, warehouse=root / "warehouse")

@@ -6,8 +6,13 @@ import json
 import time
 
 import pytest
-from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId, FlowRunFilter, FlowRunFilterState
-from prefect.client.schemas.filters import FlowRunFilterStateType
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
 from prefect.client.schemas.objects import StateType
 
 from nightcast.cli.deployments import deploy, prefect_client
@@ -25,8 +30,10 @@ def scheduled_times(stack, deployment_id, wait: float = 0.0) -> list:
         with prefect_client(stack.api_url) as client:
             runs = client.read_flow_runs(
                 deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
-                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
-                    type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))))
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
+                ),
+            )
         if runs or time.monotonic() >= deadline:
             return sorted(run.expected_start_time for run in runs)
         time.sleep(1)
@@ -45,7 +52,8 @@ def test_retrain_run_completes_and_its_forecast_is_in_the_warehouse(stack):
     assert run.state_type == StateType.COMPLETED, run.state.message
     found = Warehouse(stack.warehouse).query(
         "select f.ticker, f.horizon, f.forecast, r.status from forecasts f join runs r using (run_id) "
-        f"where r.flow_run_id = '{flow_run_id}' and f.served order by f.horizon")
+        f"where r.flow_run_id = '{flow_run_id}' and f.served order by f.horizon"
+    )
     horizon = Settings(**json.loads(TINY)).horizon
     assert found["horizon"].tolist() == list(range(1, horizon + 1))  # exactly one served forecast per horizon
     assert set(found.ticker) == {"GOOG"} and set(found.status) == {"completed"}
@@ -55,7 +63,8 @@ def test_retrain_run_completes_and_its_forecast_is_in_the_warehouse(stack):
 def test_nightly_has_one_schedule_after_us_close_with_default_tickers(stack):
     nightly = stack.deployment("nightly/nightly")
     assert [(s.schedule.cron, s.schedule.timezone) for s in nightly.schedules] == [
-        ("30 21 * * 1-5", "America/New_York")]
+        ("30 21 * * 1-5", "America/New_York")
+    ]
     assert nightly.parameters == {} and nightly.enforce_parameter_schema
     assert nightly.parameter_openapi_schema["properties"]["plan"]["default"]["tickers"] == ["GOOG", "^GSPC"]
     assert stack.deployment("retrain/retrain").schedules == []
@@ -91,10 +100,17 @@ def test_redeploying_keeps_a_paused_schedule_and_a_paused_deployment_paused(stac
     assert scheduled_times(stack, after.id) == []
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"ticker": "../../etc"}, "Validation failed for field 'settings.ticker'"),
-    ({"epochs": 0}, "Validation failed for field 'settings.epochs'. Failure reason: 0 is less than the minimum of 1"),
-], ids=["path-like-ticker", "zero-epochs"])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"ticker": "../../etc"}, "Validation failed for field 'settings.ticker'"),
+        (
+            {"epochs": 0},
+            "Validation failed for field 'settings.epochs'. Failure reason: 0 is less than the minimum of 1",
+        ),
+    ],
+    ids=["path-like-ticker", "zero-epochs"],
+)
 def test_a_bad_parameter_is_refused_by_the_server(stack, settings, message):
     retrain = stack.deployment("retrain/retrain")
     with prefect_client(stack.api_url) as client:
@@ -103,5 +119,7 @@ def test_a_bad_parameter_is_refused_by_the_server(stack, settings, message):
     output = " ".join((done.stdout + done.stderr).split())
     assert done.returncode == 1 and message in output
     with prefect_client(stack.api_url) as client:
-        assert client.count_flow_runs(
-            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[retrain.id]))) == count
+        assert (
+            client.count_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[retrain.id])))
+            == count
+        )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nightcast.cli.serve_plan import Plan, child_env
+from nightcast.cli.serve_setup import ServeSetup, child_env
 
 pytestmark = pytest.mark.e2e
 
@@ -28,12 +28,14 @@ def children(pid: int) -> list[int]:
 
 
 def test_prefect_state_stays_in_the_project_and_every_child_gets_the_api(tmp_path):
-    plan = Plan(project=tmp_path, host="0.0.0.0", port=4300, env={"PREFECT_API_URL": "http://elsewhere/api"})
+    plan = ServeSetup(project=tmp_path, host="0.0.0.0", port=4300, env={"PREFECT_API_URL": "http://elsewhere/api"})
     assert plan.env["PREFECT_HOME"] == str(tmp_path / ".state" / "prefect") and (tmp_path / ".state/prefect").is_dir()
     env = child_env(plan)
     assert env["PREFECT_API_URL"] == "http://127.0.0.1:4300/api" and env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
     assert env["NIGHTCAST_PROJECT_DIR"] == str(tmp_path)
-    mine = Plan(project=tmp_path, api_url="https://cloud.example/api", env={"PREFECT_HOME": str(tmp_path / "mine")})
+    mine = ServeSetup(
+        project=tmp_path, api_url="https://cloud.example/api", env={"PREFECT_HOME": str(tmp_path / "mine")}
+    )
     assert mine.env["PREFECT_HOME"] == str(tmp_path / "mine") and child_env(mine)["PREFECT_API_URL"] == mine.api_url
 
 
@@ -41,8 +43,13 @@ def test_serve_uses_an_existing_api_and_stops_its_worker_on_sigterm(stack, tmp_p
     out = tmp_path / "serve.out"
     env = {**stack.plan.env, "PREFECT_API_URL": stack.api_url}
     with open(out, "w") as sink:
-        serve = subprocess.Popen([Path(sys.executable).with_name("nightcast"), "serve"], env=env, stdout=sink,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
+        serve = subprocess.Popen(
+            [Path(sys.executable).with_name("nightcast"), "serve"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 120
         while "worker started" not in out.read_text() and serve.poll() is None and time.monotonic() < deadline:

@@ -12,9 +12,27 @@ def test_backfill_fills_the_forecast_history_night_by_night(tmp_path, prices, ca
     frame = prices(140, ticker="ACME", seed=5)
     frame.drop(columns=["ticker", "adj_close"]).rename(columns=str.title).to_csv(tmp_path / "a.csv", index=False)
     last = frame["date"].iloc[-3:].dt.date.tolist()
-    code = main(["backfill", "--source", "file", "--path", str(tmp_path / "a.csv"), "--ticker", "ACME",
-                 "--time-step", "10", "--epochs", "1", "--candidates", "naive,drift", "--days", "3",
-                 "--warehouse", str(tmp_path / "wh")])
+    code = main(
+        [
+            "backfill",
+            "--source",
+            "file",
+            "--path",
+            str(tmp_path / "a.csv"),
+            "--ticker",
+            "ACME",
+            "--time-step",
+            "10",
+            "--epochs",
+            "1",
+            "--candidates",
+            "naive,drift",
+            "--days",
+            "3",
+            "--warehouse",
+            str(tmp_path / "wh"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "served forecasts realized so far, by horizon" in out
     wh = Warehouse(tmp_path / "wh")
@@ -27,15 +45,32 @@ def test_backfill_fills_the_forecast_history_night_by_night(tmp_path, prices, ca
     lines = out.splitlines()
     assert lines[0].startswith(f"{last[0]}  ACME     completed served ") and "(cold start)" in lines[0]
     table = out.split("inside the interval):\n")[1].splitlines()
-    assert table[0].split() == ["horizon", "n", "mae", "naive_mae", "mase", "naive_mase", "coverage_80",
-                                "coverage_95", "mae_vs_naive"]
+    assert table[0].split() == [
+        "horizon",
+        "n",
+        "mae",
+        "naive_mae",
+        "mase",
+        "naive_mase",
+        "coverage_80",
+        "coverage_95",
+        "mae_vs_naive",
+    ]
 
 
 def test_each_night_sees_only_data_up_to_that_night(tmp_path, prices):
     frame = prices(130, ticker="ACME", seed=6)
     frame.drop(columns=["ticker", "adj_close"]).rename(columns=str.title).to_csv(tmp_path / "a.csv", index=False)
-    settings = Settings(source="file", path=str(tmp_path / "a.csv"), ticker="ACME", time_step=10, epochs=1,
-                        horizon=1, candidates=["naive"], warehouse=str(tmp_path / "wh"))
+    settings = Settings(
+        source="file",
+        path=str(tmp_path / "a.csv"),
+        ticker="ACME",
+        time_step=10,
+        epochs=1,
+        horizon=1,
+        candidates=["naive"],
+        warehouse=str(tmp_path / "wh"),
+    )
     outcomes = backfill(settings=settings, days=2)
     assert [o.status for o in outcomes] == ["completed", "completed"]
     wh = Warehouse(tmp_path / "wh")

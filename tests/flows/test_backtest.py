@@ -19,14 +19,30 @@ def write_csv(tmp_path, prices, n=80, name="acme.csv"):
 
 
 def tiny(tmp_path, path, **extra) -> Settings:
-    return Settings(**{"source": "file", "path": str(path), "ticker": "ACME", "time_step": 5, "epochs": 2,
-                       "batch_size": 16, "horizon": 3, "candidates": ["naive", "drift", "simple_rnn-log_return"],
-                       "backtest_refit_every": 5, "backtest_folds": 3, "warehouse": str(tmp_path / "wh"), **extra})
+    return Settings(
+        **{
+            "source": "file",
+            "path": str(path),
+            "ticker": "ACME",
+            "time_step": 5,
+            "epochs": 2,
+            "batch_size": 16,
+            "horizon": 3,
+            "candidates": ["naive", "drift", "simple_rnn-log_return"],
+            "backtest_refit_every": 5,
+            "backtest_folds": 3,
+            "warehouse": str(tmp_path / "wh"),
+            **extra,
+        }
+    )
 
 
 def stored_files(root):
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and "runs" not in p.parts and ".locks" not in p.parts}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "runs" not in p.parts and ".locks" not in p.parts
+    }
 
 
 def test_backtest_stores_every_origin_and_horizon_beside_naive_and_records_the_run(tmp_path, prices):
@@ -52,14 +68,16 @@ def test_backtest_stores_every_origin_and_horizon_beside_naive_and_records_the_r
     assert wh.query("select count(*) n from prices")["n"][0] == 0  # a backtest evaluates; it stores no prices
 
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter,
-                                                FlowRunFilterId)
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter, FlowRunFilterId
 
     with get_client(sync_client=True) as client:
-        names = {t.name for t in client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run["flow_run_id"]])))}
+        names = {
+            t.name
+            for t in client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run["flow_run_id"]])))
+        }
         artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run["flow_run_id"]])))
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run["flow_run_id"]]))
+        )
     assert {"backtest-naive", "backtest-drift", "backtest-simple_rnn-log_return"} <= names
     assert [a.key for a in artifacts] == ["backtest-acme"]
 
@@ -78,15 +96,38 @@ def test_too_little_history_fails_in_one_line_and_changes_nothing_stored(tmp_pat
 
 def test_cli_prints_mase_by_horizon_and_a_query_that_works(tmp_path, prices, capsys):
     _, path = write_csv(tmp_path, prices, n=70)
-    code = main(["backtest", "--source", "file", "--path", str(path), "--ticker", "ACME", "--time-step", "5",
-                 "--candidates", "naive,drift", "--horizon", "2", "--refit-every", "4", "--folds", "2",
-                 "--warehouse", str(tmp_path / "wh")])
+    code = main(
+        [
+            "backtest",
+            "--source",
+            "file",
+            "--path",
+            str(path),
+            "--ticker",
+            "ACME",
+            "--time-step",
+            "5",
+            "--candidates",
+            "naive,drift",
+            "--horizon",
+            "2",
+            "--refit-every",
+            "4",
+            "--folds",
+            "2",
+            "--warehouse",
+            str(tmp_path / "wh"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     lines = out.splitlines()
     assert lines[0].startswith("backtest ") and "ACME, 2 folds refit every 4 trading days" in lines[0]
     assert lines[1].split() == ["h1", "h2", "mean"] and {lines[i].split()[0] for i in (3, 4, 5)} == {
-        "naive", "drift", "(naive)"}
+        "naive",
+        "drift",
+        "(naive)",
+    }
     assert "best: " in out
     sql = out.split('nightcast query "')[1].split('"')[0]
     assert main(["query", sql, "--format", "csv", "--warehouse", str(tmp_path / "wh")]) == 0
@@ -96,8 +137,25 @@ def test_cli_prints_mase_by_horizon_and_a_query_that_works(tmp_path, prices, cap
 
 def test_cli_failure_is_one_line_with_exit_code_1(tmp_path, prices, capsys):
     _, path = write_csv(tmp_path, prices, n=40)
-    code = main(["backtest", "--source", "file", "--path", str(path), "--ticker", "ACME", "--time-step", "5",
-                 "--candidates", "naive", "--folds", "8", "--warehouse", str(tmp_path / "wh")])
+    code = main(
+        [
+            "backtest",
+            "--source",
+            "file",
+            "--path",
+            str(path),
+            "--ticker",
+            "ACME",
+            "--time-step",
+            "5",
+            "--candidates",
+            "naive",
+            "--folds",
+            "8",
+            "--warehouse",
+            str(tmp_path / "wh"),
+        ]
+    )
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("nightcast:")]
     assert code == 1 and len(err) == 1
     assert err[0].startswith("nightcast: error: plan_folds failed: 40 rows is too few for 8 folds of 20 days")

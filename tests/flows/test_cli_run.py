@@ -13,8 +13,23 @@ def write_csv(tmp_path, prices, n=150, edits=None):
 
 
 def args(tmp_path, path):
-    return ["run", "--source", "file", "--path", str(path), "--ticker", "ACME", "--time-step", "8",
-            "--epochs", "1", "--candidates", "naive,drift,ets", "--warehouse", str(tmp_path / "wh")]
+    return [
+        "run",
+        "--source",
+        "file",
+        "--path",
+        str(path),
+        "--ticker",
+        "ACME",
+        "--time-step",
+        "8",
+        "--epochs",
+        "1",
+        "--candidates",
+        "naive,drift,ets",
+        "--warehouse",
+        str(tmp_path / "wh"),
+    ]
 
 
 def test_run_prints_the_evidence_the_served_path_and_a_query(tmp_path, prices, capsys):

@@ -15,13 +15,23 @@ from nightcast.warehouse import Warehouse
 def price_file(tmp_path, prices):
     path = tmp_path / "acme.csv"
     prices(140, ticker="ACME", seed=5).drop(columns=["ticker", "adj_close"]).rename(columns=str.title).to_csv(
-        path, index=False)
+        path, index=False
+    )
     return path
 
 
 def settings(tmp_path, path, **extra):
-    return Settings(**{"source": "file", "path": str(path), "ticker": "ACME", "time_step": 8, "epochs": 2,
-                       "warehouse": str(tmp_path / "wh"), **extra})
+    return Settings(
+        **{
+            "source": "file",
+            "path": str(path),
+            "ticker": "ACME",
+            "time_step": 8,
+            "epochs": 2,
+            "warehouse": str(tmp_path / "wh"),
+            **extra,
+        }
+    )
 
 
 def test_every_recipe_is_scored_on_the_same_days_and_stored(tmp_path, price_file, prices):
@@ -52,9 +62,23 @@ def test_too_short_a_series_for_returns_fails_validation_and_is_recorded(tmp_pat
 
 
 def test_nightcast_compare_prints_the_table_and_the_best_recipe(tmp_path, price_file, capsys):
-    argv = ["compare", "--source", "file", "--path", str(price_file), "--tickers", "ACME", "--time-step", "8",
-            "--epochs", "2", "--candidates", "simple_rnn-price,simple_rnn-log_return",
-            "--warehouse", str(tmp_path / "wh")]
+    argv = [
+        "compare",
+        "--source",
+        "file",
+        "--path",
+        str(price_file),
+        "--tickers",
+        "ACME",
+        "--time-step",
+        "8",
+        "--epochs",
+        "2",
+        "--candidates",
+        "simple_rnn-price,simple_rnn-log_return",
+        "--warehouse",
+        str(tmp_path / "wh"),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("RNN recipes, 2 epochs, batch 32, seed 42, time_step 8; test = last 20%")
@@ -67,12 +91,18 @@ def test_nightcast_compare_prints_the_table_and_the_best_recipe(tmp_path, price_
     assert out[-1].startswith('try: nightcast query "select ticker, candidate')
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--candidates", "simple_rnn-price,transformer"], "unknown candidate 'transformer'"),
-    (["--candidates", "naive,ets"], "compare trains RNN candidates"),
-    (["--tickers", "GOOG,../etc"], "ticker '../etc' is not a valid symbol"),
-    (["--source", "file", "--path", "x.csv", "--ticker", "A", "--tickers", "A,B"], "source 'file' holds one ticker"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--candidates", "simple_rnn-price,transformer"], "unknown candidate 'transformer'"),
+        (["--candidates", "naive,ets"], "compare trains RNN candidates"),
+        (["--tickers", "GOOG,../etc"], "ticker '../etc' is not a valid symbol"),
+        (
+            ["--source", "file", "--path", "x.csv", "--ticker", "A", "--tickers", "A,B"],
+            "source 'file' holds one ticker",
+        ),
+    ],
+)
 def test_bad_options_are_one_line_errors(extra, message, capsys, tmp_path):
     assert main(["compare", "--warehouse", str(tmp_path / "wh"), *extra]) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("nightcast:")]

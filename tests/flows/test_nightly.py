@@ -8,7 +8,7 @@ import pytest
 import yfinance
 from prefect.states import Failed
 
-from flows.nightly import TickersFailed, nightly, summarize, TickerOutcome
+from flows.nightly import TickerOutcome, TickersFailed, nightly, summarize
 from flows.runners import build_task_runner
 from flows.steps import StageFailed, retry_if_unavailable
 from nightcast.settings import NightlyPlan, RunnerSettings
@@ -23,18 +23,29 @@ def yahoo_frame(ticker: str, n: int = 140, broken: bool = False) -> pd.DataFrame
     if broken:
         frame.loc[50, "high"] = frame.loc[50, "low"] - 1
     data = frame.set_index(pd.DatetimeIndex(frame["date"], name="Date"))
-    columns = pd.MultiIndex.from_product([["Adj Close", "Close", "High", "Low", "Open", "Volume"], [ticker]],
-                                         names=["Price", "Ticker"])
+    columns = pd.MultiIndex.from_product(
+        [["Adj Close", "Close", "High", "Low", "Open", "Volume"], [ticker]], names=["Price", "Ticker"]
+    )
     values = np.column_stack([data["close"], data["close"], data["high"], data["low"], data["open"], data["volume"]])
     return pd.DataFrame(values, index=data.index, columns=columns)
 
 
 def test_one_bad_ticker_fails_alone_and_nothing_of_the_others_is_lost(tmp_path, monkeypatch):
     monkeypatch.setattr(yfinance, "download", lambda ticker, **_: yahoo_frame(ticker, broken=ticker == "BAD"))
-    plan = NightlyPlan(tickers=["AAA", "BAD", "CCC"], runner={"kind": "threads", "workers": 3},
-                       settings={"source": "yahoo", "ticker": "AAA", "start": "2020-01-01", "end": "2021-01-01",
-                                 "time_step": 10, "epochs": 1, "candidates": ["naive", "drift"],
-                                 "warehouse": str(tmp_path / "wh")})
+    plan = NightlyPlan(
+        tickers=["AAA", "BAD", "CCC"],
+        runner={"kind": "threads", "workers": 3},
+        settings={
+            "source": "yahoo",
+            "ticker": "AAA",
+            "start": "2020-01-01",
+            "end": "2021-01-01",
+            "time_step": 10,
+            "epochs": 1,
+            "candidates": ["naive", "drift"],
+            "warehouse": str(tmp_path / "wh"),
+        },
+    )
     with pytest.raises(TickersFailed) as failure:
         nightly(plan=plan)
     message = str(failure.value)
@@ -43,9 +54,11 @@ def test_one_bad_ticker_fails_alone_and_nothing_of_the_others_is_lost(tmp_path, 
     assert "BAD failed: validate failed" in message and "high < low" in message
     wh = Warehouse(tmp_path / "wh")
     runs = wh.query("select ticker, status from runs order by ticker")
-    assert runs.to_dict("records") == [{"ticker": "AAA", "status": "completed"},
-                                       {"ticker": "BAD", "status": "failed"},
-                                       {"ticker": "CCC", "status": "completed"}]
+    assert runs.to_dict("records") == [
+        {"ticker": "AAA", "status": "completed"},
+        {"ticker": "BAD", "status": "failed"},
+        {"ticker": "CCC", "status": "completed"},
+    ]
     stored = wh.query("select ticker, count(*) n from prices group by 1 order by 1")
     assert stored.to_dict("records") == [{"ticker": "AAA", "n": 140}, {"ticker": "CCC", "n": 140}]
     assert sorted(wh.query("select distinct ticker from forecasts")["ticker"]) == ["AAA", "CCC"]
@@ -53,9 +66,18 @@ def test_one_bad_ticker_fails_alone_and_nothing_of_the_others_is_lost(tmp_path, 
 
 @pytest.mark.parametrize("kind", ["processes", "dask"])
 def test_tickers_run_in_worker_processes(tmp_path, kind):
-    plan = NightlyPlan(tickers=["GOOG", "^GSPC"], runner={"kind": kind, "workers": 2},
-                       settings={"start": "2010-01-01", "end": "2011-06-30", "time_step": 10, "epochs": 1,
-                                 "candidates": ["naive", "simple_rnn-log_return"], "warehouse": str(tmp_path / "wh")})
+    plan = NightlyPlan(
+        tickers=["GOOG", "^GSPC"],
+        runner={"kind": kind, "workers": 2},
+        settings={
+            "start": "2010-01-01",
+            "end": "2011-06-30",
+            "time_step": 10,
+            "epochs": 1,
+            "candidates": ["naive", "simple_rnn-log_return"],
+            "warehouse": str(tmp_path / "wh"),
+        },
+    )
     outcomes = nightly(plan=plan)
     assert [(o.ticker, o.status) for o in outcomes] == [("GOOG", "completed"), ("^GSPC", "completed")]
     runs = Warehouse(tmp_path / "wh").query("select ticker, status, flow_run_id, pid from runs order by ticker")
@@ -88,6 +110,11 @@ def test_summary_names_every_ticker():
 
 
 def test_backfill_summary_counts_nights_and_names_their_dates():
-    text = summarize([TickerOutcome("A", "completed", served="naive", as_of="2013-02-28"),
-                      TickerOutcome("A", "failed", error="boom")], unit="nights")
+    text = summarize(
+        [
+            TickerOutcome("A", "completed", served="naive", as_of="2013-02-28"),
+            TickerOutcome("A", "failed", error="boom"),
+        ],
+        unit="nights",
+    )
     assert text == "1 of 2 nights completed: A 2013-02-28 completed (served naive); A failed: boom"

@@ -1,6 +1,5 @@
 """The registry across nights: live evidence accumulates, RNN lines fine-tune, one decision per night."""
 
-import pandas as pd
 import pytest
 
 from flows.backfill import backfill
@@ -16,9 +15,17 @@ def replayed(tmp_path_factory, prefect_harness):
     root = tmp_path_factory.mktemp("nights")
     frame = random_walk_prices(170, ticker="ACME", seed=7)
     frame.drop(columns=["ticker", "adj_close"]).rename(columns=str.title).to_csv(root / "a.csv", index=False)
-    settings = Settings(source="file", path=str(root / "a.csv"), ticker="ACME", time_step=10, epochs=2,
-                        candidates=["naive", "drift", "simple_rnn-log_return"], horizon=3, min_forecasts=5,
-                        warehouse=str(root / "wh"))
+    settings = Settings(
+        source="file",
+        path=str(root / "a.csv"),
+        ticker="ACME",
+        time_step=10,
+        epochs=2,
+        candidates=["naive", "drift", "simple_rnn-log_return"],
+        horizon=3,
+        min_forecasts=5,
+        warehouse=str(root / "wh"),
+    )
     outcomes = backfill(settings=settings, days=4)
     return Warehouse(root / "wh"), frame, outcomes
 
@@ -35,8 +42,10 @@ def test_one_decision_per_night_and_only_the_first_is_a_cold_start(replayed):
 
 def test_rnn_lines_fine_tune_between_full_fits(replayed):
     wh, _, _ = replayed
-    line = wh.query("select training, parent_version, model_version, full_as_of from model_events "
-                    "where candidate = 'simple_rnn-log_return' order by data_end")
+    line = wh.query(
+        "select training, parent_version, model_version, full_as_of from model_events "
+        "where candidate = 'simple_rnn-log_return' order by data_end"
+    )
     assert line["training"].tolist() == ["full", "fine_tune", "fine_tune", "fine_tune"]
     assert line["parent_version"].iloc[1:].tolist() == line["model_version"].iloc[:-1].tolist()
     assert line["full_as_of"].nunique() == 1

@@ -1,6 +1,5 @@
 """The retrain flow end to end under Prefect's test harness, on a short synthetic series."""
 
-import pandas as pd
 import pytest
 
 from flows.retrain import retrain
@@ -19,8 +18,16 @@ def price_file(tmp_path, prices):
 
 
 def tiny(tmp_path, path, **extra) -> Settings:
-    return Settings(source="file", path=str(path), ticker="ACME", time_step=10, epochs=2, batch_size=32,
-                    warehouse=str(tmp_path / "wh"), **extra)
+    return Settings(
+        source="file",
+        path=str(path),
+        ticker="ACME",
+        time_step=10,
+        epochs=2,
+        batch_size=32,
+        warehouse=str(tmp_path / "wh"),
+        **extra,
+    )
 
 
 def count(wh: Warehouse, table: str, where: str = "true") -> int:
@@ -31,7 +38,12 @@ def test_a_night_fits_every_candidate_forecasts_with_bands_and_serves_one(tmp_pa
     result = retrain(settings=tiny(tmp_path, price_file))
     wh, n = Warehouse(tmp_path / "wh"), len(DEFAULT_CANDIDATES)
     assert {t: count(wh, t) for t in ("prices", "forecasts", "model_events", "decisions", "runs")} == {
-        "prices": 160, "forecasts": 5 * n, "model_events": n, "decisions": 1, "runs": 1}
+        "prices": 160,
+        "forecasts": 5 * n,
+        "model_events": n,
+        "decisions": 1,
+        "runs": 1,
+    }
     assert count(wh, "forecasts", "served") == 5 and count(wh, "model_events", "status = 'served'") == 1
     assert count(wh, "metrics") == 5 * n  # every candidate's evidence at every horizon (the cold-start backtest)
     assert set(wh.query("select distinct candidate from backtests")["candidate"]) == set(DEFAULT_CANDIDATES)
@@ -85,8 +97,12 @@ def test_run_publishes_leaderboard_report_and_plot_artifacts(tmp_path, price_fil
     result = retrain(settings=tiny(tmp_path, price_file, candidates=["naive", "drift", "ets"]))
     runs = Warehouse(tmp_path / "wh").query(f"select flow_run_id from runs where run_id = '{result.run_id}'")
     with get_client(sync_client=True) as client:
-        found = {a.key: a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
-            flow_run_id=ArtifactFilterFlowRunId(any_=[runs["flow_run_id"].iloc[0]])))}
+        found = {
+            a.key: a
+            for a in client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[runs["flow_run_id"].iloc[0]]))
+            )
+        }
     assert set(found) == {"leaderboard-acme", "report-acme", "plot-acme"}
     assert found["leaderboard-acme"].type == "table" and "naive_mase" in str(found["leaderboard-acme"].data)
     report = str(found["report-acme"].data)

@@ -28,8 +28,16 @@ def test_query_prints_a_table(filled, capsys):
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_query_formats(filled, capsys, fmt):
-    main(["query", "select ticker, close from prices order by date limit 2", "--format", fmt,
-          "--warehouse", str(filled.root)])
+    main(
+        [
+            "query",
+            "select ticker, close from prices order by date limit 2",
+            "--format",
+            fmt,
+            "--warehouse",
+            str(filled.root),
+        ]
+    )
     out = capsys.readouterr().out
     if fmt == "csv":
         assert out.splitlines()[0] == "ticker,close" and len(out.splitlines()) == 3
@@ -44,11 +52,14 @@ def test_query_reads_the_warehouse_from_the_environment(filled, capsys, monkeypa
     assert capsys.readouterr().out.split() == ["n", "5"]
 
 
-@pytest.mark.parametrize("sql, message", [
-    ("drop view prices", "refused a DROP statement"),
-    ("select * from nowhere", "nowhere"),
-    ("selec 1", "syntax error"),
-])
+@pytest.mark.parametrize(
+    "sql, message",
+    [
+        ("drop view prices", "refused a DROP statement"),
+        ("select * from nowhere", "nowhere"),
+        ("selec 1", "syntax error"),
+    ],
+)
 def test_query_errors_are_one_line_with_exit_code_1(filled, capsys, sql, message):
     assert main(["query", sql, "--warehouse", str(filled.root)]) == 1
     err = capsys.readouterr().err
@@ -70,23 +81,54 @@ def test_run_rejects_unknown_source_at_parse_time(capsys):
 
 def test_help_lists_every_setting_with_its_description():
     text = build_parser()._subparsers._group_actions[0].choices["run"].format_help()
-    for option in ("--ticker", "--source", "--path", "--start", "--end", "--candidates", "--time-step",
-                   "--epochs", "--batch-size", "--seed", "--warehouse", "--calendar", "--champion-margin"):
+    for option in (
+        "--ticker",
+        "--source",
+        "--path",
+        "--start",
+        "--end",
+        "--candidates",
+        "--time-step",
+        "--epochs",
+        "--batch-size",
+        "--seed",
+        "--warehouse",
+        "--calendar",
+        "--champion-margin",
+    ):
         assert option in text
     assert "Candidate models fitted every night" in text and "simple_rnn-price" in text
 
 
 def test_console_script_is_installed(filled):
-    exe = shutil.which("nightcast") or str((__import__("pathlib").Path(sys.executable).parent / "nightcast"))
-    done = subprocess.run([exe, "query", "select count(*) as n from prices", "--format", "csv",
-                           "--warehouse", str(filled.root)], capture_output=True, text=True, timeout=120)
+    exe = shutil.which("nightcast") or str(__import__("pathlib").Path(sys.executable).parent / "nightcast")
+    done = subprocess.run(
+        [exe, "query", "select count(*) as n from prices", "--format", "csv", "--warehouse", str(filled.root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["n", "5"]
 
 
 def test_backtest_refuses_bad_options_before_running(tmp_path, capsys):
-    assert main(["backtest", "--folds", "0", "--refit-every", "5000", "--time-step", "0",
-                 "--warehouse", str(tmp_path / "wh")]) == 1
+    assert (
+        main(
+            [
+                "backtest",
+                "--folds",
+                "0",
+                "--refit-every",
+                "5000",
+                "--time-step",
+                "0",
+                "--warehouse",
+                str(tmp_path / "wh"),
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert err.startswith("nightcast: error: invalid settings: ") and err.count("\n") == 1
     assert "time_step" in err and "refit_every: Input should be less than or equal to 1000" in err and "folds" in err
@@ -103,10 +145,16 @@ def test_backtest_help_lists_its_options_and_the_settings():
 def test_module_entry_point_reports_errors_in_one_line():
     """`python -m nightcast.cli` must catch the same CliError class as the subcommand modules raise."""
     root = __import__("pathlib").Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-m", "nightcast.cli", "backtest", "--folds", "0"], cwd=root,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "nightcast.cli", "backtest", "--folds", "0"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1 and done.stderr.splitlines() == [
-        "nightcast: error: invalid settings: backtest_folds: Input should be greater than or equal to 1"]
+        "nightcast: error: invalid settings: backtest_folds: Input should be greater than or equal to 1"
+    ]
 
 
 def test_prepare_prefect_waits_longer_for_a_first_server_start_unless_the_user_says(monkeypatch, tmp_path):

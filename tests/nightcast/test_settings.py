@@ -10,7 +10,7 @@ from nightcast.settings import Settings
 
 def test_defaults_are_the_tutorials_method_on_the_bundled_sample():
     s = Settings()
-    assert (s.symbol, s.source, s.train_fraction, s.time_step, s.epochs) == ("GOOG", "sample", 0.8, 100, 80)
+    assert (s.ticker, s.source, s.train_fraction, s.time_step, s.epochs) == ("GOOG", "sample", 0.8, 100, 80)
     assert s.candidates == list(DEFAULT_CANDIDATES) and s.exchange == "XNYS"
 
 
@@ -29,12 +29,12 @@ def test_the_calendar_follows_the_symbol_unless_set():
 
 def test_yahoo_defaults_to_the_tutorials_netflix_range():
     s = Settings(source="yahoo")
-    assert (s.symbol, s.start, s.end) == ("NFLX", dt.date(2010, 4, 1), dt.date(2022, 4, 25))
+    assert (s.ticker, s.start, s.end) == ("NFLX", dt.date(2010, 4, 1), dt.date(2022, 4, 25))
 
 
 @pytest.mark.parametrize("symbol", ["^GSPC", "BRK-B", "EURUSD=X", "0700.HK", "goog"])
 def test_real_yahoo_symbols_are_accepted(symbol):
-    assert Settings(ticker=symbol).symbol == symbol.upper()
+    assert Settings(ticker=symbol).ticker == symbol.upper()
 
 
 @pytest.mark.parametrize("symbol", ["../../etc", "GO OG", "x'; drop table prices; --", "A/B", "A" * 20])
@@ -43,18 +43,21 @@ def test_unsafe_tickers_are_refused(symbol):
         Settings(ticker=symbol)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"source": "file"}, "needs a path"),
-    ({"source": "file", "path": "x.csv"}, "needs a ticker"),
-    ({"path": "x.csv"}, "only used with source 'file'"),
-    ({"start": "2020-02-01", "end": "2020-01-01"}, "is after end"),
-    ({"train_fraction": 1.0}, "less than 1"),
-    ({"train_fraction": 0}, "greater than 0"),
-    ({"epochs": 0}, "greater than or equal to 1"),
-    ({"time_step": 0}, "greater than or equal to 1"),
-    ({"horizon": 0}, "greater than or equal to 1"),
-    ({"surprise": 1}, "Extra inputs"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"source": "file"}, "needs a path"),
+        ({"source": "file", "path": "x.csv"}, "needs a ticker"),
+        ({"path": "x.csv"}, "only used with source 'file'"),
+        ({"start": "2020-02-01", "end": "2020-01-01"}, "is after end"),
+        ({"train_fraction": 1.0}, "less than 1"),
+        ({"train_fraction": 0}, "greater than 0"),
+        ({"epochs": 0}, "greater than or equal to 1"),
+        ({"time_step": 0}, "greater than or equal to 1"),
+        ({"horizon": 0}, "greater than or equal to 1"),
+        ({"surprise": 1}, "Extra inputs"),
+    ],
+)
 def test_inconsistent_settings_are_refused(kwargs, message):
     with pytest.raises(ValidationError, match=message):
         Settings(**kwargs)

@@ -16,9 +16,15 @@ def legacy_warehouse(root) -> Warehouse:
         run_id = f"2013022{i}T213000Z-aaaaa{i}"
         for table, data in {
             "runs": {"run_id": [run_id], "ticker": ["GOOG"], "status": ["completed"]},
-            "forecasts": {"run_id": [run_id] * 2, "ticker": ["GOOG"] * 2, "as_of": [pd.Timestamp(as_of).date()] * 2,
-                          "target_date": [pd.Timestamp(as_of).date()] * 2, "horizon": [1, 2],
-                          "forecast": [800.0 + i, 801.0 + i], "model_version": [f"simple_rnn-{run_id}"] * 2},
+            "forecasts": {
+                "run_id": [run_id] * 2,
+                "ticker": ["GOOG"] * 2,
+                "as_of": [pd.Timestamp(as_of).date()] * 2,
+                "target_date": [pd.Timestamp(as_of).date()] * 2,
+                "horizon": [1, 2],
+                "forecast": [800.0 + i, 801.0 + i],
+                "model_version": [f"simple_rnn-{run_id}"] * 2,
+            },
             "metrics": {"run_id": [run_id], "ticker": ["GOOG"], "model": ["simple_rnn"], "rmse": [12.3]},
             "predictions": {"run_id": [run_id], "ticker": ["GOOG"], "actual": [1.0], "predicted": [2.0]},
         }.items():
@@ -36,9 +42,12 @@ def test_a_per_run_warehouse_reads_as_it_is_and_compacts_to_one_file_per_table(t
     out = capsys.readouterr().out
     assert out.startswith("compacted 1 ticker(s)") and "8 per-run file(s) folded" in out
     assert sorted(str(p.relative_to(wh.root)) for p in wh.root.glob("*/ticker=GOOG/*.parquet")) == [
-        "forecasts/ticker=GOOG/forecasts.parquet", "latest_forecasts/ticker=GOOG/latest_forecasts.parquet",
-        "metrics/ticker=GOOG/metrics.parquet", "predictions/ticker=GOOG/predictions.parquet",
-        "runs/ticker=GOOG/runs.parquet"]
+        "forecasts/ticker=GOOG/forecasts.parquet",
+        "latest_forecasts/ticker=GOOG/latest_forecasts.parquet",
+        "metrics/ticker=GOOG/metrics.parquet",
+        "predictions/ticker=GOOG/predictions.parquet",
+        "runs/ticker=GOOG/runs.parquet",
+    ]
     assert {t: len(wh.query(f"select * from {t}")) for t in before} == before
     latest = wh.query("select as_of, forecast from latest_forecasts order by horizon")
     assert latest["forecast"].tolist() == [801.0, 802.0] and str(latest["as_of"][0])[:10] == "2013-02-28"

@@ -42,9 +42,19 @@ def test_tickers_are_partitioned_and_do_not_touch_each_other(warehouse, prices):
 
 
 def test_run_tables_round_trip_with_dates_and_timestamps(warehouse):
-    row = pd.DataFrame([{"run_id": "r1", "ticker": "GOOG", "as_of": pd.Timestamp("2013-03-01"),
-                         "target_date": pd.Timestamp("2013-03-04"), "horizon": 1, "forecast": 805.5,
-                         "model_version": "simple_rnn-r1"}])
+    row = pd.DataFrame(
+        [
+            {
+                "run_id": "r1",
+                "ticker": "GOOG",
+                "as_of": pd.Timestamp("2013-03-01"),
+                "target_date": pd.Timestamp("2013-03-04"),
+                "horizon": 1,
+                "forecast": 805.5,
+                "model_version": "simple_rnn-r1",
+            }
+        ]
+    )
     path = warehouse.write_run_table("forecasts", "GOOG", "r1", row)
     assert path == warehouse.root / "forecasts" / "ticker=GOOG" / "forecasts.parquet"
     out = warehouse.query("select as_of, target_date, horizon, forecast from forecasts")
@@ -60,7 +70,9 @@ def test_rewriting_a_run_replaces_its_rows_in_the_one_file_and_leaves_no_tempora
         warehouse.write_run_table("runs", "GOOG", "r1", run("r1", status))
     warehouse.write_run_table("runs", "GOOG", "r2", run("r2", "running"))
     assert warehouse.query("select run_id, status from runs order by 1").values.tolist() == [
-        ["r1", "completed"], ["r2", "running"]]
+        ["r1", "completed"],
+        ["r2", "running"],
+    ]
     assert [p.name for p in (warehouse.root / "runs" / "ticker=GOOG").iterdir()] == ["runs.parquet"]
 
 
@@ -69,7 +81,9 @@ def test_one_file_per_ticker_and_table_however_many_runs(warehouse):
         for ticker in ("GOOG", "MSFT"):
             warehouse.write_run_table("runs", ticker, f"r{i:02d}", run(f"r{i:02d}", "completed", ticker))
     assert sorted(str(p.relative_to(warehouse.root)) for p in warehouse.root.glob("runs/*/*")) == [
-        "runs/ticker=GOOG/runs.parquet", "runs/ticker=MSFT/runs.parquet"]
+        "runs/ticker=GOOG/runs.parquet",
+        "runs/ticker=MSFT/runs.parquet",
+    ]
     assert warehouse.query("select count(*) n from runs")["n"][0] == 50
 
 
@@ -92,14 +106,26 @@ def test_per_run_files_of_the_old_layout_are_read_then_folded_by_the_next_write(
     warehouse.write_run_table("runs", "GOOG", "old1", run("old1", "abandoned"))  # a later run marks it abandoned
     assert [p.name for p in folder.iterdir()] == ["runs.parquet"]
     assert warehouse.query("select run_id, status from runs order by 1").values.tolist() == [
-        ["old1", "abandoned"], ["old2", "completed"]]
+        ["old1", "abandoned"],
+        ["old2", "completed"],
+    ]
 
 
 def test_latest_forecasts_keep_the_newest_night(warehouse):
     def path(as_of, value):
-        return pd.DataFrame([{"run_id": f"r{value}", "ticker": "GOOG", "as_of": pd.Timestamp(as_of),
-                              "target_date": pd.Timestamp(as_of) + pd.Timedelta(days=1), "horizon": 1,
-                              "forecast": float(value), "served": True}])
+        return pd.DataFrame(
+            [
+                {
+                    "run_id": f"r{value}",
+                    "ticker": "GOOG",
+                    "as_of": pd.Timestamp(as_of),
+                    "target_date": pd.Timestamp(as_of) + pd.Timedelta(days=1),
+                    "horizon": 1,
+                    "forecast": float(value),
+                    "served": True,
+                }
+            ]
+        )
 
     assert warehouse.replace_latest("GOOG", path("2013-03-01", 1))
     assert not warehouse.replace_latest("GOOG", path("2013-02-28", 2))  # a backfill of an older night
@@ -107,11 +133,17 @@ def test_latest_forecasts_keep_the_newest_night(warehouse):
     assert warehouse.query("select forecast from latest_forecasts")["forecast"].tolist() == [3.0]
 
 
-@pytest.mark.parametrize("sql, kind", [
-    ("drop view prices", "DROP"), ("delete from prices", "DELETE"),
-    ("copy (select 1) to 'out.csv'", "COPY"), ("attach 'other.db'", "ATTACH"),
-    ("install httpfs", "LOAD"), ("create table t as select 1", "CREATE"),
-])
+@pytest.mark.parametrize(
+    "sql, kind",
+    [
+        ("drop view prices", "DROP"),
+        ("delete from prices", "DELETE"),
+        ("copy (select 1) to 'out.csv'", "COPY"),
+        ("attach 'other.db'", "ATTACH"),
+        ("install httpfs", "LOAD"),
+        ("create table t as select 1", "CREATE"),
+    ],
+)
 def test_query_refuses_anything_that_writes(warehouse, sql, kind, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(QueryRefused, match=f"refused a {kind} statement"):
@@ -149,22 +181,44 @@ def two_candidates(warehouse, prices):
     frame = prices(6, ticker="GOOG", start="2024-01-01")
     frame["close"] = [100.0, 102.0, 101.0, 104.0, 103.0, 105.0]
     warehouse.merge_prices(frame, "GOOG", "sample", pd.Timestamp("2024-02-01", tz="UTC"))
-    base = {"run_id": "r1", "ticker": "GOOG", "as_of": pd.Timestamp("2024-01-02"), "scale": 2.0,
-            "target_date": pd.to_datetime(["2024-01-03", "2024-01-04", "2024-01-10"]), "horizon": [1, 2, 3]}
-    served = pd.DataFrame({**base, "candidate": "ets", "served": True, "forecast": [103.0, 100.0, 99.0],
-                           "lower_80": [101.5, 99.0, 95.0], "upper_80": [104.0, 103.0, 103.0],
-                           "lower_95": [100.0, 98.0, 94.0], "upper_95": [105.0, 105.0, 104.0], "model_version": "ets-r1"})
-    shadow = pd.DataFrame({**base, "candidate": "naive", "served": False, "forecast": 102.0, "model_version": "naive-r1"})
+    base = {
+        "run_id": "r1",
+        "ticker": "GOOG",
+        "as_of": pd.Timestamp("2024-01-02"),
+        "scale": 2.0,
+        "target_date": pd.to_datetime(["2024-01-03", "2024-01-04", "2024-01-10"]),
+        "horizon": [1, 2, 3],
+    }
+    served = pd.DataFrame(
+        {
+            **base,
+            "candidate": "ets",
+            "served": True,
+            "forecast": [103.0, 100.0, 99.0],
+            "lower_80": [101.5, 99.0, 95.0],
+            "upper_80": [104.0, 103.0, 103.0],
+            "lower_95": [100.0, 98.0, 94.0],
+            "upper_95": [105.0, 105.0, 104.0],
+            "model_version": "ets-r1",
+        }
+    )
+    shadow = pd.DataFrame(
+        {**base, "candidate": "naive", "served": False, "forecast": 102.0, "model_version": "naive-r1"}
+    )
     warehouse.write_run_table("forecasts", "GOOG", "r1", pd.concat([served, shadow]))
 
 
 def test_realized_forecasts_score_each_forecast_against_naive(warehouse, prices):
     two_candidates(warehouse, prices)
-    out = warehouse.query("select horizon, actual, error, ape, naive, naive_error, scaled_error, inside_80, inside_95 "
-                          "from realized_forecasts where candidate = 'ets' order by horizon")
+    out = warehouse.query(
+        "select horizon, actual, error, ape, naive, naive_error, scaled_error, inside_80, inside_95 "
+        "from realized_forecasts where candidate = 'ets' order by horizon"
+    )
     assert out["horizon"].tolist() == [1, 2]  # 2024-01-10 has no close yet: not realized
     assert out[["actual", "error", "naive", "naive_error", "scaled_error"]].values.tolist() == [
-        [101.0, 2.0, 102.0, 1.0, 1.0], [104.0, -4.0, 102.0, -2.0, 2.0]]
+        [101.0, 2.0, 102.0, 1.0, 1.0],
+        [104.0, -4.0, 102.0, -2.0, 2.0],
+    ]
     assert out["ape"].tolist() == pytest.approx([2 / 101 * 100, 4 / 104 * 100])
     assert out["inside_80"].tolist() == [False, False] and out["inside_95"].tolist() == [True, True]
 
@@ -192,15 +246,22 @@ def test_views_are_empty_on_an_empty_warehouse(warehouse):
 def test_a_warehouse_written_before_candidates_still_reads(warehouse, prices):
     """Files of the old schemas (no candidate, served, intervals or scale) read with nulls in the new columns."""
     two_candidates(warehouse, prices)
-    old = pq.read_table(warehouse.table_file("forecasts", "GOOG")).select(
-        ["run_id", "ticker", "as_of", "target_date", "horizon", "forecast", "model_version"]).slice(0, 3)
-    pq.write_table(old.set_column(0, "run_id", pa.array(["r0"] * 3)),
-                   warehouse.root / "forecasts" / "ticker=GOOG" / "r0.parquet")
+    old = (
+        pq.read_table(warehouse.table_file("forecasts", "GOOG"))
+        .select(["run_id", "ticker", "as_of", "target_date", "horizon", "forecast", "model_version"])
+        .slice(0, 3)
+    )
+    pq.write_table(
+        old.set_column(0, "run_id", pa.array(["r0"] * 3)), warehouse.root / "forecasts" / "ticker=GOOG" / "r0.parquet"
+    )
     (warehouse.root / "metrics" / "ticker=GOOG").mkdir(parents=True)
-    pq.write_table(pa.table({"run_id": ["r0"], "ticker": ["GOOG"], "model": ["simple_rnn"], "rmse": [1.5],
-                             "skill": [-0.1]}), warehouse.root / "metrics" / "ticker=GOOG" / "r0.parquet")
-    legacy = warehouse.query("select candidate, served, scaled_error, inside_80 from realized_forecasts "
-                             "where run_id = 'r0'")
+    pq.write_table(
+        pa.table({"run_id": ["r0"], "ticker": ["GOOG"], "model": ["simple_rnn"], "rmse": [1.5], "skill": [-0.1]}),
+        warehouse.root / "metrics" / "ticker=GOOG" / "r0.parquet",
+    )
+    legacy = warehouse.query(
+        "select candidate, served, scaled_error, inside_80 from realized_forecasts where run_id = 'r0'"
+    )
     assert legacy["candidate"].tolist() == ["legacy"] * 2 and legacy["served"].all()
     assert legacy["scaled_error"].isna().all() and legacy["inside_80"].isna().all()
     metrics = warehouse.query("select model, rmse, candidate, mase from metrics where run_id = 'r0'").iloc[0]
@@ -209,16 +270,34 @@ def test_a_warehouse_written_before_candidates_still_reads(warehouse, prices):
 
 def test_backtest_tables_round_trip_with_folds_and_a_null_overall_row(warehouse):
     days = pd.bdate_range("2024-01-01", periods=4)
-    rows = pd.DataFrame({"run_id": "b1", "ticker": "GOOG", "fold": [1, 1, 2, 2],
-                         "cutoff": [pd.Timestamp("2023-12-29")] * 2 + [days[1]] * 2, "date": days,
-                         "actual": [10.0, 11.0, 12.0, 13.0], "predicted": [10.5, 11.0, 11.5, 13.5],
-                         "naive": [9.0, 10.0, 11.0, 12.0]})
-    metrics = pd.DataFrame({"run_id": "b1", "ticker": "GOOG", "fold": pd.array([1, 2, None], dtype="Int64"),
-                            "cutoff": [pd.Timestamp("2023-12-29").date(), days[1].date(), None],
-                            "n_days": [2, 2, 4], "rmse": [0.3, 0.5, 0.4], "skill": [0.7, 0.5, 0.6],
-                            "train_seconds": [1.0, 2.0, 3.0], "created_at": pd.Timestamp("2024-02-01", tz="UTC")})
+    rows = pd.DataFrame(
+        {
+            "run_id": "b1",
+            "ticker": "GOOG",
+            "fold": [1, 1, 2, 2],
+            "cutoff": [pd.Timestamp("2023-12-29")] * 2 + [days[1]] * 2,
+            "date": days,
+            "actual": [10.0, 11.0, 12.0, 13.0],
+            "predicted": [10.5, 11.0, 11.5, 13.5],
+            "naive": [9.0, 10.0, 11.0, 12.0],
+        }
+    )
+    metrics = pd.DataFrame(
+        {
+            "run_id": "b1",
+            "ticker": "GOOG",
+            "fold": pd.array([1, 2, None], dtype="Int64"),
+            "cutoff": [pd.Timestamp("2023-12-29").date(), days[1].date(), None],
+            "n_days": [2, 2, 4],
+            "rmse": [0.3, 0.5, 0.4],
+            "skill": [0.7, 0.5, 0.6],
+            "train_seconds": [1.0, 2.0, 3.0],
+            "created_at": pd.Timestamp("2024-02-01", tz="UTC"),
+        }
+    )
     assert warehouse.write_run_table("backtests", "GOOG", "b1", rows) == (
-        warehouse.root / "backtests" / "ticker=GOOG" / "backtests.parquet")
+        warehouse.root / "backtests" / "ticker=GOOG" / "backtests.parquet"
+    )
     warehouse.write_run_table("backtest_metrics", "GOOG", "b1", metrics)
     out = warehouse.query("""select b.fold, b.cutoff, count(*) as n, max(b.date) as last_day, m.rmse
                              from backtests b join backtest_metrics m using (run_id, fold)

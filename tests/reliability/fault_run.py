@@ -12,8 +12,8 @@ import sys
 import pyarrow.parquet as pq
 
 from flows.retrain import retrain
-from tasks import forecasters, train
 from nightcast.settings import Settings
+from tasks import forecasters, train
 
 
 def die(*_args, **_kwargs) -> None:

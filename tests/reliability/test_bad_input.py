@@ -46,8 +46,11 @@ def wh(baseline, tmp_path) -> Warehouse:
 
 def stored_files(root: Path) -> dict[str, bytes]:
     """Every stored file except the run records that a failed run is expected to add."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.relative_to(root).parts[0] not in RECORDS}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).parts[0] not in RECORDS
+    }
 
 
 def run_and_check(wh: Warehouse, settings: dict, message: str, validated: bool, recorded: bool = True):
@@ -78,35 +81,60 @@ def test_empty_frame_from_yahoo(wh, monkeypatch):
     calls = []
     monkeypatch.setattr(yfinance, "download", lambda *a, **k: calls.append(a) or pd.DataFrame())
     monkeypatch.setattr(steps.ingest, "retry_delay_seconds", [0, 0])
-    text = run_and_check(wh, {"source": "yahoo", "ticker": "ACME", "start": "2020-01-01", "end": "2020-12-31",
-                              "time_step": 10, "epochs": 1},
-                         "ingest failed: Yahoo Finance returned no prices for 'ACME'", validated=False)
+    text = run_and_check(
+        wh,
+        {"source": "yahoo", "ticker": "ACME", "start": "2020-01-01", "end": "2020-12-31", "time_step": 10, "epochs": 1},
+        "ingest failed: Yahoo Finance returned no prices for 'ACME'",
+        validated=False,
+    )
     assert "--source sample" in text and len(calls) == 3  # the network source was retried twice
 
 
 def test_unknown_ticker(wh):
-    run_and_check(wh, {"source": "sample", "ticker": "ZZZZ", "time_step": 10, "epochs": 1},
-                  "ingest failed: no bundled sample prices for 'ZZZZ'", validated=False)
+    run_and_check(
+        wh,
+        {"source": "sample", "ticker": "ZZZZ", "time_step": 10, "epochs": 1},
+        "ingest failed: no bundled sample prices for 'ZZZZ'",
+        validated=False,
+    )
 
 
 BAD_FILES = {
     "missing_close": (lambda: yahoo_layout().drop(columns=["Close"]), "missing column(s) close", False),
-    "nan_closes": (lambda: yahoo_layout(edits={(40, "Close"): None, (41, "Close"): None}),
-                   "close has 2 null value(s)", True),
+    "nan_closes": (
+        lambda: yahoo_layout(edits={(40, "Close"): None, (41, "Close"): None}),
+        "close has 2 null value(s)",
+        True,
+    ),
     "zero_price": (lambda: yahoo_layout(edits={(12, "Close"): 0.0}), "close has 1 value(s) not > 0", True),
     "negative_price": (lambda: yahoo_layout(edits={(12, "Close"): -5.0}), "close has 1 value(s) not > 0", True),
     "high_below_low": (lambda: yahoo_layout(edits={(30, "High"): 1.0}), "high < low in 1 row(s)", True),
-    "duplicate_dates": (lambda: yahoo_layout(edits={(31, "Date"): yahoo_layout()["Date"][30]}),
-                        "date has 2 duplicated value(s)", True),
-    "unsorted_dates": (lambda: yahoo_layout().iloc[[1, 0] + list(range(2, 150))],
-                       "date is not strictly increasing", True),
+    "duplicate_dates": (
+        lambda: yahoo_layout(edits={(31, "Date"): yahoo_layout()["Date"][30]}),
+        "date has 2 duplicated value(s)",
+        True,
+    ),
+    "unsorted_dates": (
+        lambda: yahoo_layout().iloc[[1, 0] + list(range(2, 150))],
+        "date is not strictly increasing",
+        True,
+    ),
     "too_few_rows": (lambda: yahoo_layout(n=12), "only 12 rows, need at least 13", True),
-    "future_dates": (lambda: yahoo_layout(edits={(149, "Date"): pd.Timestamp("2099-01-02")}),
-                     "1 date(s) in the future", True),
-    "gap_of_months": (lambda: yahoo_layout().drop(index=range(60, 125)),
-                      "more than max_gap_days=10; raise max_gap_days to accept it", True),
-    "outsized_move": (lambda: yahoo_layout(edits={(70, "Close"): 900.0, (70, "High"): 901.0}),
-                      "more than max_daily_move=0.5 (and 1 other day(s) over it); raise max_daily_move", True),
+    "future_dates": (
+        lambda: yahoo_layout(edits={(149, "Date"): pd.Timestamp("2099-01-02")}),
+        "1 date(s) in the future",
+        True,
+    ),
+    "gap_of_months": (
+        lambda: yahoo_layout().drop(index=range(60, 125)),
+        "more than max_gap_days=10; raise max_gap_days to accept it",
+        True,
+    ),
+    "outsized_move": (
+        lambda: yahoo_layout(edits={(70, "Close"): 900.0, (70, "High"): 901.0}),
+        "more than max_daily_move=0.5 (and 1 other day(s) over it); raise max_daily_move",
+        True,
+    ),
 }
 
 
@@ -130,8 +158,12 @@ def test_malformed_csv(wh, tmp_path):
 def test_numbers_as_text_with_thousands_separators(wh, tmp_path):
     frame = yahoo_layout()
     frame["Close"] = [f"{v:,.2f}" for v in frame["Close"] * 100]
-    run_and_check(wh, base_settings(write(tmp_path, frame)), "column 'close' has 150 non-numeric value(s), "
-                  "e.g. '10,", validated=False)
+    run_and_check(
+        wh,
+        base_settings(write(tmp_path, frame)),
+        "column 'close' has 150 non-numeric value(s), e.g. '10,",
+        validated=False,
+    )
 
 
 def test_parquet_of_another_schema(wh, tmp_path):
@@ -143,17 +175,29 @@ def test_non_existent_path(wh, tmp_path):
     run_and_check(wh, base_settings(tmp_path / "nowhere.csv"), "file not found", validated=False)
 
 
-@pytest.mark.parametrize("extra, message", [
-    ({"ticker": "../../etc"}, "not a valid symbol"),
-    ({"ticker": "GO OG"}, "not a valid symbol"),
-    ({"ticker": "A'; DROP TABLE prices; --"}, "not a valid symbol"),
-    ({"start": "2021-01-02", "end": "2020-01-01"}, "is after end"),
-    ({"train_fraction": 0.0}, "train_fraction"),
-    ({"train_fraction": 1.5}, "train_fraction"),
-    ({"epochs": 0}, "epochs"),
-    ({"epochs": -3}, "epochs"),
-], ids=["path_ticker", "space_ticker", "sql_ticker", "start_after_end", "fraction_0", "fraction_1.5",
-        "epochs_0", "epochs_negative"])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"ticker": "../../etc"}, "not a valid symbol"),
+        ({"ticker": "GO OG"}, "not a valid symbol"),
+        ({"ticker": "A'; DROP TABLE prices; --"}, "not a valid symbol"),
+        ({"start": "2021-01-02", "end": "2020-01-01"}, "is after end"),
+        ({"train_fraction": 0.0}, "train_fraction"),
+        ({"train_fraction": 1.5}, "train_fraction"),
+        ({"epochs": 0}, "epochs"),
+        ({"epochs": -3}, "epochs"),
+    ],
+    ids=[
+        "path_ticker",
+        "space_ticker",
+        "sql_ticker",
+        "start_after_end",
+        "fraction_0",
+        "fraction_1.5",
+        "epochs_0",
+        "epochs_negative",
+    ],
+)
 def test_bad_settings_are_refused_before_anything_runs(wh, tmp_path, extra, message):
     before = {str(p): p.read_bytes() for p in wh.root.rglob("*") if p.is_file()}
     settings = {**base_settings(write(tmp_path, yahoo_layout())), **extra}
@@ -162,5 +206,9 @@ def test_bad_settings_are_refused_before_anything_runs(wh, tmp_path, extra, mess
 
 
 def test_time_step_not_shorter_than_the_series(wh, tmp_path):
-    run_and_check(wh, base_settings(write(tmp_path, yahoo_layout()), time_step=150),
-                  "only 150 rows, need at least 153", validated=True)
+    run_and_check(
+        wh,
+        base_settings(write(tmp_path, yahoo_layout()), time_step=150),
+        "only 150 rows, need at least 153",
+        validated=True,
+    )

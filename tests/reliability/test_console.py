@@ -17,7 +17,7 @@ from prefect.settings import PREFECT_API_URL
 
 from nightcast.console import HideExpectedFailures
 from nightcast.warehouse import Warehouse
-from tasks.validate import ValidationFailed
+from tasks.validation_report import ValidationFailed
 from tests.reliability.test_bad_input import yahoo_layout
 
 ENTRY_POINT = Path(sys.executable).with_name("nightcast")
@@ -26,8 +26,11 @@ NOISE = ("Traceback", "absl::InitializeLog", "oneDNN", "cpu_feature_guard", "Thi
 
 def nightcast(args: list[str], tmp_path: Path, module: bool = False) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PYTEST", "NIGHTCAST_"))}
-    env.update(PREFECT_API_URL=PREFECT_API_URL.value(), PREFECT_HOME=str(tmp_path / "ph"),
-               NIGHTCAST_WAREHOUSE=str(tmp_path / "wh"))
+    env.update(
+        PREFECT_API_URL=PREFECT_API_URL.value(),
+        PREFECT_HOME=str(tmp_path / "ph"),
+        NIGHTCAST_WAREHOUSE=str(tmp_path / "wh"),
+    )
     command = [sys.executable, "-m", "nightcast.cli"] if module else [str(ENTRY_POINT)]
     return subprocess.run(command + args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
 
@@ -36,7 +39,8 @@ def assert_one_clean_error(done: subprocess.CompletedProcess, message: str) -> N
     console = done.stdout + done.stderr
     assert done.returncode == 1, console[-3000:]
     assert [line for line in console.splitlines() if "error" in line.lower()] == [
-        line for line in console.splitlines() if line.startswith("nightcast: error: ")], console[-3000:]
+        line for line in console.splitlines() if line.startswith("nightcast: error: ")
+    ], console[-3000:]
     assert len([line for line in console.splitlines() if line.startswith("nightcast: error: ")]) == 1
     assert message in done.stderr
     assert not [noise for noise in NOISE if noise in console], console[-3000:]
@@ -59,31 +63,40 @@ BAD = {
 def test_a_bad_price_file_ends_with_one_error_line_and_no_traceback(tmp_path, case):
     make, message = BAD[case]
     make().to_csv(tmp_path / "bad.csv", index=False)
-    done = nightcast(["run", "--source", "file", "--path", "bad.csv", "--ticker", "ACME", "--time-step", "10",
-                      "--epochs", "1"], tmp_path, module=case == "text_in_close")
+    done = nightcast(
+        ["run", "--source", "file", "--path", "bad.csv", "--ticker", "ACME", "--time-step", "10", "--epochs", "1"],
+        tmp_path,
+        module=case == "text_in_close",
+    )
     assert_one_clean_error(done, message)
     assert Warehouse(tmp_path / "wh").query("select count(*) n from prices")["n"][0] == 0
 
 
-@pytest.mark.parametrize("args, message", [
-    (["run", "--epochs", "0"], "epochs: Input should be greater than or equal to 1"),
-    (["run", "--ticker", "ZZZZ", "--epochs", "1"], "no bundled sample prices for 'ZZZZ'"),
-    (["query", "EXPLAIN ANALYZE COPY prices TO 'x.csv'"], "EXPLAIN ANALYZE runs the statement"),
-], ids=["bad_setting", "unknown_ticker", "refused_query"])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "--epochs", "0"], "epochs: Input should be greater than or equal to 1"),
+        (["run", "--ticker", "ZZZZ", "--epochs", "1"], "no bundled sample prices for 'ZZZZ'"),
+        (["query", "EXPLAIN ANALYZE COPY prices TO 'x.csv'"], "EXPLAIN ANALYZE runs the statement"),
+    ],
+    ids=["bad_setting", "unknown_ticker", "refused_query"],
+)
 def test_bad_settings_sources_and_queries_end_with_one_error_line(tmp_path, args, message):
     assert_one_clean_error(nightcast(args, tmp_path), message)
 
 
 def test_a_successful_run_prints_no_tensorflow_noise(tmp_path):
-    done = nightcast(["run", "--start", "2011-01-01", "--end", "2012-06-30", "--time-step", "10", "--epochs", "1"],
-                     tmp_path)
+    done = nightcast(
+        ["run", "--start", "2011-01-01", "--end", "2012-06-30", "--time-step", "10", "--epochs", "1"], tmp_path
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert not [noise for noise in NOISE if noise in done.stdout + done.stderr], done.stderr[-3000:]
 
 
 def record(error: BaseException) -> logging.LogRecord:
-    entry = logging.LogRecord("prefect.task_runs", logging.ERROR, __file__, 1, "failed", None,
-                              (type(error), error, None))
+    entry = logging.LogRecord(
+        "prefect.task_runs", logging.ERROR, __file__, 1, "failed", None, (type(error), error, None)
+    )
     entry.task_run_id = "r1"
     return entry
 
@@ -94,10 +107,12 @@ def test_the_console_filter_hides_expected_failures_but_keeps_bugs():
     wrapped = RuntimeError("validate failed")
     wrapped.cause = ValidationFailed.__new__(ValidationFailed)  # a failed stage whose cause is expected
     assert console.filter(record(wrapped)) is False
-    finished = logging.LogRecord("prefect.task_runs", logging.ERROR, __file__, 1, "Finished in state Failed('x')",
-                                 None, None)
+    finished = logging.LogRecord(
+        "prefect.task_runs", logging.ERROR, __file__, 1, "Finished in state Failed('x')", None, None
+    )
     finished.task_run_id = "r1"
     assert console.filter(finished) is False  # a task's repeat of the failure its flow reports
-    other = logging.LogRecord("prefect.flow_runs", logging.ERROR, __file__, 1, "Finished in state Failed('x')",
-                              None, None)
+    other = logging.LogRecord(
+        "prefect.flow_runs", logging.ERROR, __file__, 1, "Finished in state Failed('x')", None, None
+    )
     assert console.filter(other) is True  # not a task run's line: kept

@@ -27,9 +27,17 @@ def write_csv(path, prices, n, ticker="ACME"):
 
 
 def settings_for(tmp_path, csv, ticker="ACME", **extra):
-    return {"source": "file", "path": str(csv), "ticker": ticker, "time_step": 10, "epochs": 3,
-            "batch_size": 32, "candidates": ["naive", "drift", "simple_rnn-log_return"],
-            "warehouse": str(tmp_path / "wh"), **extra}
+    return {
+        "source": "file",
+        "path": str(csv),
+        "ticker": ticker,
+        "time_step": 10,
+        "epochs": 3,
+        "batch_size": 32,
+        "candidates": ["naive", "drift", "simple_rnn-log_return"],
+        "warehouse": str(tmp_path / "wh"),
+        **extra,
+    }
 
 
 STORED = ("prices", "forecasts", "metrics", "model_events", "decisions", "backtests")
@@ -45,10 +53,20 @@ def model_folders(root: Path) -> list[Path]:
 
 
 def start(point, settings, tmp_path):
-    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PREFECT_HOME": str(tmp_path / "ph"),
-           "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, str(DRIVER), point, json.dumps(settings)], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": PREFECT_API_URL.value(),
+        "PREFECT_HOME": str(tmp_path / "ph"),
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [sys.executable, str(DRIVER), point, json.dumps(settings)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(process, timeout=300):
@@ -58,8 +76,11 @@ def finish(process, timeout=300):
 
 def snapshot(root: Path, table: str) -> dict[str, bytes]:
     """The visible files of a table (hidden temporary files are checked separately)."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted((root / table).rglob("*"))
-            if p.is_file() and not p.name.startswith(".")}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted((root / table).rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
 
 
 def every_view_reads(wh):
@@ -77,7 +98,7 @@ def test_sigkill_leaves_a_readable_warehouse_and_a_rerun_completes(tmp_path, pri
     assert code == -signal.SIGKILL, err[-2000:]
 
     every_view_reads(wh)
-    for table in STORED[point != "prices_write":]:  # a kill after the price merge keeps the merged prices
+    for table in STORED[point != "prices_write" :]:  # a kill after the price merge keeps the merged prices
         assert snapshot(wh.root, table) == before[table], f"{table} changed after a kill at {point}"
     assert wh.query("select count(*) n from forecasts")["n"][0] == 3 * 5  # the baseline's three paths, whole
     if point.endswith("_write"):
@@ -120,13 +141,25 @@ def test_concurrent_runs_leave_consistent_tables(tmp_path, prices, tickers):
 
 def test_killing_the_nightly_parent_leaves_tables_readable_and_the_next_runs_mark_its_runs_abandoned(tmp_path):
     """SIGKILL the nightly flow's process while its process pool retrains two tickers."""
-    settings = {"start": "2010-01-01", "end": "2011-06-30", "time_step": 10, "epochs": 5000,
-                "candidates": ["naive", "simple_rnn-log_return"], "warehouse": str(tmp_path / "wh")}
+    settings = {
+        "start": "2010-01-01",
+        "end": "2011-06-30",
+        "time_step": 10,
+        "epochs": 5000,
+        "candidates": ["naive", "simple_rnn-log_return"],
+        "warehouse": str(tmp_path / "wh"),
+    }
     plan = {"tickers": ["GOOG", "^GSPC"], "runner": {"kind": "processes", "workers": 2}, "settings": settings}
     parent = start("nightly", plan, tmp_path)
     wh = Warehouse(tmp_path / "wh")
-    running = wait_for(lambda: (wh.root / "runs").exists() and len(
-        found := wh.query("select ticker, pid from runs where status = 'running'")) == 2 and found, parent)
+    running = wait_for(
+        lambda: (
+            (wh.root / "runs").exists()
+            and len(found := wh.query("select ticker, pid from runs where status = 'running'")) == 2
+            and found
+        ),
+        parent,
+    )
     time.sleep(2)  # both workers are past ingest, in validation or training
     parent.send_signal(signal.SIGKILL)
     parent.wait(timeout=30)

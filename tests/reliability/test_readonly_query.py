@@ -94,8 +94,7 @@ HOSTILE = [
 
 def tree(folder: Path) -> dict[str, bytes | None]:
     """Every path under folder (files with their bytes, folders as None), hidden ones included."""
-    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
-            for p in sorted(folder.rglob("*"))}
+    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None) for p in sorted(folder.rglob("*"))}
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +103,16 @@ def stored(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("stored")
     frame = random_walk_prices(140, ticker="ACME").drop(columns=["ticker", "adj_close"]).rename(columns=str.title)
     frame.to_csv(root / "acme.csv", index=False)
-    retrain(settings=Settings(source="file", path=str(root / "acme.csv"), ticker="ACME", time_step=10, epochs=1,
-                              warehouse=str(root / "wh")))
+    retrain(
+        settings=Settings(
+            source="file",
+            path=str(root / "acme.csv"),
+            ticker="ACME",
+            time_step=10,
+            epochs=1,
+            warehouse=str(root / "wh"),
+        )
+    )
     return root / "wh"
 
 
@@ -158,9 +165,12 @@ def test_the_connection_itself_cannot_write_even_if_a_statement_got_through(stor
 
     con = Warehouse(stored).connect()
     before = tree(stored)
-    for sql in (f"COPY prices TO '{stored}/prices/ticker=ACME/evil.parquet' (FORMAT parquet)",
-                "COPY prices TO 'evil.csv'", f"EXPORT DATABASE '{watched['outside']}/x'",
-                f"ATTACH '{stored}/evil.duckdb' AS evil"):
+    for sql in (
+        f"COPY prices TO '{stored}/prices/ticker=ACME/evil.parquet' (FORMAT parquet)",
+        "COPY prices TO 'evil.csv'",
+        f"EXPORT DATABASE '{watched['outside']}/x'",
+        f"ATTACH '{stored}/evil.duckdb' AS evil",
+    ):
         with pytest.raises(duckdb.Error, match="disabled"):
             con.execute(sql)
     assert con.execute("select current_setting('allowed_directories')").fetchone()[0] == []

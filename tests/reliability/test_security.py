@@ -5,10 +5,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from flows.retrain import retrain
-from nightcast.settings import Settings
 from nightcast.warehouse import QueryRefused, Warehouse
-from tasks.train import _keras, load_model
+from tasks.models import _keras, load_model
 from tests.reliability.test_crash_and_concurrency import finish, start
 
 PICKLE_OPCODES = {b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"}
@@ -23,9 +21,15 @@ def test_no_pickle_anywhere_in_a_run_s_stored_state(tmp_path, prices):
     """The warehouse, the Prefect home of the process that ran the flow, and every member of each .keras zip."""
     frame = prices(140, ticker="ACME").drop(columns=["ticker", "adj_close"]).rename(columns=str.title)
     frame.to_csv(tmp_path / "a.csv", index=False)
-    settings = {"source": "file", "path": str(tmp_path / "a.csv"), "ticker": "ACME", "time_step": 10, "epochs": 1,
-                "warehouse": str(tmp_path / "wh")}
-    code, out, err = finish(start("none", settings, tmp_path))  # a process of its own, PREFECT_HOME tmp_path/ph
+    settings = {
+        "source": "file",
+        "path": str(tmp_path / "a.csv"),
+        "ticker": "ACME",
+        "time_step": 10,
+        "epochs": 1,
+        "warehouse": str(tmp_path / "wh"),
+    }
+    code, _, err = finish(start("none", settings, tmp_path))  # a process of its own, PREFECT_HOME tmp_path/ph
     assert code == 0, err[-2000:]
     files = [p for p in (tmp_path / "wh").rglob("*") if p.is_file()]
     state = [p for p in files if "data_docs" not in p.parts]  # data_docs: GX's HTML site and its static assets
@@ -50,9 +54,18 @@ def test_models_load_in_safe_mode_only(tmp_path):
         load_model(tmp_path / "lambda.keras")
 
 
-@pytest.mark.parametrize("sql", ["drop view prices", "delete from prices", "copy prices to 'x.parquet'",
-                                 "attach 'x.db' as x", "install httpfs", "load httpfs",
-                                 "create or replace view prices as select 1 as x"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "drop view prices",
+        "delete from prices",
+        "copy prices to 'x.parquet'",
+        "attach 'x.db' as x",
+        "install httpfs",
+        "load httpfs",
+        "create or replace view prices as select 1 as x",
+    ],
+)
 def test_writes_through_query_are_refused_and_change_nothing(tmp_path, prices, monkeypatch, sql):
     """Relative paths resolve against the working folder, so that is watched too (not only the warehouse)."""
     wh = Warehouse(tmp_path / "wh")

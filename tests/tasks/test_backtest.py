@@ -28,11 +28,17 @@ def test_folds_tile_the_last_origins_up_to_the_day_before_the_last(n, min_rows, 
     assert plan[0].train_end >= min_rows and all(f.origins[0] == f.train_end - 1 for f in plan)
 
 
-@pytest.mark.parametrize("args, message", [
-    ((20, 6, 4, 4), "20 rows is too few for 4 folds of 4 days: the first fold needs 6 rows to fit on, so at least 22"),
-    ((100, 5, 0, 5), "refit_every must be at least 1, got 0"),
-    ((100, 5, 20, 0), "folds must be at least 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            (20, 6, 4, 4),
+            "20 rows is too few for 4 folds of 4 days: the first fold needs 6 rows to fit on, so at least 22",
+        ),
+        ((100, 5, 0, 5), "refit_every must be at least 1, got 0"),
+        ((100, 5, 20, 0), "folds must be at least 1, got 0"),
+    ],
+)
 def test_fold_plan_refuses_too_little_history(args, message):
     with pytest.raises(InputError, match=message):
         fold_plan(*args)
@@ -72,12 +78,15 @@ def test_no_fold_sees_data_after_its_cutoff(prices, name):
         before, after = (run_backtest(f, cand, SETTINGS, 10, 4, fit=s) for f, s in zip((frame, changed), spies))
         for fold_before, fold_after, seen_before, seen_after in zip(before, after, spies[0].seen, spies[1].seen):
             blind = fold_before.rows["as_of"] < frame["date"][cut]
-            pd.testing.assert_frame_equal(fold_before.rows[blind][["as_of", "horizon", "forecast"]],
-                                          fold_after.rows[blind][["as_of", "horizon", "forecast"]])
+            pd.testing.assert_frame_equal(
+                fold_before.rows[blind][["as_of", "horizon", "forecast"]],
+                fold_after.rows[blind][["as_of", "horizon", "forecast"]],
+            )
             if len(seen_before) <= cut:
                 np.testing.assert_array_equal(seen_before, seen_after)
-        assert not np.array_equal(np.concatenate([f.rows["forecast"] for f in before]),
-                                  np.concatenate([f.rows["forecast"] for f in after]))
+        assert not np.array_equal(
+            np.concatenate([f.rows["forecast"] for f in before]), np.concatenate([f.rows["forecast"] for f in after])
+        )
 
 
 def test_the_leakage_check_catches_a_forecast_that_reads_ahead(prices):

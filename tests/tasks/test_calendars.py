@@ -10,8 +10,13 @@ D = dt.date
 
 
 def test_presidents_day_2013_is_skipped_and_later_horizons_land_on_sessions():
-    assert sessions_after(D(2013, 2, 14), 5) == (D(2013, 2, 15), D(2013, 2, 19), D(2013, 2, 20), D(2013, 2, 21),
-                                                D(2013, 2, 22))
+    assert sessions_after(D(2013, 2, 14), 5) == (
+        D(2013, 2, 15),
+        D(2013, 2, 19),
+        D(2013, 2, 20),
+        D(2013, 2, 21),
+        D(2013, 2, 22),
+    )
 
 
 def test_hurricane_sandy_closed_the_nyse_on_2012_10_29_and_30():
@@ -31,9 +36,10 @@ def test_every_horizon_of_a_year_of_origins_is_a_session():
 
 
 def test_exchanges_by_suffix_and_override():
-    assert [calendar_for(t) for t in ("GOOG", "^GSPC", "BRK-B", "0700.HK", "VOD.L", "SAP.DE", "7203.T", "SHOP.TO",
-                                      "EURUSD=X", "BTC-USD")] == [
-        "XNYS", "XNYS", "XNYS", "XHKG", "XLON", "XETR", "XTKS", "XTSE", "24/5", "24/7"]
+    assert [
+        calendar_for(t)
+        for t in ("GOOG", "^GSPC", "BRK-B", "0700.HK", "VOD.L", "SAP.DE", "7203.T", "SHOP.TO", "EURUSD=X", "BTC-USD")
+    ] == ["XNYS", "XNYS", "XNYS", "XHKG", "XLON", "XETR", "XTKS", "XTSE", "24/5", "24/7"]
     assert calendar_for("GOOG", "XLON") == "XLON"
     assert sessions_after(D(2013, 3, 29), 2, "24/5") == (D(2013, 4, 1), D(2013, 4, 2))  # weekdays only
     assert sessions_after(D(2013, 3, 29), 2, "24/7") == (D(2013, 3, 30), D(2013, 3, 31))

@@ -17,7 +17,7 @@ def test_scores_by_hand():
 
 def test_skill_compares_with_naive_on_the_same_days():
     actual = np.array([10.0, 12.0, 11.0, 13.0])
-    naive = naive_forecast(9.0, actual)          # errors 1, 2, 1, 2
+    naive = naive_forecast(9.0, actual)  # errors 1, 2, 1, 2
     predicted = actual + np.array([0.5, -0.5, 0.5, -0.5])
     ev = evaluate_predictions(actual, predicted, naive)
     assert ev.naive.rmse == pytest.approx(np.sqrt(2.5))

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tasks.evidence import (daily_volatility, interval_quantiles, intervals, naive_scale, price_facts, realized,
-                            z_by_horizon)
+from tasks.evidence import daily_volatility, naive_scale, price_facts, realized
+from tasks.intervals import Errors, adapted_alpha, errors_by_horizon, interval_quantiles, intervals
 from tests.conftest import random_walk_prices
 
 
@@ -35,14 +35,14 @@ def test_realized_keeps_targets_up_to_as_of_and_the_last_window_of_origins():
 
 
 def test_quantiles_fall_back_to_the_normal_with_too_few_errors():
-    assert interval_quantiles(np.array([0.1, 0.2]), 80) == pytest.approx((-1.2816, 1.2816), abs=1e-4)
+    assert interval_quantiles(np.array([0.1, 0.2]), 0.2) == pytest.approx((-1.2816, 1.2816), abs=1e-4)
     z = np.linspace(-2, 2, 101)
-    lo, hi = interval_quantiles(z, 80)
+    lo, hi = interval_quantiles(z, 0.2)
     assert lo == pytest.approx(-1.6) and hi == pytest.approx(1.6)
 
 
 def test_bands_widen_with_the_horizon_and_nest():
-    z = {h: np.random.default_rng(h).normal(size=200) for h in (1, 2, 3)}
+    z = {h: Errors(np.random.default_rng(h).normal(size=200), {80: 0.2, 95: 0.05}) for h in (1, 2, 3)}
     bounds = intervals(np.array([100.0, 100.0, 100.0]), z, sigma_now=0.02)
     assert np.all(bounds["lower_95"] < bounds["lower_80"]) and np.all(bounds["upper_80"] < bounds["upper_95"])
     assert np.all(np.diff(bounds["upper_95"] - bounds["lower_95"]) > 0)
@@ -59,7 +59,21 @@ def test_normalized_bands_cover_a_random_walk_as_promised():
     rows = forecast_frame([["naive", d[o], d[o + 1], 1, closes[o]] for o in range(30, 1199)])
     ev = realized(rows, facts, d[1199].date(), window=0)
     calm, storm = ev[ev["as_of"] < d[600]], ev[ev["as_of"] >= d[620]]
-    q80 = interval_quantiles(calm["z"].to_numpy(), 80)
+    q80 = interval_quantiles(calm["z"].to_numpy(), 0.2)
     inside = (storm["z"] >= q80[0]) & (storm["z"] <= q80[1])
     assert 0.72 <= inside.mean() <= 0.88
-    assert set(z_by_horizon(ev, "naive")) == {1}
+    assert set(errors_by_horizon(ev, "naive")) == {1}
+
+
+def test_misses_of_live_bands_widen_the_next_ones_and_hits_narrow_them():
+    def live(inside: list[bool]) -> pd.DataFrame:
+        actual = [100.0 if hit else 150.0 for hit in inside]
+        return pd.DataFrame({"actual": actual, "lower_80": 90.0, "upper_80": 110.0})
+
+    assert adapted_alpha(live([True] * 8 + [False] * 2), 80) == pytest.approx(0.2)  # on target: unchanged
+    assert adapted_alpha(live([False] * 4), 80) == pytest.approx(0.2 + 0.05 * 4 * (0.2 - 1))  # wider
+    assert adapted_alpha(live([True] * 10), 80) == pytest.approx(0.2 + 0.05 * 10 * 0.2)  # narrower
+    assert adapted_alpha(live([False] * 40), 80) == 0.002  # never an infinite band
+    assert adapted_alpha(pd.DataFrame({"actual": [1.0]}), 95) == pytest.approx(0.05)  # backtest rows: nominal
+    wide, narrow = (interval_quantiles(np.linspace(-2, 2, 101), a) for a in (0.05, 0.2))
+    assert wide[0] < narrow[0] and wide[1] > narrow[1]

@@ -11,7 +11,13 @@ import pytest
 from nightcast.schema import PRICE_COLUMNS
 from nightcast.settings import Settings
 from tasks.ingest import (
-    FileSource, IngestError, SampleSource, YahooSource, ingest_prices, normalize_prices, source_for,
+    FileSource,
+    IngestError,
+    SampleSource,
+    YahooSource,
+    ingest_prices,
+    normalize_prices,
+    source_for,
 )
 
 FIELDS = ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
@@ -58,6 +64,7 @@ def write(tmp_path, name: str, text: str):
 
 # --- Yahoo ---------------------------------------------------------------------------------------
 
+
 def test_yahoo_multiindex_frame_normalizes_to_schema():
     out = YahooSource(FakeDownload(yahoo_frame())).fetch("NFLX", date(2022, 4, 21), date(2022, 4, 25))
     assert list(out.columns) == list(PRICE_COLUMNS)
@@ -66,7 +73,13 @@ def test_yahoo_multiindex_frame_normalizes_to_schema():
     assert out["date"].dtype.kind == "M" and out["date"].dt.tz is None
     assert (out["ticker"] == "NFLX").all()
     assert out.iloc[0][["open", "high", "low", "close", "adj_close", "volume"]].tolist() == [
-        223.00, 225.00, 213.00, 218.22, 218.22, 61_000_000.0]
+        223.00,
+        225.00,
+        213.00,
+        218.22,
+        218.22,
+        61_000_000.0,
+    ]
     assert all(out[c].dtype == "float64" for c in ["open", "high", "low", "close", "adj_close", "volume"])
 
 
@@ -92,10 +105,14 @@ def test_yahoo_extra_rows_outside_range_are_dropped_inclusively():
     assert list(out["close"]) == [215.52]
 
 
-@pytest.mark.parametrize("empty", [
-    pd.DataFrame(),
-    pd.DataFrame(columns=pd.MultiIndex.from_product([FIELDS, ["NFLX"]], names=["Price", "Ticker"])),
-], ids=["no-columns", "multiindex-columns"])
+@pytest.mark.parametrize(
+    "empty",
+    [
+        pd.DataFrame(),
+        pd.DataFrame(columns=pd.MultiIndex.from_product([FIELDS, ["NFLX"]], names=["Price", "Ticker"])),
+    ],
+    ids=["no-columns", "multiindex-columns"],
+)
 def test_yahoo_empty_result_is_a_clear_error(empty):
     with pytest.raises(IngestError) as error:
         YahooSource(FakeDownload(empty)).fetch("NFLX", date(2010, 4, 1), date(2022, 4, 25))
@@ -126,6 +143,7 @@ def test_normalize_picks_the_ticker_from_a_multi_ticker_frame():
 
 # --- bundled sample ------------------------------------------------------------------------------
 
+
 def test_sample_lists_the_bundled_tickers():
     assert set(SampleSource().available()) == {"GOOG", "^GSPC"}
 
@@ -153,21 +171,36 @@ def test_sample_unknown_ticker_lists_the_bundled_ones():
 
 # --- files ---------------------------------------------------------------------------------------
 
+
 def test_csv_in_goog_layout_with_unnamed_date_column(tmp_path):
-    path = write(tmp_path, "goog.csv", ",Open,High,Low,Close,Volume\n"
-                 "2004-08-19,100.0,104.06,95.96,100.34,22351900\n"
-                 "2004-08-20,101.01,109.08,100.5,108.31,11428600\n")
+    path = write(
+        tmp_path,
+        "goog.csv",
+        ",Open,High,Low,Close,Volume\n"
+        "2004-08-19,100.0,104.06,95.96,100.34,22351900\n"
+        "2004-08-20,101.01,109.08,100.5,108.31,11428600\n",
+    )
     out = FileSource(path).fetch("GOOG", None, None)
     assert list(out.columns) == list(PRICE_COLUMNS)
     assert list(out["date"]) == [pd.Timestamp("2004-08-19"), pd.Timestamp("2004-08-20")]
-    assert out.iloc[1][["open", "high", "low", "close", "volume"]].tolist() == [101.01, 109.08, 100.5, 108.31, 11428600.0]
+    assert out.iloc[1][["open", "high", "low", "close", "volume"]].tolist() == [
+        101.01,
+        109.08,
+        100.5,
+        108.31,
+        11428600.0,
+    ]
     assert out["adj_close"].isna().all() and out["adj_close"].dtype == "float64"
 
 
 def test_csv_in_gspc_layout_with_us_dates_and_adj_close(tmp_path):
-    path = write(tmp_path, "gspc.CSV", "Date,Open,High,Low,Close,Adj Close,Volume\n"
-                 "1/4/1999,1229.23,1248.81,1219.1,1228.1,1228.1,877000000\n"
-                 "1/5/1999,1228.1,1246.11,1225.1,1244.78,1244.78,775000000\n")
+    path = write(
+        tmp_path,
+        "gspc.CSV",
+        "Date,Open,High,Low,Close,Adj Close,Volume\n"
+        "1/4/1999,1229.23,1248.81,1219.1,1228.1,1228.1,877000000\n"
+        "1/5/1999,1228.1,1246.11,1225.1,1244.78,1244.78,775000000\n",
+    )
     out = FileSource(path).fetch("^GSPC", None, None)
     assert list(out["date"]) == [pd.Timestamp("1999-01-04"), pd.Timestamp("1999-01-05")]
     assert list(out["adj_close"]) == [1228.1, 1244.78] and (out["ticker"] == "^GSPC").all()
@@ -225,14 +258,19 @@ def test_unreadable_parquet_names_the_path(tmp_path):
 
 
 def test_unsorted_duplicate_and_nan_rows_are_kept_for_validation(tmp_path):
-    path = write(tmp_path, "p.csv", "Date,Open,High,Low,Close,Volume\n"
-                 "2020-01-03,1,2,0.5,1.5,10\n2020-01-02,1,2,0.5,,10\n2020-01-03,1,2,0.5,1.6,10\n")
+    path = write(
+        tmp_path,
+        "p.csv",
+        "Date,Open,High,Low,Close,Volume\n"
+        "2020-01-03,1,2,0.5,1.5,10\n2020-01-02,1,2,0.5,,10\n2020-01-03,1,2,0.5,1.6,10\n",
+    )
     out = FileSource(path).fetch("X", None, None)
     assert list(out["date"].dt.day) == [3, 2, 3]
     assert out["close"].iloc[0] == 1.5 and math.isnan(out["close"].iloc[1])
 
 
 # --- ingest_prices -------------------------------------------------------------------------------
+
 
 def test_ingest_prices_from_settings_uses_the_sample_source():
     settings = Settings(source="sample", ticker="GOOG", start=date(2004, 8, 20), end=date(2004, 8, 24))

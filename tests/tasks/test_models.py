@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from nightcast.settings import Settings
 from nightcast.candidates import KINDS
+from nightcast.settings import Settings
 from tasks.models import ModelCard, build_model, fit_keras, load_model, save_model
 from tasks.train import train_with_settings
 from tasks.window import make_windows
@@ -16,11 +16,14 @@ def windows():
     return make_windows(series, 8)
 
 
-@pytest.mark.parametrize("kind, layer, params", [
-    ("simple_rnn", "SimpleRNN", 2101),
-    ("lstm", "LSTM", 4 * (20 * 21 + 20) + 2 * 4 * (20 * 40 + 20) + 21),  # 3 LSTM(20) + Dense(1) = 8,421
-    ("gru", "GRU", 3 * (20 * 21 + 40) + 2 * 3 * (20 * 40 + 40) + 21),  # Keras' reset_after GRU: 6,441
-])
+@pytest.mark.parametrize(
+    "kind, layer, params",
+    [
+        ("simple_rnn", "SimpleRNN", 2101),
+        ("lstm", "LSTM", 4 * (20 * 21 + 20) + 2 * 4 * (20 * 40 + 20) + 21),  # 3 LSTM(20) + Dense(1) = 8,421
+        ("gru", "GRU", 3 * (20 * 21 + 40) + 2 * 3 * (20 * 40 + 40) + 21),  # Keras' reset_after GRU: 6,441
+    ],
+)
 def test_kinds_are_three_recurrent_layers_of_20_and_a_dense(kind, layer, params):
     model = build_model(100, kind=kind)
     assert [type(x).__name__ for x in model.layers] == [layer] * 3 + ["Dense"]
@@ -69,8 +72,9 @@ def test_model_and_card_round_trip(tmp_path, windows):
     save_model(trained.model, tmp_path / "model.keras")
     ModelCard(model="gru", target="log_return").save(tmp_path / "model.json")
     loaded = load_model(tmp_path / "model.keras")
-    np.testing.assert_allclose(loaded.predict_on_batch(windows.X[:4]), trained.model.predict_on_batch(windows.X[:4]),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        loaded.predict_on_batch(windows.X[:4]), trained.model.predict_on_batch(windows.X[:4]), rtol=1e-6
+    )
     assert ModelCard.load(tmp_path / "model.json") == ModelCard("gru", "log_return")
     assert ModelCard.load(tmp_path / "missing.json") == ModelCard("simple_rnn", "price")  # stored before cards
-    assert KINDS == ("simple_rnn", "lstm", "gru")
+    assert tuple(KINDS) == ("simple_rnn", "lstm", "gru")

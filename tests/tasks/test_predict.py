@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from tasks.predict import forecast_from_origins, forecast_paths, one_step_prices, origin_windows, paths_to_prices
+from tasks.predict import forecast_from_origins, forecast_paths, one_step_prices, origin_windows
 from tasks.scale import fit_scaler
-from tasks.target import to_series
+from tasks.target import paths_to_prices, to_series
 
 
 class Echo:
@@ -30,8 +30,9 @@ def test_origin_windows_read_only_closes_up_to_each_origin():
     closes = np.arange(1.0, 21.0)
     params = fit_scaler(closes)
     windows = origin_windows(closes, np.array([5, 9]), 3, params, "price")
-    np.testing.assert_allclose(windows[:, :, 0] / params.scale - params.offset / params.scale,
-                               [[4.0, 5.0, 6.0], [8.0, 9.0, 10.0]], atol=1e-4)
+    np.testing.assert_allclose(
+        windows[:, :, 0] / params.scale - params.offset / params.scale, [[4.0, 5.0, 6.0], [8.0, 9.0, 10.0]], atol=1e-4
+    )
     returns = origin_windows(closes, np.array([5]), 3, fit_scaler(to_series(closes, "log_return")), "log_return")
     assert returns.shape == (1, 3, 1)  # the returns of closes 3..6: ln(4/3), ln(5/4), ln(6/5)
     with pytest.raises(ValueError, match="closes up to each"):
@@ -56,8 +57,9 @@ class EchoReturns(Echo):
 
 def test_returns_compound_from_each_origin_close():
     values = np.log(np.array([[1.1, 1.1], [0.5, 2.0]]))
-    np.testing.assert_allclose(paths_to_prices(values, np.array([100.0, 10.0]), "log_return"),
-                               [[110.0, 121.0], [5.0, 10.0]])
+    np.testing.assert_allclose(
+        paths_to_prices(values, np.array([100.0, 10.0]), "log_return"), [[110.0, 121.0], [5.0, 10.0]]
+    )
     np.testing.assert_array_equal(paths_to_prices(values, np.array([1.0, 1.0]), "price"), values)
 
 

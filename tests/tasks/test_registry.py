@@ -20,21 +20,30 @@ def evidence(errors: dict[str, float | tuple[float, ...]], origins: int = 30, ho
         for h in range(1, horizons + 1):
             for name, miss in errors.items():
                 miss = miss[h - 1] if isinstance(miss, tuple) else miss
-                rows.append({"candidate": name, "as_of": pd.Timestamp("2020-01-01") + pd.Timedelta(days=o),
-                             "horizon": h, "actual": 100.0, "forecast": 100.0 + miss, "naive": 101.0, "scale": 1.0})
+                rows.append(
+                    {
+                        "candidate": name,
+                        "as_of": pd.Timestamp("2020-01-01") + pd.Timedelta(days=o),
+                        "horizon": h,
+                        "actual": 100.0,
+                        "forecast": 100.0 + miss,
+                        "naive": 101.0,
+                        "scale": 1.0,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def test_a_cold_start_serves_naive_when_nothing_beats_it_by_the_margin():
-    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 0.99, "ets": 1.2}), CANDIDATES, None,
-                                        0.02, 20)
+    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 0.99, "ets": 1.2}), CANDIDATES, None, 0.02, 20)
     assert decision.champion == "naive" and decision.action == "cold start"
     assert "nothing beats naive by more than 2%" in decision.reason and "closest: drift" in decision.reason
 
 
 def test_a_challenger_that_beats_the_champion_by_the_margin_replaces_it():
-    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 0.9, "ets": 0.95}), CANDIDATES, "naive",
-                                        0.02, 20)
+    decision = registry.choose_champion(
+        evidence({"naive": 1.0, "drift": 0.9, "ets": 0.95}), CANDIDATES, "naive", 0.02, 20
+    )
     assert (decision.champion, decision.previous, decision.action) == ("drift", "naive", "replaced")
     d = decision.evidence
     assert (d.candidate, d.other, d.n) == ("drift", "naive", 60)
@@ -51,26 +60,30 @@ def test_a_champion_that_falls_behind_naive_at_a_horizon_by_more_than_the_margin
     rows = evidence({"naive": 1.0, "drift": (1.03, 0.8)})
     decision = registry.choose_champion(rows, ["naive", "drift"], "drift", 0.02, 20)
     assert (decision.champion, decision.action) == ("naive", "naive fallback")
-    kept = registry.choose_champion(evidence({"naive": 1.0, "drift": (1.01, 0.8)}), ["naive", "drift"], "drift",
-                                    0.02, 20)
+    kept = registry.choose_champion(
+        evidence({"naive": 1.0, "drift": (1.01, 0.8)}), ["naive", "drift"], "drift", 0.02, 20
+    )
     assert kept.champion == "drift"  # within the margin at its worst horizon: no flapping
 
 
 def test_too_few_shared_forecasts_keep_the_champion():
-    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 0.5}, origins=5), CANDIDATES, "naive",
-                                        0.02, 20)
+    decision = registry.choose_champion(
+        evidence({"naive": 1.0, "drift": 0.5}, origins=5), CANDIDATES, "naive", 0.02, 20
+    )
     assert decision.champion == "naive" and decision.action == "kept"
 
 
 def test_a_champion_within_the_margin_of_a_better_challenger_is_kept():
-    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 0.90, "ets": 0.89}), CANDIDATES, "drift",
-                                        0.02, 20)
+    decision = registry.choose_champion(
+        evidence({"naive": 1.0, "drift": 0.90, "ets": 0.89}), CANDIDATES, "drift", 0.02, 20
+    )
     assert decision.champion == "drift" and decision.action == "kept" and "closest: ets" in decision.reason
 
 
 def test_a_champion_that_no_longer_beats_naive_falls_back_to_naive():
-    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 1.01, "ets": 1.1}), CANDIDATES, "drift",
-                                        0.02, 20)
+    decision = registry.choose_champion(
+        evidence({"naive": 1.0, "drift": 1.01, "ets": 1.1}), CANDIDATES, "drift", 0.02, 20
+    )
     assert (decision.champion, decision.action) == ("naive", "naive fallback")
     assert "drift no longer beats naive" in decision.reason
 
@@ -81,10 +94,12 @@ def test_a_champion_no_longer_in_the_settings_hands_over_to_naive_first():
 
 
 def test_decision_rows_record_both_scores_and_naive():
-    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 0.9, "ets": 1.1}), CANDIDATES, "naive",
-                                        0.02, 20)
-    row = registry.decision_row(decision, "r1", "ACME", dt.date(2020, 3, 1), 0.02, 20,
-                                pd.Timestamp("2020-03-01", tz="UTC")).iloc[0]
+    decision = registry.choose_champion(
+        evidence({"naive": 1.0, "drift": 0.9, "ets": 1.1}), CANDIDATES, "naive", 0.02, 20
+    )
+    row = registry.decision_row(
+        decision, "r1", "ACME", dt.date(2020, 3, 1), 0.02, 20, pd.Timestamp("2020-03-01", tz="UTC")
+    ).iloc[0]
     assert (row["champion"], row["challenger"], row["previous"], row["n"]) == ("drift", "naive", "naive", 60)
     assert (row["champion_mase"], row["challenger_mase"], row["naive_mase"]) == pytest.approx((0.9, 1.0, 1.0))
     kept = registry.choose_champion(evidence({"naive": 1.0, "drift": 1.1}), ["naive", "drift"], "naive", 0.02, 20)
@@ -96,26 +111,33 @@ def test_decision_rows_record_both_scores_and_naive():
     assert row["champion"] == "naive" and row["challenger"] is None and row["champion_mase"] == pytest.approx(1.0)
 
 
-PREVIOUS = {"model_version": "simple_rnn-log_return-A", "path": "models/ticker=X/A/simple_rnn-log_return",
-            "full_as_of": dt.date(2013, 2, 25)}
+PREVIOUS = {
+    "model_version": "simple_rnn-log_return-A",
+    "path": "models/ticker=X/A/simple_rnn-log_return",
+    "full_as_of": dt.date(2013, 2, 25),
+}
 
 
-@pytest.mark.parametrize("previous, as_of, every, mode, reason", [
-    (None, dt.date(2013, 3, 1), 7, "full", "no previous version"),
-    (PREVIOUS, dt.date(2013, 2, 28), 7, "fine_tune", "fine-tuning simple_rnn-log_return-A"),
-    (PREVIOUS, dt.date(2013, 3, 4), 7, "full", "full fit due: the last one saw data up to 2013-02-25, 7 days"),
-    (PREVIOUS, dt.date(2013, 2, 26), 0, "full", "every night"),
-])
+@pytest.mark.parametrize(
+    "previous, as_of, every, mode, reason",
+    [
+        (None, dt.date(2013, 3, 1), 7, "full", "no previous version"),
+        (PREVIOUS, dt.date(2013, 2, 28), 7, "fine_tune", "fine-tuning simple_rnn-log_return-A"),
+        (PREVIOUS, dt.date(2013, 3, 4), 7, "full", "full fit due: the last one saw data up to 2013-02-25, 7 days"),
+        (PREVIOUS, dt.date(2013, 2, 26), 0, "full", "every night"),
+    ],
+)
 def test_rnn_training_plan(previous, as_of, every, mode, reason):
-    plan = registry.plan_training(previous, as_of, every)
+    plan = registry.plan_rnn_training(previous, as_of, every)
     assert plan.mode == mode and reason in plan.reason
     if mode == "fine_tune":
         assert plan.parent_path == PREVIOUS["path"] and plan.full_as_of == dt.date(2013, 2, 25)
 
 
 def test_cold_candidates_are_backtested_once_and_only_with_enough_history():
-    settings = Settings(candidates=["naive", "drift", "ets"], time_step=10, backtest_folds=2, backtest_refit_every=5,
-                        min_forecasts=20)
+    settings = Settings(
+        candidates=["naive", "drift", "ets"], time_step=10, backtest_folds=2, backtest_refit_every=5, min_forecasts=20
+    )
     realized = evidence({"naive": 1.0, "drift": 1.0}, origins=15)
     assert registry.cold_candidates(realized, {"ets"}, settings, 100) == []  # naive, drift have 30 each
     assert registry.cold_candidates(realized.iloc[:10], {"naive"}, settings, 100) == ["drift", "ets"]

@@ -9,14 +9,32 @@ from tasks.scores import duel, mean_mase, score_table
 
 def rows():
     base = {"as_of": pd.Timestamp("2020-01-02"), "naive": 100.0, "scale": 2.0, "actual": 104.0}
-    return pd.DataFrame([
-        {**base, "candidate": "a", "horizon": 1, "forecast": 103.0, "lower_80": 101.0, "upper_80": 105.0,
-         "lower_95": 99.0, "upper_95": 107.0},
-        {**base, "candidate": "a", "horizon": 2, "forecast": 98.0, "lower_80": 96.0, "upper_80": 100.0,
-         "lower_95": 94.0, "upper_95": 105.0},
-        {**base, "candidate": "b", "horizon": 1, "forecast": 100.0},
-        {**base, "as_of": pd.Timestamp("2020-01-03"), "candidate": "b", "horizon": 1, "forecast": 90.0},
-    ])
+    return pd.DataFrame(
+        [
+            {
+                **base,
+                "candidate": "a",
+                "horizon": 1,
+                "forecast": 103.0,
+                "lower_80": 101.0,
+                "upper_80": 105.0,
+                "lower_95": 99.0,
+                "upper_95": 107.0,
+            },
+            {
+                **base,
+                "candidate": "a",
+                "horizon": 2,
+                "forecast": 98.0,
+                "lower_80": 96.0,
+                "upper_80": 100.0,
+                "lower_95": 94.0,
+                "upper_95": 105.0,
+            },
+            {**base, "candidate": "b", "horizon": 1, "forecast": 100.0},
+            {**base, "as_of": pd.Timestamp("2020-01-03"), "candidate": "b", "horizon": 1, "forecast": 90.0},
+        ]
+    )
 
 
 def test_scores_by_hand():

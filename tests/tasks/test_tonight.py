@@ -20,12 +20,24 @@ def night(prices: pd.DataFrame, as_of: dt.date, names: list[str]) -> pd.DataFram
     history = tonight.history_until(prices, as_of)
     facts = evidence.price_facts(history)
     closes = history["close"].to_numpy("float64")
-    stored = pd.DataFrame([{"candidate": n, "as_of": history["date"][o], "target_date": history["date"][o + 1],
-                            "horizon": 1, "forecast": closes[o] * (1.001 if n == "drift" else 1.0)}
-                           for n in names for o in range(len(closes) - 40, len(closes) - 1)])
+    stored = pd.DataFrame(
+        [
+            {
+                "candidate": n,
+                "as_of": history["date"][o],
+                "target_date": history["date"][o + 1],
+                "horizon": 1,
+                "forecast": closes[o] * (1.001 if n == "drift" else 1.0),
+            }
+            for n in names
+            for o in range(len(closes) - 40, len(closes) - 1)
+        ]
+    )
     realized = evidence.realized(stored, facts, as_of, 100)
-    paths = [tonight.forecast_candidate(forecasters.fit(candidate(n), closes, SETTINGS), history, realized, SETTINGS)
-             for n in names]
+    paths = [
+        tonight.forecast_candidate(forecasters.fit(candidate(n), closes, SETTINGS), history, realized, SETTINGS)
+        for n in names
+    ]
     decision = registry.choose_champion(realized, names, None, 0.02, 20)
     return tonight.forecast_rows("r", "ACME", paths, decision.champion, {n: n for n in names})
 
@@ -47,8 +59,12 @@ def test_paths_are_dated_by_sessions_and_carry_nested_bands_and_the_scale():
     prices = random_walk_prices(120, ticker="ACME", seed=1, start="2012-09-03")
     rows = night(prices, dt.date(2012, 10, 26), ["naive", "drift"])
     naive = rows[rows["candidate"] == "naive"]
-    assert naive["target_date"].tolist() == [dt.date(2012, 10, 31), dt.date(2012, 11, 1), dt.date(2012, 11, 2),
-                                             dt.date(2012, 11, 5)]  # Sandy closed 10-29 and 10-30
+    assert naive["target_date"].tolist() == [
+        dt.date(2012, 10, 31),
+        dt.date(2012, 11, 1),
+        dt.date(2012, 11, 2),
+        dt.date(2012, 11, 5),
+    ]  # Sandy closed 10-29 and 10-30
     assert all(is_session(d) for d in rows["target_date"])
     assert (rows["lower_95"] < rows["lower_80"]).all() and (rows["upper_80"] < rows["upper_95"]).all()
     assert (rows["lower_80"] < rows["forecast"]).all() and (rows["forecast"] < rows["upper_80"]).all()
@@ -63,8 +79,9 @@ def test_fitted_state_round_trips_without_pickle(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.keras", "scaler.json"]
     loaded = forecasters.Fitted(candidate("simple_rnn-price"), forecasters.load_rnn(tmp_path), "full")
     origins = np.array([60, 79])
-    np.testing.assert_allclose(forecasters.forecast(loaded, closes, origins, 3),
-                               forecasters.forecast(rnn, closes, origins, 3), rtol=1e-6)
+    np.testing.assert_allclose(
+        forecasters.forecast(loaded, closes, origins, 3), forecasters.forecast(rnn, closes, origins, 3), rtol=1e-6
+    )
     assert forecasters.card_of(tmp_path).name == "simple_rnn-price"
     ets = forecasters.fit(candidate("ets"), closes, SETTINGS)
     forecasters.save(ets, tmp_path / "ets" if (tmp_path / "ets").mkdir() is None else tmp_path)

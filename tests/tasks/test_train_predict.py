@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
 
+from tasks import adam, wavefront
 from tasks import train as train_stage
-from tasks.train import build_model, load_model, save_model, train_model
+from tasks.models import build_model, load_model, save_model
+from tasks.train import train_model
 from tasks.window import make_windows
 
 
@@ -27,8 +29,9 @@ def test_same_seed_same_model(sine_windows):
     assert a.losses == b.losses and len(a.losses) == 2
     assert a.losses != c.losses  # the seed matters: initial weights and batch order
     np.testing.assert_array_equal(a.model.predict(w.X[:4], verbose=0), b.model.predict(w.X[:4], verbose=0))
-    held_out = [train_model(w.X, w.y, epochs=4, batch_size=16, seed=3, validation_fraction=0.25, patience=2)
-                for _ in range(2)]
+    held_out = [
+        train_model(w.X, w.y, epochs=4, batch_size=16, seed=3, validation_fraction=0.25, patience=2) for _ in range(2)
+    ]
     assert held_out[0].val_losses == held_out[1].val_losses and held_out[0].best_epoch == held_out[1].best_epoch
 
 
@@ -65,21 +68,23 @@ def test_wavefront_pass_is_keras_forward_and_exact_gradients(time_step):
         variable.assign(rng.normal(0, 0.3, variable.shape).astype("float32"))
     x = tf.constant(rng.random((9, time_step, 1), dtype=np.float32))
     y = tf.constant(rng.random(9, dtype=np.float32))
-    weights = train_stage.rnn_weights(model)
+    weights = wavefront.rnn_weights(model)
     values = [v.value for v in weights]
     with tf.GradientTape() as tape:
         keras_loss = tf.reduce_mean(tf.square(tf.reshape(model(x), [-1]) - y))
     keras_grads = tape.gradient(keras_loss, weights)
-    np.testing.assert_allclose(train_stage.wavefront_predict(x, values).numpy(),
-                               model.predict(x, verbose=0).reshape(-1), rtol=1e-5, atol=1e-6)
-    loss, grads = train_stage.wavefront_loss_and_grads(x, y, tf.ones([9]), values)
+    np.testing.assert_allclose(
+        wavefront.wavefront_predict(x, values).numpy(), model.predict(x, verbose=0).reshape(-1), rtol=1e-5, atol=1e-6
+    )
+    loss, grads = wavefront.wavefront_loss_and_grads(x, y, tf.ones([9]), values)
     np.testing.assert_allclose(loss.numpy(), keras_loss.numpy(), rtol=1e-5)
     for ours, theirs, variable in zip(grads, keras_grads, weights):
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-6, err_msg=variable.path)
     # a padded window of weight 0 changes nothing
     x_pad = tf.concat([x, tf.ones([1, time_step, 1])], 0)
-    loss_pad, grads_pad = train_stage.wavefront_loss_and_grads(x_pad, tf.concat([y, [5.0]], 0),
-                                                               tf.concat([tf.ones([9]), [0.0]], 0), values)
+    loss_pad, grads_pad = wavefront.wavefront_loss_and_grads(
+        x_pad, tf.concat([y, [5.0]], 0), tf.concat([tf.ones([9]), [0.0]], 0), values
+    )
     np.testing.assert_allclose(loss_pad.numpy(), loss.numpy(), rtol=1e-6)
     for a, b in zip(grads_pad, grads):  # float32 sums over 10 rows instead of 9: rounding differs (~2e-7)
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
@@ -101,10 +106,10 @@ def test_fast_fit_takes_the_same_adam_steps_as_keras_fit(sine_windows):
 
 
 def test_learning_rate_decays_along_a_cosine_to_the_final_fraction():
-    rates = train_stage.learning_rates(0.01, 0.05, 100)
+    rates = adam.learning_rates(0.01, 0.05, 100)
     assert rates[0] == pytest.approx(0.01) and rates[-1] == pytest.approx(0.0005, rel=0.01)
     assert np.all(np.diff(rates) <= 0)
-    np.testing.assert_allclose(train_stage.learning_rates(0.01, 1.0, 10), 0.01)
+    np.testing.assert_allclose(adam.learning_rates(0.01, 1.0, 10), 0.01)
 
 
 def test_early_stopping_holds_out_the_end_of_the_training_windows_only(sine_windows):
@@ -114,8 +119,9 @@ def test_early_stopping_holds_out_the_end_of_the_training_windows_only(sine_wind
     y = w.y.copy()
     y[-22:] = 50.0  # the last 20% of the 110 windows
     lines: list[str] = []
-    trained = train_model(w.X, y, epochs=60, batch_size=16, seed=2, log=lines.append,
-                          validation_fraction=0.2, patience=3)
+    trained = train_model(
+        w.X, y, epochs=60, batch_size=16, seed=2, log=lines.append, validation_fraction=0.2, patience=3
+    )
     assert max(trained.losses) < 5.0 < min(trained.val_losses)  # never trained on the poisoned end
     assert trained.epochs_run < 60 and len(trained.val_losses) == trained.epochs_run
     assert trained.best_epoch == int(np.argmin(trained.val_losses)) + 1
@@ -129,10 +135,9 @@ def test_settings_drive_training_and_mirror_the_defaults(sine_windows):
     from nightcast.settings import Settings
 
     defaults = Settings()
-    assert (defaults.batch_size, defaults.learning_rate, defaults.final_lr_fraction, defaults.validation_fraction,
-            defaults.patience) == (train_stage.DEFAULT_BATCH_SIZE, train_stage.DEFAULT_LEARNING_RATE,
-                                   train_stage.DEFAULT_FINAL_LR_FRACTION, train_stage.DEFAULT_VALIDATION_FRACTION,
-                                   train_stage.DEFAULT_PATIENCE)
+    options = ("learning_rate", "final_lr_fraction", "validation_fraction", "patience")
+    assert {k: train_model.__kwdefaults__[k] for k in options} == {k: getattr(defaults, k) for k in options}
+    assert train_model.__defaults__[:2] == (defaults.batch_size, defaults.seed)
     assert defaults.epochs == 80  # the tutorial's budget: early stopping may only shorten it
     _, w = sine_windows
     settings = Settings(epochs=4, batch_size=16, seed=1, learning_rate=0.005, validation_fraction=0.2, patience=0)
@@ -153,8 +158,8 @@ def test_training_options_are_checked(sine_windows):
 def test_preload_compiles_what_the_fit_then_reuses(sine_windows):
     _, w = sine_windows
     time_step, batch = w.X.shape[1], 13  # a batch size no other test trains with: nothing traced for it yet
-    shapes = tuple(tuple(v.shape) for v in train_stage.rnn_weights(train_stage.build_model(time_step)))
-    run_steps = train_stage._compiled(shapes, True)[0]
+    shapes = tuple(tuple(v.shape) for v in wavefront.rnn_weights(build_model(time_step)))
+    run_steps = adam.compiled_steps(shapes, True)[0]
     traced = run_steps.experimental_get_tracing_count()
     train_stage.preload(time_step=time_step, batch_size=batch)
     assert run_steps.experimental_get_tracing_count() == traced + 1  # preload compiled the step for this shape

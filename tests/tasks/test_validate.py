@@ -7,7 +7,7 @@ import os
 import pickle
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +16,9 @@ import pytest
 
 from nightcast.schema import PRICE_COLUMNS
 from nightcast.settings import Settings
-from tasks.validate import (
-    DERIVED_COLUMNS, ExpectationOutcome, Limits, ValidationFailed, ValidationReport, build_data_docs, build_suite,
-    check_report, validate_and_document, validate_prices,
-)
+from tasks.expectations import DERIVED_COLUMNS, Limits, build_suite
+from tasks.validate import build_data_docs, check_report, validate_and_document, validate_prices
+from tasks.validation_report import ExpectationOutcome, ValidationFailed, ValidationReport
 
 MIN_ROWS = 20
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "nightcast" / "sample_data"
@@ -31,16 +30,18 @@ def prices(n: int = 40, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, n)))
     spread = np.abs(rng.normal(0.0, 0.5, n))
-    frame = pd.DataFrame({
-        "ticker": "GOOG",
-        "date": pd.bdate_range("2024-01-01", periods=n),
-        "open": close * (1 + rng.normal(0.0, 0.002, n)),
-        "high": close + spread,
-        "low": close - spread,
-        "close": close,
-        "adj_close": np.nan,
-        "volume": rng.integers(1_000, 10_000, n).astype("float64"),
-    })
+    frame = pd.DataFrame(
+        {
+            "ticker": "GOOG",
+            "date": pd.bdate_range("2024-01-01", periods=n),
+            "open": close * (1 + rng.normal(0.0, 0.002, n)),
+            "high": close + spread,
+            "low": close - spread,
+            "close": close,
+            "adj_close": np.nan,
+            "volume": rng.integers(1_000, 10_000, n).astype("float64"),
+        }
+    )
     return frame[list(PRICE_COLUMNS)]
 
 
@@ -70,9 +71,13 @@ def test_outcomes_carry_column_and_details() -> None:
 def test_suite_holds_the_required_expectations() -> None:
     kinds = {e.expectation_type for e in build_suite(121).expectations}
     assert kinds == {
-        "expect_column_to_exist", "expect_column_values_to_not_be_null", "expect_column_values_to_be_between",
-        "expect_column_pair_values_a_to_be_greater_than_b", "expect_column_values_to_be_unique",
-        "expect_column_values_to_be_increasing", "expect_table_row_count_to_be_between",
+        "expect_column_to_exist",
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_between",
+        "expect_column_pair_values_a_to_be_greater_than_b",
+        "expect_column_values_to_be_unique",
+        "expect_column_values_to_be_increasing",
+        "expect_table_row_count_to_be_between",
     }
 
 
@@ -116,8 +121,10 @@ def test_duplicate_date() -> None:
     frame.loc[6, "date"] = frame.loc[5, "date"]
     report = validate_prices(frame, MIN_ROWS)
     # a repeated date is also a step that is not strictly increasing: both expectations see it
-    assert failed(report) == [("expect_column_values_to_be_unique", "date"),
-                              ("expect_column_values_to_be_increasing", "date")]
+    assert failed(report) == [
+        ("expect_column_values_to_be_unique", "date"),
+        ("expect_column_values_to_be_increasing", "date"),
+    ]
     day = str(frame.loc[5, "date"].date())
     assert report.summary().splitlines()[0] == f"date has 2 duplicated value(s) (e.g. {day}, {day})"
 
@@ -189,8 +196,11 @@ def test_validation_failed_pickles() -> None:
 def test_repeated_calls_work() -> None:
     bad = prices()
     bad.loc[0, "close"] = 0.0
-    first, second, third = (validate_prices(prices(), MIN_ROWS), validate_prices(bad, MIN_ROWS),
-                            validate_prices(prices(), MIN_ROWS))
+    first, second, third = (
+        validate_prices(prices(), MIN_ROWS),
+        validate_prices(bad, MIN_ROWS),
+        validate_prices(prices(), MIN_ROWS),
+    )
     assert first.success and third.success and not second.success
     assert first == third
 
@@ -252,8 +262,11 @@ def test_derived_checks_pass_on_a_clean_frame() -> None:
 
 
 def test_suite_uses_the_limits() -> None:
-    kwargs = {e.column: e.max_value for e in build_suite(MIN_ROWS, Limits(0.25, 30)).expectations
-              if e.expectation_type == BETWEEN and e.column != "close"}
+    kwargs = {
+        e.column: e.max_value
+        for e in build_suite(MIN_ROWS, Limits(0.25, 30)).expectations
+        if e.expectation_type == BETWEEN and e.column != "close"
+    }
     assert kwargs == {"days_after_today": 0, "gap_days": 30, "daily_move": 0.25}
 
 
@@ -266,7 +279,7 @@ def test_future_dates_against_a_fixed_today() -> None:
 
 
 def test_today_defaults_to_the_utc_date() -> None:
-    assert Limits().day() == datetime.now(timezone.utc).date()
+    assert Limits().day() == datetime.now(UTC).date()
     frame = prices()
     frame.loc[39, "date"] = pd.Timestamp(Limits().day()) + pd.Timedelta(days=400)
     assert failed(validate_prices(frame, MIN_ROWS, Limits(max_gap_days=3650))) == [(BETWEEN, "days_after_today")]
@@ -277,8 +290,9 @@ def test_gap_longer_than_max_gap_days() -> None:
     assert (day(frame, 19), day(frame, 20)) == ("2024-01-26", "2024-02-26")
     report = validate_prices(frame, MIN_ROWS, Limits(today=date(2030, 1, 1)))
     assert failed(report) == [(BETWEEN, "gap_days")]
-    assert report.summary() == ("largest gap is 31 days (2024-01-26 .. 2024-02-26), more than max_gap_days=10; "
-                                "raise max_gap_days to accept it")
+    assert report.summary() == (
+        "largest gap is 31 days (2024-01-26 .. 2024-02-26), more than max_gap_days=10; raise max_gap_days to accept it"
+    )
     assert validate_prices(frame, MIN_ROWS, Limits(max_gap_days=31, today=date(2030, 1, 1))).success
 
 
@@ -295,8 +309,9 @@ def test_daily_move_larger_than_max_daily_move() -> None:
     frame.loc[30, "high"] = frame.loc[30, "close"] + 1
     report = validate_prices(frame, MIN_ROWS, Limits(today=date(2030, 1, 1)))
     assert failed(report) == [(BETWEEN, "daily_move")]
-    assert report.summary() == (f"close moved 85.0% on {day(frame, 30)}, more than max_daily_move=0.5; "
-                                "raise max_daily_move to accept it")
+    assert report.summary() == (
+        f"close moved 85.0% on {day(frame, 30)}, more than max_daily_move=0.5; raise max_daily_move to accept it"
+    )
     assert validate_prices(frame, MIN_ROWS, Limits(max_daily_move=0.9, today=date(2030, 1, 1))).success
 
 
@@ -304,8 +319,10 @@ def test_a_one_day_spike_names_its_first_day() -> None:
     frame = prices()
     frame.loc[30, "close"] = frame.loc[29, "close"] * 0.15  # down 85%, then up ~570% the next day
     summary = validate_prices(frame, MIN_ROWS, Limits(today=date(2030, 1, 1))).summary()
-    assert summary == (f"close moved 85.0% on {day(frame, 30)}, more than max_daily_move=0.5 "
-                       "(and 1 other day(s) over it); raise max_daily_move to accept it")
+    assert summary == (
+        f"close moved 85.0% on {day(frame, 30)}, more than max_daily_move=0.5 "
+        "(and 1 other day(s) over it); raise max_daily_move to accept it"
+    )
 
 
 def test_moves_and_gaps_follow_date_order_not_row_order() -> None:
@@ -345,8 +362,9 @@ def test_unusable_dates_skip_the_derived_checks() -> None:
     assert not report.success
     assert outcome(report, "close").success  # the close > 0 check still ran
     assert not set(DERIVED_COLUMNS) & {o.column for o in report.outcomes}
-    assert report.outcomes[0].observed == ("column date present "
-                                           "(3 dependent expectation(s) skipped: its values are not usable)")
+    assert report.outcomes[0].observed == (
+        "column date present (3 dependent expectation(s) skipped: its values are not usable)"
+    )
 
 
 def test_non_numeric_close_skips_the_move_check() -> None:
@@ -376,8 +394,10 @@ def test_limits_from_settings_and_bounds() -> None:
             Settings(**bad)
 
 
-@pytest.mark.parametrize("name, ticker, gap", [("GOOG", "GOOG", "(2006-12-29 .. 2007-01-03)"),
-                                               ("GSPC", "^GSPC", "(2001-09-10 .. 2001-09-17)")])
+@pytest.mark.parametrize(
+    "name, ticker, gap",
+    [("GOOG", "GOOG", "(2006-12-29 .. 2007-01-03)"), ("GSPC", "^GSPC", "(2001-09-10 .. 2001-09-17)")],
+)
 def test_bundled_real_prices_pass_with_default_limits(name: str, ticker: str, gap: str) -> None:
     frame = pd.read_parquet(SAMPLE_DATA / f"{name}.parquet")
     report = validate_prices(frame, 127, Limits.from_settings(Settings()))
@@ -410,8 +430,9 @@ def test_to_json_round_trips() -> None:
     report = validate_prices(frame, MIN_ROWS)
     data = json.loads(report.to_json())
     assert data["success"] is False
-    rebuilt = ValidationReport(success=data["success"],
-                               outcomes=tuple(ExpectationOutcome(**o) for o in data["outcomes"]))
+    rebuilt = ValidationReport(
+        success=data["success"], outcomes=tuple(ExpectationOutcome(**o) for o in data["outcomes"])
+    )
     assert rebuilt == report
     assert data["outcomes"][0] == asdict(report.outcomes[0])
 
@@ -419,8 +440,9 @@ def test_to_json_round_trips() -> None:
 # --- GX Data Docs --------------------------------------------------------------------------------------------------
 
 
-def test_build_data_docs_writes_a_site_under_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                        capfd: pytest.CaptureFixture[str]) -> None:
+def test_build_data_docs_writes_a_site_under_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "cwd").mkdir()
     monkeypatch.chdir(tmp_path / "cwd")
     frame = prices(60).drop(index=range(20, 40)).reset_index(drop=True)
@@ -435,8 +457,16 @@ def test_build_data_docs_writes_a_site_under_the_folder(tmp_path: Path, monkeypa
     assert "nightcast_prices" in index and page.relative_to(tmp_path / "docs").as_posix() in index
     suite_page = (tmp_path / "docs" / "expectations" / "nightcast_prices.html").read_text()
     result_page = page.read_text()
-    for text in ("days_after_today", "gap_days", "daily_move", "max_gap_days=10", "max_daily_move=0.5",
-                 "close", "high", "volume"):
+    for text in (
+        "days_after_today",
+        "gap_days",
+        "daily_move",
+        "max_gap_days=10",
+        "max_daily_move=0.5",
+        "close",
+        "high",
+        "volume",
+    ):
         assert text in suite_page and text in result_page
 
 

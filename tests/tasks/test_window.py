@@ -8,7 +8,7 @@ def tutorial_loop(dataset: np.ndarray, time_step: int):
     """The tutorial's intent, written as a loop (fixed: X filled, last window kept)."""
     X, y = [], []
     for i in range(len(dataset) - time_step):
-        X.append(dataset[i:i + time_step])
+        X.append(dataset[i : i + time_step])
         y.append(dataset[i + time_step])
     return np.array(X), np.array(y)
 

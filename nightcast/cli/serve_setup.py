@@ -11,7 +11,7 @@ PROJECT = Path(__file__).resolve().parents[2]  # the checkout (editable install)
 
 
 @dataclass
-class Plan:
+class ServeSetup:
     """What to serve: the project, where to listen, an existing API (None: start a server), the env."""
 
     project: Path
@@ -35,8 +35,13 @@ def prefect_cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "prefect", *args]
 
 
-def child_env(plan: Plan) -> dict[str, str]:
+def child_env(plan: ServeSetup) -> dict[str, str]:
     """Every child's environment: the API, PREFECT_HOME, no telemetry, the project for the pull step."""
     quiet = {"TF_CPP_MIN_LOG_LEVEL": "2", "GX_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
-    return {**quiet, **plan.env, "PREFECT_API_URL": plan.api, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "NIGHTCAST_PROJECT_DIR": str(plan.project)}
+    return {
+        **quiet,
+        **plan.env,
+        "PREFECT_API_URL": plan.api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "NIGHTCAST_PROJECT_DIR": str(plan.project),
+    }

@@ -1,0 +1,124 @@
+"""Adam on one flat weight vector, compiled once per process: the fast trainer's step.
+
+Every weight of the model is one flat vector theta, so a fit's state is three vectors (theta and Adam's
+two moments) and a step count; `compiled_steps` runs CHUNK_STEPS mini-batches per call inside one XLA
+program that every later fit of the same weight shapes in the process reuses (TensorFlow traces a new
+program only for a new batch size or time_step).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tasks.wavefront import wavefront_loss_and_grads, wavefront_predict
+
+ADAM_BETA_1 = 0.9
+ADAM_BETA_2 = 0.999
+ADAM_EPSILON = 1e-7
+"""Keras' Adam defaults; the train step applies exactly Keras' Adam update with them."""
+
+_COMPILED: dict = {}
+CHUNK_STEPS = 16
+"""Adam steps per call of the compiled program: fewer calls from Python, one shape for every ticker."""
+
+
+def learning_rates(initial: float, final_fraction: float, steps: int) -> np.ndarray:
+    """Adam's learning rate for each of `steps` updates: a cosine from initial to initial * final_fraction.
+
+    The same curve as keras.optimizers.schedules.CosineDecay(initial, steps, alpha=final_fraction);
+    final_fraction 1 keeps the rate constant.
+    """
+    progress = np.arange(steps, dtype="float64") / max(1, steps)
+    cosine = 0.5 * (1.0 + np.cos(np.pi * progress))
+    return (initial * ((1.0 - final_fraction) * cosine + final_fraction)).astype("float32")
+
+
+def padded(X: np.ndarray, y: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """X, y and weights 1 padded to `size` rows with zero windows of weight 0."""
+    pad = size - len(X)
+    return (
+        np.concatenate([X, np.zeros((pad,) + X.shape[1:], "float32")]),
+        np.concatenate([y, np.zeros(pad, "float32")]),
+        np.concatenate([np.ones(len(X), "float32"), np.zeros(pad, "float32")]),
+    )
+
+
+def compiled_steps(shapes: tuple, jit_compile: bool):
+    """The train steps and the validation error for weights of these shapes, made once per process.
+
+    Both take every weight as one flat vector `theta`, so a fit's state is three vectors (theta and
+    Adam's two moments) and a step count, and the compiled programs are reused by every later fit of
+    the same batch size and time_step in this process (the nightly flow's workers train ticker after
+    ticker). `steps` runs CHUNK_STEPS mini-batches per call inside the compiled program.
+    """
+    key = (shapes, bool(jit_compile))
+    if key in _COMPILED:
+        return _COMPILED[key]
+    import tensorflow as tf
+
+    sizes = [int(np.prod(shape)) for shape in shapes]
+
+    def unflatten(theta):
+        return [tf.reshape(part, shape) for part, shape in zip(tf.split(theta, sizes), shapes)]
+
+    def update(theta, m, v, t, rate, x, y, w):
+        loss, grads = wavefront_loss_and_grads(x, y, w, unflatten(theta))
+        g = tf.concat([tf.reshape(grad, [-1]) for grad in grads], 0)
+        t = t + 1.0
+        m = m + (g - m) * (1.0 - ADAM_BETA_1)
+        v = v + (g * g - v) * (1.0 - ADAM_BETA_2)
+        alpha = rate * tf.sqrt(1.0 - ADAM_BETA_2**t) / (1.0 - ADAM_BETA_1**t)
+        return theta - alpha * m / (tf.sqrt(v) + ADAM_EPSILON), m, v, t, loss
+
+    @tf.function(jit_compile=jit_compile)
+    def steps(theta, m, v, t, rates, xs, ys, ws):
+        """CHUNK_STEPS Adam steps in one call; a batch whose weights are all 0 is skipped."""
+
+        def body(i, theta, m, v, t, losses):
+            x, y, w = xs[i], ys[i], ws[i]
+            theta, m, v, t, loss = tf.cond(
+                tf.reduce_sum(w) > 0,
+                lambda: update(theta, m, v, t, rates[i], x, y, w),
+                lambda: (theta, m, v, t, tf.zeros([], theta.dtype)),
+            )
+            return i + 1, theta, m, v, t, tf.tensor_scatter_nd_update(losses, [[i]], [loss])
+
+        count = xs.shape[0]
+        _, theta, m, v, t, losses = tf.while_loop(
+            lambda i, *_: i < count,
+            body,
+            (tf.constant(0), theta, m, v, t, tf.zeros([count], theta.dtype)),
+            maximum_iterations=count,
+        )
+        return theta, m, v, t, losses
+
+    @tf.function(jit_compile=jit_compile)
+    def sse(theta, x, y, w):
+        error = wavefront_predict(x, unflatten(theta)) - y
+        return tf.reduce_sum(w * error * error)
+
+    _COMPILED[key] = (steps, sse)
+    return steps, sse
+
+
+def assign_flat(variables: list, flat: np.ndarray) -> None:
+    """Copy consecutive slices of one flat vector into the variables, in order."""
+    offset = 0
+    for variable in variables:
+        size = int(np.prod(variable.shape))
+        variable.assign(flat[offset : offset + size].reshape(variable.shape))
+        offset += size
+
+
+def store_adam_state(optimizer, weights: list, m: np.ndarray, v: np.ndarray, steps: int) -> None:
+    """Hand the fit's Adam moments and step count to the model's compiled Keras Adam.
+
+    The saved .keras file then carries the optimizer state the weights were trained with (and loads
+    without Keras' "skipping variable loading for optimizer" warning).
+    """
+    optimizer.build(weights)
+    momentums, velocities = getattr(optimizer, "_momentums", None), getattr(optimizer, "_velocities", None)
+    if momentums is not None and velocities is not None and len(momentums) == len(weights) == len(velocities):
+        assign_flat(momentums, m)
+        assign_flat(velocities, v)
+    optimizer.iterations.assign(steps)

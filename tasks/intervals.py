@@ -1,0 +1,78 @@
+"""80% and 95% intervals for every forecast: adaptive, normalized conformal intervals from the candidate's
+own out-of-sample errors.
+
+Normalized: an error is the volatility-scaled log error z of tasks/evidence.py, so tonight's bounds are
+forecast * exp(q * sigma_now * sqrt(h)) with q quantiles of the candidate's recent z at that horizon;
+a calm period's errors then still size a storm's bands.
+
+Adaptive (Gibbs and Candes, "Adaptive conformal inference under distribution shift", 2021): the share
+alpha left outside the band starts at the nominal one (0.20, 0.05) and moves by ACI_STEP for every live
+forecast of the evidence window, down after a close that fell outside its band, up after one inside:
+alpha = nominal + ACI_STEP * sum(nominal - miss). So a run of misses widens the bands within days, and a
+calm spell narrows them again. Backtest forecasts, which carry no band, shape q but not alpha.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+LEVELS = (80, 95)
+ACI_STEP = 0.05
+MIN_ERRORS = 20
+"""Fewer z than this at a horizon: the bands use a normal distribution's quantiles instead."""
+ALPHA_RANGE = (0.002, 0.9)
+
+
+@dataclass(frozen=True)
+class Errors:
+    """A candidate's standardized errors at one horizon, and the alpha each level uses tonight."""
+
+    z: np.ndarray
+    alphas: dict[int, float]
+
+
+def adapted_alpha(rows: pd.DataFrame, level: int) -> float:
+    """Nominal alpha moved by ACI_STEP for each live forecast's hit or miss of its `level`% band."""
+    nominal = 1 - level / 100
+    lower, upper = rows.get(f"lower_{level}"), rows.get(f"upper_{level}")
+    if lower is None or upper is None:
+        return nominal
+    live = lower.notna() & upper.notna()
+    misses = ~((rows["actual"] >= lower) & (rows["actual"] <= upper))[live]
+    alpha = nominal + ACI_STEP * float((nominal - misses.astype(float)).sum())
+    return min(max(alpha, ALPHA_RANGE[0]), ALPHA_RANGE[1])
+
+
+def errors_by_horizon(evidence: pd.DataFrame, candidate: str) -> dict[int, Errors]:
+    """A candidate's standardized errors and adapted alphas per horizon."""
+    own = evidence[evidence["candidate"] == candidate]
+    return {int(h): Errors(group["z"].to_numpy("float64"), {lv: adapted_alpha(group, lv) for lv in LEVELS})
+            for h, group in own.groupby("horizon")}
+
+
+def interval_quantiles(z: np.ndarray, alpha: float) -> tuple[float, float]:
+    """The (lower, upper) quantiles of standardized errors leaving alpha outside, half on each side."""
+    values = np.asarray(z, dtype="float64")
+    values = values[np.isfinite(values)]
+    if len(values) < MIN_ERRORS:
+        edge = NormalDist().inv_cdf(1 - alpha / 2)
+        return -edge, edge
+    return float(np.quantile(values, alpha / 2)), float(np.quantile(values, 1 - alpha / 2))
+
+
+def intervals(forecasts: np.ndarray, errors: dict[int, Errors], sigma_now: float) -> dict[str, np.ndarray]:
+    """lower_80, upper_80, lower_95, upper_95 for a path of forecasts (horizon 1 first)."""
+    path = np.asarray(forecasts, dtype="float64")
+    spread = sigma_now * np.sqrt(np.arange(1, len(path) + 1))
+    bounds: dict[str, np.ndarray] = {}
+    for level in LEVELS:
+        nominal = Errors(np.empty(0), {level: 1 - level / 100})
+        pairs = [interval_quantiles(e.z, e.alphas[level]) for e in (errors.get(h, nominal) for h in
+                                                                     range(1, len(path) + 1))]
+        bounds[f"lower_{level}"] = path * np.exp(np.array([lo for lo, _ in pairs]) * spread)
+        bounds[f"upper_{level}"] = path * np.exp(np.array([hi for _, hi in pairs]) * spread)
+    return bounds
