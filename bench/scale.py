@@ -50,69 +50,92 @@ def dates(nights: int) -> pd.DatetimeIndex:
 
 
 def night_tables(
-    ticker: str, run_id: str, as_of: pd.Timestamp, days: pd.DatetimeIndex, close: float, rng: np.random.Generator
+    ticker: str,
+    run_ids: np.ndarray,
+    at: np.ndarray,
+    days: pd.DatetimeIndex,
+    closes: np.ndarray,
+    rng: np.random.Generator,
 ) -> dict[str, pd.DataFrame]:
-    """One night's rows of every table a nightly writes, shaped as it writes them."""
-    at = days.get_loc(as_of)
-    targets = days[at + 1 : at + 1 + HORIZON]
-    now = pd.Timestamp.now(tz="UTC")
+    """The rows of every table a nightly writes, for the nights whose as_of is days[at] (one run id each),
+    shaped as the nightly writes them; vectorized over the nights."""
+    nights, k, now = len(at), len(CANDIDATES) * HORIZON, pd.Timestamp.now(tz="UTC")
+
+    def per_night(values: np.ndarray, rows: int) -> np.ndarray:
+        return np.repeat(values, rows)
+
+    horizon = np.tile(np.arange(1, HORIZON + 1), len(CANDIDATES) * nights)
+    close = per_night(closes[at], k)
+    forecast = close * (1 + rng.normal(0, 0.01, nights * k))
+    candidate = np.tile(np.repeat(CANDIDATES, HORIZON), nights)
+    run = per_night(run_ids, k)
     paths = pd.DataFrame(
         {
-            "run_id": run_id,
+            "run_id": run,
             "ticker": ticker,
-            "as_of": as_of,
-            "target_date": np.tile(targets, len(CANDIDATES)),
-            "horizon": np.tile(np.arange(1, HORIZON + 1), len(CANDIDATES)),
-            "forecast": close * (1 + rng.normal(0, 0.01, HORIZON * len(CANDIDATES))),
-            "candidate": np.repeat(CANDIDATES, HORIZON),
-            "served": np.repeat([c == "naive" for c in CANDIDATES], HORIZON),
+            "as_of": per_night(days[at], k),
+            "target_date": days[per_night(at, k) + horizon],
+            "horizon": horizon,
+            "forecast": forecast,
+            "candidate": candidate,
+            "served": candidate == "naive",
             "scale": close * 0.01,
+            "model_version": np.char.add(np.char.add(candidate.astype(str), "-"), run.astype(str)),
+            "lower_80": forecast * 0.98,
+            "upper_80": forecast * 1.02,
+            "lower_95": forecast * 0.97,
+            "upper_95": forecast * 1.03,
         }
     )
-    paths = paths.assign(
-        model_version=paths["candidate"] + "-" + run_id,
-        lower_80=paths["forecast"] * 0.98,
-        upper_80=paths["forecast"] * 1.02,
-        lower_95=paths["forecast"] * 0.97,
-        upper_95=paths["forecast"] * 1.03,
+    scores = paths[["run_id", "ticker", "as_of", "candidate", "horizon"]].assign(
+        n=100, mae=rng.random(nights * k), mase=1.0, naive_mase=1.0, created_at=now
     )
-    scores = pd.DataFrame(
-        {
-            "run_id": run_id,
-            "ticker": ticker,
-            "as_of": as_of,
-            "candidate": np.repeat(CANDIDATES, HORIZON),
-            "horizon": np.tile(np.arange(1, HORIZON + 1), len(CANDIDATES)),
-            "n": 100,
-            "mae": rng.random(HORIZON * len(CANDIDATES)),
-            "mase": 1.0,
-            "naive_mase": 1.0,
-            "created_at": now,
-        }
-    )
+    c = len(CANDIDATES)
     events = pd.DataFrame(
         {
-            "model_version": [f"{c}-{run_id}" for c in CANDIDATES],
+            "model_version": paths["model_version"].to_numpy()[::HORIZON],
             "ticker": ticker,
-            "run_id": run_id,
-            "candidate": list(CANDIDATES),
-            "data_end": as_of,
-            "full_as_of": as_of,
+            "run_id": per_night(run_ids, c),
+            "candidate": np.tile(CANDIDATES, nights),
+            "data_end": per_night(days[at], c),
+            "full_as_of": per_night(days[at], c),
             "training": "fit",
-            "path": [f"models/ticker={ticker}/{run_id}/{c}" for c in CANDIDATES],
-            "status": ["served"] + ["shadow"] * 4,
+            "status": np.tile(["served"] + ["shadow"] * (c - 1), nights),
             "trained_at": now,
             "decided_at": now,
         }
     )
+    events["path"] = "models/ticker=" + ticker + "/" + events["run_id"] + "/" + events["candidate"]
     checks = pd.DataFrame(
         {
-            "run_id": run_id,
+            "run_id": per_night(run_ids, 16),
             "ticker": ticker,
             "success": True,
             "checked_at": now,
-            "expectation": [f"expect_{i}" for i in range(16)],
+            "expectation": np.tile([f"expect_{i}" for i in range(16)], nights),
             "observed": "ok",
+        }
+    )
+    decisions = pd.DataFrame(
+        {
+            "run_id": run_ids,
+            "ticker": ticker,
+            "as_of": days[at],
+            "champion": "naive",
+            "action": "kept",
+            "n": 500,
+            "decided_at": now,
+        }
+    )
+    runs = pd.DataFrame(
+        {
+            "run_id": run_ids,
+            "ticker": ticker,
+            "status": "completed",
+            "started_at": now,
+            "finished_at": now,
+            "host": "bench",
+            "pid": 1,
         }
     )
     return {
@@ -120,71 +143,43 @@ def night_tables(
         "metrics": scores,
         "model_events": events,
         "validations": checks,
-        "decisions": pd.DataFrame(
-            [
-                {
-                    "run_id": run_id,
-                    "ticker": ticker,
-                    "as_of": as_of,
-                    "champion": "naive",
-                    "action": "kept",
-                    "n": 500,
-                    "decided_at": now,
-                }
-            ]
-        ),
-        "runs": pd.DataFrame(
-            [
-                {
-                    "run_id": run_id,
-                    "ticker": ticker,
-                    "status": "completed",
-                    "started_at": now,
-                    "finished_at": now,
-                    "host": "bench",
-                    "pid": 1,
-                }
-            ]
-        ),
+        "decisions": decisions,
+        "runs": runs,
     }
 
 
 def generate(root: Path, nights: int, seed: int = 0) -> dict[str, list[pd.Timestamp]]:
-    """Every ticker's first nights - LIVE_NIGHTS nights (all nights for tickers not live) straight into the
-    one-file layout; returns the nights left for the live tickers."""
+    """Every ticker's nights straight into the one-file layout, but the last LIVE_NIGHTS of the first
+    LIVE_TICKERS tickers; returns those nights, left for the real write path."""
     rng = np.random.default_rng(seed)
     days = dates(nights)
-    night_days = days[HISTORY - 1 : HISTORY - 1 + nights]
-    live = {}
+    first = HISTORY - 1
+    live: dict[str, list[pd.Timestamp]] = {}
     for i in range(TICKERS):
         ticker = f"T{i:04d}"
-        generated = night_days[:-LIVE_NIGHTS] if i < LIVE_TICKERS else night_days
+        count = nights - LIVE_NIGHTS if i < LIVE_TICKERS else nights
+        at = np.arange(first, first + count)
         closes = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(days))))
-        stored = HISTORY - 1 + len(generated)  # closes up to the last generated night
+        run_ids = np.array([f"{days[a]:%Y%m%d}T213000Z-{i:06d}" for a in at], dtype=object)
+        tables = night_tables(ticker, run_ids, at, days, closes, rng) if count else {}
+        stored = first + count  # closes up to the last generated night
         prices = pd.DataFrame({"ticker": ticker, "date": days[:stored], "close": closes[:stored], "source": "bench"})
-        tables: dict[str, list[pd.DataFrame]] = {}
-        for k, as_of in enumerate(generated):
-            for name, frame in night_tables(
-                ticker, f"{as_of:%Y%m%d}T213000Z-{k:06d}", as_of, days, closes[days.get_loc(as_of)], rng
-            ).items():
-                tables.setdefault(name, []).append(frame)
-        tables["prices"] = [
-            prices.assign(
-                open=prices["close"],
-                high=prices["close"],
-                low=prices["close"],
-                volume=1.0,
-                ingested_at=pd.Timestamp.now(tz="UTC"),
-            )
-        ]
-        if len(generated):
-            tables["latest_forecasts"] = [tables["forecasts"][-1][tables["forecasts"][-1]["served"]]]
-        for name, frames in tables.items():
+        tables["prices"] = prices.assign(
+            open=prices["close"],
+            high=prices["close"],
+            low=prices["close"],
+            volume=1.0,
+            ingested_at=pd.Timestamp.now(tz="UTC"),
+        )
+        if count:
+            last = tables["forecasts"][tables["forecasts"]["as_of"] == days[at[-1]]]
+            tables["latest_forecasts"] = last[last["served"]]
+        for name, frame in tables.items():
             folder = root / name / f"ticker={ticker}"
             folder.mkdir(parents=True, exist_ok=True)
-            pq.write_table(to_arrow(name, pd.concat(frames, ignore_index=True)), folder / f"{name}.parquet")
+            pq.write_table(to_arrow(name, frame), folder / f"{name}.parquet")
         if i < LIVE_TICKERS:
-            live[ticker] = list(night_days[-LIVE_NIGHTS:])
+            live[ticker] = list(days[first + count : first + nights])
     return live
 
 
@@ -196,7 +191,14 @@ def nightly_io(wh: Warehouse, ticker: str, as_of: pd.Timestamp, k: int, rng: np.
 
     started = time.perf_counter()
     run_id = f"{as_of:%Y%m%d}T213000Z-live{k:02d}"
-    tables = night_tables(ticker, run_id, as_of, pd.bdate_range(as_of, periods=HORIZON + 1), 100.0, rng)
+    tables = night_tables(
+        ticker,
+        np.array([run_id], dtype=object),
+        np.array([0]),
+        pd.bdate_range(as_of, periods=HORIZON + 1),
+        np.array([100.0]),
+        rng,
+    )
     recover_warehouse.fn(wh, ticker)
     wh.write_run_table("runs", ticker, run_id, tables["runs"].assign(status="running"))
     wh.write_run_table("validations", ticker, run_id, tables["validations"])

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from flows import steps
 from flows.nightly import TickerOutcome, retrain_ticker, summarize
+from nightcast import progress
 from nightcast.settings import Settings
 from tasks.split import replay_dates
 
@@ -22,6 +23,10 @@ def backfill(
 ) -> list[TickerOutcome]:
     """Run retrain once per replayed night, oldest first; a failed night is reported, the rest go on."""
     nights = replay_dates(steps.ingest(settings)["date"], days)
-    outcomes = [retrain_ticker(settings.until(night)) for night in nights]
+    outcomes = []
+    with progress.counted("nights", f"backfill {settings.ticker}", len(nights)) as bar:
+        for night in nights:
+            outcomes.append(retrain_ticker(settings.until(night)))
+            bar.advance("nights")
     get_run_logger().info(summarize(outcomes, unit="nights"))
     return outcomes

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from flows import records, steps
 from flows.steps import stage
+from nightcast import progress
 from nightcast.candidates import candidate as lookup
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
@@ -39,7 +40,11 @@ def compare(settings: Settings = Settings(), recipes: Recipes = ("simple_rnn-pri
             warehouse, run, prices, settings, split.minimum_rows(settings.time_step, settings.train_fraction, extra)
         )
         steps.store_prices(warehouse, prices, settings)
-        rows = [score_on_split(prices, name, settings) for name in dict.fromkeys(recipes)]
+        rows = []
+        with progress.counted("recipes", f"compare {run.ticker}", len(dict.fromkeys(recipes))) as bar:
+            for name in dict.fromkeys(recipes):
+                rows.append(score_on_split(prices, name, settings))
+                bar.advance("recipes")
         table = pd.DataFrame(rows).assign(run_id=run.run_id, ticker=run.ticker, created_at=pd.Timestamp.now(tz="UTC"))
         store.store_results(warehouse, run, {"comparisons": table})
     return table

@@ -7,13 +7,14 @@ kept in memory (NO_CACHE): fitted state is persisted explicitly by the store ste
 from __future__ import annotations
 
 import datetime as dt
+import time
 from functools import wraps
 
 import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from nightcast import upkeep
+from nightcast import progress, upkeep
 from nightcast.candidates import candidate as lookup
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, write_folder_atomic
@@ -36,21 +37,35 @@ class StageFailed(RuntimeError):
 
 
 def stage(name: str, **options):
-    """Declare a Prefect task named after its stage whose errors say which stage failed."""
+    """Declare a Prefect task named after its stage whose errors say which stage failed, and which reports
+    its time to whoever listens to progress (the command line prints one line per stage)."""
 
     def decorate(fn):
         @wraps(fn)
         def run(*args, **kwargs):
+            started = time.perf_counter()
             try:
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
             except StageFailed:
                 raise
             except Exception as error:
                 raise StageFailed(name, error) from error
+            label = run_label(name, fn, args, kwargs)
+            progress.current().stage(label, time.perf_counter() - started)
+            return result
 
         return task(name=name, cache_policy=NO_CACHE, **options)(run)
 
     return decorate
+
+
+def run_label(name: str, fn, args, kwargs) -> str:
+    """The stage's name, with the candidate it worked on when there is one (fit simple_rnn-log_return)."""
+    import inspect
+
+    bound = inspect.signature(fn).bind_partial(*args, **kwargs).arguments
+    which = bound.get("name") or getattr(getattr(bound.get("fitted"), "candidate", None), "name", None)
+    return f"{name} {which}" if which else name
 
 
 def retry_if_unavailable(task, task_run, state) -> bool:

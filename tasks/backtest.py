@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from nightcast import progress
 from nightcast.candidates import Candidate
 from nightcast.errors import InputError
 from tasks import forecasters
@@ -114,9 +115,11 @@ def run_backtest(
     """Every fold of one candidate, oldest first (an RNN fine-tunes the previous fold's model)."""
     plan = fold_plan(len(prices), forecasters.min_closes(candidate, settings), refit_every, folds)
     results: list[FoldResult] = []
-    for fold in plan:
-        previous = results[-1].fitted.state if results and candidate.is_rnn else None
-        results.append(run_fold(prices, fold, candidate, settings, previous, fit, forecast))
+    with progress.counted("folds", f"backtest {candidate.name}", len(plan)) as bar:
+        for fold in plan:
+            previous = results[-1].fitted.state if results and candidate.is_rnn else None
+            results.append(run_fold(prices, fold, candidate, settings, previous, fit, forecast))
+            bar.advance("folds")
     return results
 
 

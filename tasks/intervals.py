@@ -50,8 +50,10 @@ def adapted_alpha(rows: pd.DataFrame, level: int) -> float:
 def errors_by_horizon(evidence: pd.DataFrame, candidate: str) -> dict[int, Errors]:
     """A candidate's standardized errors and adapted alphas per horizon."""
     own = evidence[evidence["candidate"] == candidate]
-    return {int(h): Errors(group["z"].to_numpy("float64"), {lv: adapted_alpha(group, lv) for lv in LEVELS})
-            for h, group in own.groupby("horizon")}
+    return {
+        int(h): Errors(group["z"].to_numpy("float64"), {lv: adapted_alpha(group, lv) for lv in LEVELS})
+        for h, group in own.groupby("horizon")
+    }
 
 
 def interval_quantiles(z: np.ndarray, alpha: float) -> tuple[float, float]:
@@ -71,8 +73,9 @@ def intervals(forecasts: np.ndarray, errors: dict[int, Errors], sigma_now: float
     bounds: dict[str, np.ndarray] = {}
     for level in LEVELS:
         nominal = Errors(np.empty(0), {level: 1 - level / 100})
-        pairs = [interval_quantiles(e.z, e.alphas[level]) for e in (errors.get(h, nominal) for h in
-                                                                     range(1, len(path) + 1))]
+        pairs = [
+            interval_quantiles(e.z, e.alphas[level]) for e in (errors.get(h, nominal) for h in range(1, len(path) + 1))
+        ]
         bounds[f"lower_{level}"] = path * np.exp(np.array([lo for lo, _ in pairs]) * spread)
         bounds[f"upper_{level}"] = path * np.exp(np.array([hi for _, hi in pairs]) * spread)
     return bounds

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nightcast import progress
 from nightcast.candidates import KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,11 +75,17 @@ def build_model(
     return model
 
 
-def progress(epochs: int, log: Callable[[str], None] | None):
-    """A function logging the loss about ten times per fit, never every epoch of a long fit."""
+def epoch_reporter(epochs: int, log: Callable[[str], None] | None) -> Callable[[int, float, float | None, bool], None]:
+    """A function called after every epoch: it logs the loss about ten times per fit (never every epoch of a
+    long fit) and advances the training bar of whoever listens to progress."""
     every = max(1, epochs // 10)
+    listener = progress.current()
+    listener.start("epochs", "training", epochs)
 
     def report(epoch: int, loss: float, val_loss: float | None, last: bool) -> None:
+        listener.advance("epochs")
+        if epoch + 1 == epochs or last:
+            listener.finish("epochs")
         if log and ((epoch + 1) % every == 0 or epoch + 1 == epochs or last):
             extra = "" if val_loss is None else f" val_loss {val_loss:.6f}"
             log(f"epoch {epoch + 1}/{epochs} loss {loss:.6f}{extra}")
@@ -128,7 +135,7 @@ def fit_keras(
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=rate), loss="mean_squared_error")
     if initial_weights is not None:
         model.set_weights(initial_weights)
-    report = progress(epochs, log)
+    report = epoch_reporter(epochs, log)
     callbacks = [
         keras.callbacks.LambdaCallback(
             on_epoch_end=lambda epoch, logs: report(epoch, float(logs["loss"]), logs.get("val_loss"), False)

@@ -36,7 +36,7 @@ import numpy as np
 
 from nightcast.settings import Settings
 from tasks.adam import CHUNK_STEPS, assign_flat, compiled_steps, learning_rates, padded, store_adam_state
-from tasks.models import TrainedModel, _keras, build_model, fit_keras, progress, start_fit
+from tasks.models import TrainedModel, _keras, build_model, epoch_reporter, fit_keras, start_fit
 from tasks.wavefront import rnn_weights
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -138,7 +138,7 @@ def train_model(
         ]
 
     rng = np.random.default_rng(seed)
-    report = progress(epochs, log)
+    report = epoch_reporter(epochs, log)
     losses: list[float] = []
     val_losses: list[float] = []
     best_loss, best_theta, best_epoch, waited = math.inf, None, None, 0

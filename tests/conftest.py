@@ -45,3 +45,18 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+SLOW_FOLDERS = {"flows", "reliability", "e2e"}
+"""Whole folders that run flows, subprocesses or servers."""
+SLOW_MODULES = {"test_models.py", "test_train_predict.py", "test_backtest.py", "test_tonight.py", "test_extending.py"}
+"""Unit modules that train real networks (seconds each); every other module of tests/tasks, tests/nightcast
+and tests/structure is the fast loop of `make test-fast`."""
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark what `make test-fast` leaves out: `-m "not slow"` runs pure units and warehouse round trips."""
+    for item in items:
+        path = item.path
+        if SLOW_FOLDERS & set(path.parts) or path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from flows.backtest import BacktestResult
 
-from nightcast.cli.common import CliError, add_settings_options, prepare_prefect, settings_from_args, start_preload
+from nightcast.cli.common import add_settings_options, prepare_prefect, run_flow, settings_from_args, start_preload
 
 
 def backtest_text(result: BacktestResult) -> str:
@@ -45,10 +45,7 @@ def command(args: argparse.Namespace) -> int:
     from flows.backtest import backtest
 
     start_preload(settings)
-    try:
-        result = backtest(settings=settings)
-    except Exception as error:
-        raise CliError.from_failure(error) from None
+    result = run_flow(args, backtest, settings=settings)
     import pandas as pd
 
     with pd.option_context("display.width", 200):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Literal, TypeVar, get_args, get_origin
 
 if TYPE_CHECKING:  # pragma: no cover
     from pydantic import ValidationError
 
     from nightcast.settings import Settings
 
+T = TypeVar("T")
 EPHEMERAL_STARTUP_SECONDS = "120"
 """How long a command waits for Prefect's temporary server. Prefect's default, 20 s, is too short for the
 first start on 2 cores, which creates and migrates the SQLite database while TensorFlow loads."""
@@ -28,8 +30,10 @@ class CliError(Exception):
 
 def add_settings_options(parser: argparse.ArgumentParser) -> None:
     """One option per Settings field, with the field's description and default as help."""
+    from nightcast.cli.console import add_console_options
     from nightcast.settings import Settings
 
+    add_console_options(parser)
     for name, field in Settings.model_fields.items():
         default = field.get_default(call_default_factory=True)
         shown = "" if default is None else f" (default: {','.join(default) if isinstance(default, list) else default})"
@@ -42,6 +46,19 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
             metavar="{" + ",".join(choices) + "}" if choices else name.upper(),
             help=f"{field.description}{shown}".replace("%", "%%"),
         )
+
+
+def run_flow(args: argparse.Namespace, flow: Callable[..., T], **kwargs: object) -> T:
+    """Call a flow with the console set up as the options ask (progress, Prefect's lines), one error line on failure."""
+    from nightcast.cli.console import set_up, tear_down
+
+    listener = set_up(args)
+    try:
+        return flow(**kwargs)
+    except Exception as error:
+        raise CliError.from_failure(error) from None
+    finally:
+        tear_down(listener)
 
 
 def format_validation_error(error: ValidationError) -> str:

@@ -7,7 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from nightcast.candidates import CANDIDATES
-from nightcast.cli.common import CliError, add_settings_options, prepare_prefect, settings_from_args
+from nightcast.cli.common import CliError, add_settings_options, prepare_prefect, run_flow, settings_from_args
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -74,10 +74,7 @@ def command(args: argparse.Namespace) -> int:
 
     tables: list[pd.DataFrame] = []
     for ticker in tickers:
-        try:
-            tables.append(compare(settings=settings.for_ticker(ticker), recipes=recipes))
-        except Exception as error:
-            raise CliError.from_failure(error) from None
+        tables.append(run_flow(args, compare, settings=settings.for_ticker(ticker), recipes=recipes))
     import pandas as pd
 
     print(comparison_text(pd.concat(tables, ignore_index=True), settings))

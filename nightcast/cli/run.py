@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from nightcast.cli.common import CliError, add_settings_options, prepare_prefect, settings_from_args, start_preload
+from nightcast.cli.common import add_settings_options, prepare_prefect, run_flow, settings_from_args, start_preload
 
 ACCURACY_SQL = """select horizon, n, mae, naive_mae, mase, naive_mase, coverage_80, coverage_95
     from served_accuracy where ticker = ? order by horizon"""
@@ -19,10 +19,7 @@ def command_run(args: argparse.Namespace) -> int:
     from tasks.summary import night_text
 
     start_preload(settings)
-    try:
-        result = retrain(settings=settings)
-    except Exception as error:
-        raise CliError.from_failure(error) from None
+    result = run_flow(args, retrain, settings=settings)
     print(night_text(result, leaderboard(result.scores)))
     return 0
 
@@ -35,10 +32,7 @@ def command_backfill(args: argparse.Namespace) -> int:
     from nightcast.warehouse import Warehouse, resolve_root
     from tasks.summary import backfill_text
 
-    try:
-        outcomes = backfill(settings=settings, days=args.days)
-    except Exception as error:
-        raise CliError.from_failure(error) from None
+    outcomes = run_flow(args, backfill, settings=settings, days=args.days)
     accuracy = Warehouse(resolve_root(settings.warehouse)).query(
         ACCURACY_SQL, [settings.ticker], tickers=[settings.ticker]
     )

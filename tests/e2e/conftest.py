@@ -20,11 +20,6 @@ PROJECT = Path(__file__).resolve().parents[2]
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Register the e2e marker (`-m "not e2e"` skips the real-server tests)."""
-    config.addinivalue_line("markers", "e2e: end-to-end tests against a real Prefect server and worker")
-
-
 @dataclass
 class Stack:
     """The running server and worker, and what the tests need to reach them."""
