@@ -14,6 +14,7 @@ export GX_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 # uv installs into this project's .venv, with the interpreter that created it
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export NO_MKDOCS_2_WARNING ?= 1
 
 .PHONY: install lock run test test-fast lint typecheck check docs docs-build docs-reference clean-state
 

@@ -41,6 +41,21 @@ SCORE_FIELDS = [
 """Scores of one candidate at one horizon beside naive persistence (tasks/scores.py)."""
 INTERVALS = [("lower_80", _F), ("upper_80", _F), ("lower_95", _F), ("upper_95", _F)]
 
+FORECAST_FIELDS = [
+    ("run_id", pa.string()),
+    ("ticker", pa.string()),
+    ("as_of", pa.date32()),
+    ("target_date", pa.date32()),
+    ("horizon", pa.int32()),
+    ("forecast", _F),
+    ("model_version", pa.string()),
+    ("candidate", pa.string()),
+    ("served", pa.bool_()),
+    *INTERVALS,
+    ("scale", _F),
+]
+"""A forecast path's rows: every candidate's each night (forecasts), the newest served one (latest_forecasts)."""
+
 TABLES: dict[str, pa.Schema] = {
     "prices": pa.schema(
         [
@@ -56,21 +71,7 @@ TABLES: dict[str, pa.Schema] = {
             ("ingested_at", _TS),
         ]
     ),
-    "forecasts": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("ticker", pa.string()),
-            ("as_of", pa.date32()),
-            ("target_date", pa.date32()),
-            ("horizon", pa.int32()),
-            ("forecast", _F),
-            ("model_version", pa.string()),
-            ("candidate", pa.string()),
-            ("served", pa.bool_()),
-            *INTERVALS,
-            ("scale", _F),
-        ]
-    ),
+    "forecasts": pa.schema(FORECAST_FIELDS),
     "metrics": pa.schema(
         [
             ("run_id", pa.string()),
@@ -227,21 +228,7 @@ TABLES: dict[str, pa.Schema] = {
             ("decided_at", _TS),
         ]
     ),
-    "latest_forecasts": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("ticker", pa.string()),
-            ("as_of", pa.date32()),
-            ("target_date", pa.date32()),
-            ("horizon", pa.int32()),
-            ("forecast", _F),
-            ("model_version", pa.string()),
-            ("candidate", pa.string()),
-            ("served", pa.bool_()),
-            *INTERVALS,
-            ("scale", _F),
-        ]
-    ),
+    "latest_forecasts": pa.schema(FORECAST_FIELDS),
     "predictions": pa.schema(
         [
             ("run_id", pa.string()),

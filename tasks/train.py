@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -232,31 +232,14 @@ def train_with_settings(
     epochs = settings.fine_tune_epochs if start_from is not None else settings.epochs
     weights = None if start_from is None else start_from.get_weights()
     rate, final, held_out = settings.learning_rate, settings.final_lr_fraction, settings.validation_fraction
+    options: dict[str, Any] = {
+        "log": log,
+        "learning_rate": rate,
+        "final_lr_fraction": final,
+        "validation_fraction": held_out,
+        "patience": settings.patience,
+        "initial_weights": weights,
+    }
     if kind == "simple_rnn":
-        return train_model(
-            X,
-            y,
-            epochs,
-            settings.batch_size,
-            settings.seed,
-            log=log,
-            learning_rate=rate,
-            final_lr_fraction=final,
-            validation_fraction=held_out,
-            patience=settings.patience,
-            initial_weights=weights,
-        )
-    return fit_keras(
-        X,
-        y,
-        kind,
-        epochs,
-        settings.batch_size,
-        settings.seed,
-        log=log,
-        learning_rate=rate,
-        final_lr_fraction=final,
-        validation_fraction=held_out,
-        patience=settings.patience,
-        initial_weights=weights,
-    )
+        return train_model(X, y, epochs, settings.batch_size, settings.seed, **options)
+    return fit_keras(X, y, kind, epochs, settings.batch_size, settings.seed, **options)
