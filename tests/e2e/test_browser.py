@@ -24,7 +24,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
-TINY_DEFAULTS = {"settings": {"epochs": 1, "time_step": 20}}
+TINY_DEFAULTS = {"settings": {"epochs": 1, "time_step": 20, "candidates": ["naive", "drift", "simple_rnn-log_return"]}}
 
 
 @pytest.fixture(scope="module")

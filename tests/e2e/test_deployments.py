@@ -20,7 +20,7 @@ from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 
 pytestmark = pytest.mark.e2e
-TINY = json.dumps({"epochs": 1, "time_step": 20})
+TINY = json.dumps({"epochs": 1, "time_step": 20, "candidates": ["naive", "drift", "simple_rnn-log_return"]})
 
 
 def scheduled_times(stack, deployment_id, wait: float = 0.0) -> list:

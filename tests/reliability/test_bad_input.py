@@ -26,7 +26,15 @@ def yahoo_layout(n=150, edits=None) -> pd.DataFrame:
 
 
 def base_settings(path, **extra) -> dict:
-    return {"source": "file", "path": str(path), "ticker": "ACME", "time_step": 10, "epochs": 1, **extra}
+    return {
+        "source": "file",
+        "path": str(path),
+        "ticker": "ACME",
+        "time_step": 10,
+        "epochs": 1,
+        "candidates": ["naive", "drift", "simple_rnn-log_return"],
+        **extra,
+    }
 
 
 @pytest.fixture(scope="module")

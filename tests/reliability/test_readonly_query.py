@@ -110,6 +110,7 @@ def stored(tmp_path_factory) -> Path:
             ticker="ACME",
             time_step=10,
             epochs=1,
+            candidates=["naive", "drift", "simple_rnn-log_return"],
             warehouse=str(root / "wh"),
         )
     )
