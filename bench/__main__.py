@@ -3,7 +3,8 @@
 Sections: train (fast fit vs the tutorial-faithful fit, GOOG and ^GSPC, test RMSE over 3 seeds),
 run (`nightcast run` wall time and peak memory), window, duckdb, dask, budget (a 60-night backfill of
 GOOG from an empty warehouse: the nightly time budget), scale (the warehouse at 500 tickers x 20, 250
-and 1,260 nights). A full run takes about an hour on 2 cores, --quick (GOOG, one seed, one
+and 1,260 nights), ingest (500 tickers on a fake Yahoo: rows and calls a night asks for, whole history vs
+incremental, and one ticker's ingest time). A full run takes about an hour on 2 cores, --quick (GOOG, one seed, one
 `nightcast run`, smaller inputs, a 10-night backfill, 20 and 250 nights of scale) about 15 minutes.
 Timings are noisy on a shared machine: every ratio is taken side by side in this run, and repeats
 report medians.
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from bench import common
 
-SECTIONS = ("train", "run", "window", "duckdb", "dask", "budget", "scale")
+SECTIONS = ("train", "run", "window", "duckdb", "dask", "budget", "scale", "ingest")
 BEFORE = {"full_s": 13.3, "fine_tune_s": 1.2}
 """Training seconds of one night of main before candidates (one simple_rnn on GOOG, README of 2026-11-25)."""
 EXTRA_SECTIONS = ("ablation",)
@@ -173,6 +174,12 @@ def bench_scale(quick: bool) -> list[dict]:
     return scale.measure(log, scale.SIZES[:2] if quick else scale.SIZES)
 
 
+def bench_ingest(quick: bool) -> dict:
+    from bench import ingest
+
+    return ingest.measure(log)
+
+
 def bench_ablation(quick: bool) -> list[dict]:
     from bench import ablation
 
@@ -257,6 +264,10 @@ def render(results: dict, quick: bool, started: dt.datetime, elapsed: float, loa
             f"{dask['ratio_wall']:.2f}x | | |"
         )
     lines += budget_lines(results.get("budget"))
+    if results.get("ingest"):
+        from bench.ingest import lines as ingest_lines
+
+        lines += ingest_lines(results["ingest"])
     if run and "error" not in run and train:
         reference_mb = max(r["reference_maxrss_mb"] for r in train.values())
         lines.append(
@@ -403,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         "dask": bench_dask,
         "budget": bench_budget,
         "scale": bench_scale,
+        "ingest": bench_ingest,
         "ablation": bench_ablation,
     }
     for section in SECTIONS + EXTRA_SECTIONS:

@@ -24,7 +24,7 @@ def main() -> None:
 
     import bench.synthetic_yahoo  # noqa: F401  (the flow's own process gets the stand-in too)
     from flows.nightly import nightly
-    from nightcast.settings import NightlyPlan
+    from nightcast.plans import NightlyPlan
     from nightcast.warehouse import Warehouse
 
     tickers = [f"SYN{i:02d}" for i in range(count)]

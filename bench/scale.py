@@ -216,11 +216,14 @@ def nightly_io(wh: Warehouse, ticker: str, as_of: pd.Timestamp, k: int, rng: np.
             }
         ]
     )
+    wh.query("select * from prices where ticker = ? order by date", [ticker], tickers=[ticker])
+    wh.query("select date, new_close from price_revisions where ticker = ?", [ticker], tickers=[ticker])
     wh.merge_prices(day, ticker, "bench", pd.Timestamp.now(tz="UTC"))
     wh.query("select * from prices where ticker = ? and date <= ? order by date", [ticker, as_of], tickers=[ticker])
     registry.stored_forecasts(wh, ticker, as_of.date())
     registry.backtested_candidates(wh, ticker)
-    registry.previous_version(wh, ticker, "simple_rnn-log_return", as_of.date())
+    previous = registry.previous_version(wh, ticker, "simple_rnn-log_return", as_of.date())
+    registry.taken_revision(wh, ticker, previous)
     registry.current_champion(wh, ticker, as_of.date())
     for name in ("forecasts", "metrics", "model_events", "decisions"):
         wh.write_run_table(name, ticker, run_id, tables[name])

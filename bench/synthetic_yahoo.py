@@ -15,16 +15,13 @@ import numpy as np
 import pandas as pd
 import yfinance
 
+FIELDS = ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
 
-def synthetic_download(ticker, start=None, end=None, **_):
-    """A (Price, Ticker) frame of `days` business days of a random walk for `ticker`."""
-    days = int(os.environ.get("NIGHTCAST_BENCH_DAYS", "600"))
+
+def history(ticker: str, days: int) -> pd.DataFrame:
+    """`days` business days from 2015-01-02 of a random walk seeded by the ticker's name, with FIELDS columns."""
     rng = np.random.default_rng(zlib.crc32(str(ticker).encode()))
     close = 100.0 * np.exp(np.cumsum(rng.normal(0.0003, 0.012, days)))
-    index = pd.DatetimeIndex(pd.bdate_range("2015-01-02", periods=days), name="Date")
-    columns = pd.MultiIndex.from_product(
-        [["Adj Close", "Close", "High", "Low", "Open", "Volume"], [ticker]], names=["Price", "Ticker"]
-    )
     values = np.column_stack(
         [
             close,
@@ -35,7 +32,23 @@ def synthetic_download(ticker, start=None, end=None, **_):
             rng.integers(1_000, 10_000, days).astype("float64"),
         ]
     )
-    return pd.DataFrame(values, index=index, columns=columns)
+    index = pd.DatetimeIndex(pd.bdate_range("2015-01-02", periods=days), name="Date")
+    return pd.DataFrame(values, index=index, columns=FIELDS)
+
+
+def synthetic_download(tickers, start=None, end=None, **_):
+    """A (Price, Ticker) frame of each ticker's history (NIGHTCAST_BENCH_DAYS business days, default 600)
+    within start..end (end exclusive, as yfinance's), for one symbol or a list of them."""
+    days = int(os.environ.get("NIGHTCAST_BENCH_DAYS", "600"))
+    symbols = [tickers] if isinstance(tickers, str) else list(tickers)
+    parts = []
+    for symbol in symbols:
+        frame = history(symbol, days)
+        keep = (frame.index >= pd.Timestamp(start or "1900-01-01")) & (frame.index < pd.Timestamp(end or "2200-01-01"))
+        frame = frame[keep]
+        frame.columns = pd.MultiIndex.from_product([FIELDS, [symbol]], names=["Price", "Ticker"])
+        parts.append(frame)
+    return pd.concat(parts, axis=1).sort_index(axis=1, level=0, sort_remaining=False)
 
 
 yfinance.download = synthetic_download

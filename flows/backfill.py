@@ -5,7 +5,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import Field
 
-from flows import steps
+from flows import prices
 from flows.nightly import TickerOutcome, retrain_ticker, summarize
 from nightcast import progress
 from nightcast.settings import Settings
@@ -22,7 +22,7 @@ def backfill(
     days: Annotated[int, Field(ge=1, le=1000, description="Trading days to replay.")] = 5,
 ) -> list[TickerOutcome]:
     """Run retrain once per replayed night, oldest first; a failed night is reported, the rest go on."""
-    nights = replay_dates(steps.ingest(settings)["date"], days)
+    nights = replay_dates(prices.ingest(settings)["date"], days)
     outcomes = []
     with progress.counted("nights", f"backfill {settings.ticker}", len(nights)) as bar:
         for night in nights:

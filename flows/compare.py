@@ -8,7 +8,8 @@ import pandas as pd
 from prefect import flow, get_run_logger
 from pydantic import Field
 
-from flows import records, steps
+from flows import records
+from flows.prices import refresh_prices
 from flows.steps import stage
 from nightcast import progress
 from nightcast.candidates import candidate as lookup
@@ -34,12 +35,9 @@ def compare(settings: Settings = Settings(), recipes: Recipes = ("simple_rnn-pri
     stored = {**json.loads(settings.to_json()), "compare": {"recipes": recipes}}
     run = records.start_run(settings, json.dumps(stored, sort_keys=True))
     with records.run_books(warehouse, run):
-        prices = steps.ingest(settings)
         extra = max(target_stage.extra_rows(lookup(name).target or "price") for name in recipes)
-        steps.validate(
-            warehouse, run, prices, settings, split.minimum_rows(settings.time_step, settings.train_fraction, extra)
-        )
-        steps.store_prices(warehouse, prices, settings)
+        need = split.minimum_rows(settings.time_step, settings.train_fraction, extra)
+        prices = refresh_prices(warehouse, run, settings, min_rows=need).history
         rows = []
         with progress.counted("recipes", f"compare {run.ticker}", len(dict.fromkeys(recipes))) as bar:
             for name in dict.fromkeys(recipes):

@@ -1,6 +1,7 @@
 """The `nightly` flow: retrain many tickers concurrently; one ticker's failure never stops the others."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -9,7 +10,11 @@ from prefect.cache_policies import NO_CACHE
 from flows.retrain import retrain
 from flows.runners import build_task_runner
 from nightcast.errors import ExpectedFailure
-from nightcast.settings import NightlyPlan, Settings
+from nightcast.plans import NightlyPlan
+from nightcast.settings import Settings
+from nightcast.warehouse import Warehouse, resolve_root
+from tasks import batches, store
+from tasks import ingest as ingest_stage
 
 
 @dataclass(frozen=True)
@@ -34,12 +39,16 @@ class TickersFailed(ExpectedFailure, RuntimeError):
 
 
 @task(name="retrain_ticker", cache_policy=NO_CACHE)
-def retrain_ticker(settings: Settings) -> TickerOutcome:
-    """Run the retrain flow for one ticker and report its outcome instead of raising (no blind retries)."""
+def retrain_ticker(settings: Settings, prefetched: str | None = None) -> TickerOutcome:
+    """Run the retrain flow for one ticker and report its outcome instead of raising (no blind retries);
+    prefetched: the ticker's rows from the nightly's batch download, deleted once the run has ended."""
     try:
-        result = retrain(settings=settings)
+        result = retrain(settings=settings, prefetched=prefetched)
     except Exception as error:
         return TickerOutcome(ticker=settings.ticker, status="failed", error=str(error).splitlines()[0])
+    finally:
+        if prefetched:
+            Path(prefetched).unlink(missing_ok=True)
     return TickerOutcome(
         ticker=result.ticker,
         status="completed",
@@ -66,10 +75,43 @@ def summarize(outcomes: list[TickerOutcome], unit: str = "tickers") -> str:
     return f"{done} of {len(outcomes)} {unit} completed: " + "; ".join(parts)
 
 
+@task(name="prefetch", cache_policy=NO_CACHE)
+def prefetch(plan: NightlyPlan) -> dict[str, str]:
+    """Fetch every ticker's new days from a network source in batches and stage each ticker's rows for its
+    run; ticker -> staged file. A source without batches (the bundled sample) is left to each run."""
+    settings = plan.settings
+    source = ingest_stage.source_for(settings)
+    if not isinstance(source, batches.BatchSource):
+        return {}
+    warehouse = Warehouse(resolve_root(settings.warehouse))
+    stored = warehouse.query("select ticker, date from prices", tickers=list(plan.tickers))
+    windows = batches.plan_windows(
+        stored,
+        list(plan.tickers),
+        settings.start,
+        settings.end,
+        settings.ingest_overlap,
+        settings.fetches_whole_history,
+    )
+    fetch = plan.fetch
+    fetched = batches.fetch_batches(
+        source,
+        batches.plan_batches(windows, fetch.batch_size),
+        fetch.concurrency,
+        batches.Backoff(fetch.retries, fetch.backoff_seconds),
+    )
+    key = store.new_run_id()
+    staged = {ticker: str(warehouse.stage_incoming(ticker, key, frame)) for ticker, frame in fetched.items()}
+    get_run_logger().info(f"prefetched {len(staged)} of {len(plan.tickers)} tickers in batches of {fetch.batch_size}")
+    return staged
+
+
 @flow(name="retrain-all")
 def retrain_all(plan: NightlyPlan) -> list[TickerOutcome]:
-    """Submit one retrain per ticker to this flow's task runner and collect every outcome."""
-    futures = [retrain_ticker.submit(plan.settings_for(ticker)) for ticker in plan.tickers]
+    """Fetch the tickers' new days in batches, then submit one retrain per ticker to this flow's task runner
+    and collect every outcome (a ticker the batches missed fetches on its own)."""
+    staged = prefetch(plan)
+    futures = [retrain_ticker.submit(plan.settings_for(t), staged.get(t)) for t in plan.tickers]
     outcomes = [future.result() for future in futures]
     create_table_artifact(key="nightly-outcomes", table=[o.__dict__ for o in outcomes], description=summarize(outcomes))
     get_run_logger().info(summarize(outcomes))

@@ -1,11 +1,15 @@
-"""The `retrain` flow: one ticker's night. Ingest, validate and store prices; backtest any candidate that has
-no out-of-sample evidence yet; fit every candidate on all rows up to tonight and forecast the next trading
-sessions with intervals; serve the candidate the evidence favours; store everything."""
+"""The `retrain` flow: one ticker's night. Fetch the new days, reconcile them with the stored prices, validate
+and store; backtest any candidate that has no out-of-sample evidence yet; fit every candidate on all rows up
+to tonight and forecast the next trading sessions with intervals; serve the candidate the evidence favours;
+store everything."""
+
+from typing import Annotated
 
 import pandas as pd
 from prefect import flow
+from pydantic import Field
 
-from flows import publish, records, steps
+from flows import prices, publish, records, steps
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
 from tasks import registry, store
@@ -18,16 +22,19 @@ from tasks.tonight import NightResult
     description="One ticker's night: fit every candidate on all data up to tonight, serve the "
     "one with the best out-of-sample evidence, store every forecast with its intervals.",
 )
-def retrain(settings: Settings = Settings()) -> NightResult:
+def retrain(
+    settings: Settings = Settings(),
+    prefetched: Annotated[
+        str | None, Field(description="Parquet file of tonight's rows the nightly fetched in a batch; empty: fetch.")
+    ] = None,
+) -> NightResult:
     """Run every stage for settings.ticker; the runs table records the outcome either way."""
     warehouse = Warehouse(resolve_root(settings.warehouse))
     run = records.start_run(settings)
     with records.run_books(warehouse, run) as books:
-        prices = steps.ingest(settings)
-        books.data_hash = store.hash_prices(prices)
-        data_docs = steps.validate(warehouse, run, prices, settings)
-        added = steps.store_prices(warehouse, prices, settings)
-        history = steps.load_history(warehouse, run.ticker, prices["date"].max().date())
+        tonight = prices.refresh_prices(warehouse, run, settings, prefetched)
+        history, added, data_docs = tonight.history, tonight.added, tonight.data_docs
+        books.data_hash = store.hash_prices(history)
         as_of = history["date"].iloc[-1].date()
         stored = steps.load_forecasts(warehouse, run.ticker, as_of)
         cold = registry.cold_candidates(

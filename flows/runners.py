@@ -9,7 +9,7 @@ import time
 
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
-from nightcast.settings import RunnerSettings
+from nightcast.plans import RunnerSettings
 
 PARENT_CHECK_SECONDS = 1.0
 

@@ -21,10 +21,7 @@ from nightcast.warehouse import Warehouse, write_folder_atomic
 from tasks import backtest as backtest_stage
 from tasks import evidence as evidence_stage
 from tasks import forecasters, registry, tonight
-from tasks import ingest as ingest_stage
 from tasks import store as store_stage
-from tasks import validate as validate_stage
-from tasks.expectations import Limits
 
 
 class StageFailed(RuntimeError):
@@ -66,60 +63,6 @@ def run_label(name: str, fn, args, kwargs) -> str:
     bound = inspect.signature(fn).bind_partial(*args, **kwargs).arguments
     which = bound.get("name") or getattr(getattr(bound.get("fitted"), "candidate", None), "name", None)
     return f"{name} {which}" if which else name
-
-
-def retry_if_unavailable(task, task_run, state) -> bool:
-    """Retry ingest only when a network source was unavailable; bad files or symbols fail at once."""
-    error = state.result(raise_on_failure=False)
-    return isinstance(getattr(error, "cause", error), ingest_stage.SourceUnavailable)
-
-
-@stage("ingest", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_if_unavailable)
-def ingest(settings: Settings) -> pd.DataFrame:
-    """Fetch the ticker's prices from the configured source."""
-    return ingest_stage.ingest_prices(settings)
-
-
-def minimum_rows(settings: Settings) -> int:
-    """Fewest rows every candidate can be fitted on, plus one day to forecast from."""
-    return max(forecasters.min_closes(lookup(name), settings) for name in settings.candidates) + 1
-
-
-@stage("validate")
-def validate(
-    warehouse: Warehouse,
-    run: store_stage.RunInfo,
-    prices: pd.DataFrame,
-    settings: Settings,
-    min_rows: int | None = None,
-) -> str:
-    """Run the suite, store its results and Data Docs; a failed batch is quarantined and stops the flow."""
-    limits = Limits.from_settings(settings)
-    with warehouse.lock(f"data-docs-{run.ticker}"):
-        report, docs = validate_stage.validate_and_document(
-            prices, min_rows or minimum_rows(settings), limits, warehouse.data_docs_dir(run.ticker)
-        )
-    rows = report.rows(run.run_id, run.ticker, pd.Timestamp.now(tz="UTC"))
-    warehouse.write_run_table("validations", run.ticker, run.run_id, rows)
-    if not report.success:
-        warehouse.quarantine(run.ticker, run.run_id, prices, report.to_json())
-    validate_stage.check_report(settings.ticker, report)
-    return str(docs)
-
-
-@stage("store_prices")
-def store_prices(warehouse: Warehouse, prices: pd.DataFrame, settings: Settings) -> int:
-    """Merge validated prices into the prices table without duplicating dates."""
-    return warehouse.merge_prices(prices, settings.ticker, settings.source, pd.Timestamp.now(tz="UTC"))
-
-
-@stage("load_history")
-def load_history(warehouse: Warehouse, ticker: str, as_of: dt.date) -> pd.DataFrame:
-    """The stored prices up to as_of: exactly what tonight's models may see."""
-    stored = warehouse.query(
-        "select * from prices where ticker = ? and date <= ? order by date", [ticker, as_of], tickers=[ticker]
-    )
-    return tonight.history_until(stored, as_of)
 
 
 @stage("load_forecasts")
@@ -172,7 +115,8 @@ def fit(
     if candidate.is_rnn:
         last = registry.previous_version(warehouse, run.ticker, name, as_of)
         stored = last is not None and (warehouse.root / last["path"]).is_dir()
-        plan = registry.plan_rnn_training(last, as_of, settings.full_retrain_every_days, stored)
+        revised = registry.taken_revision(warehouse, run.ticker, last)
+        plan = registry.plan_rnn_training(last, as_of, settings.full_retrain_every_days, stored, revised)
         parent = plan.parent_path if plan.mode == "fine_tune" else None
         previous = forecasters.load_rnn(warehouse.root / parent) if parent else None
     fitted = forecasters.fit(

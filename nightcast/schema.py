@@ -229,6 +229,18 @@ TABLES: dict[str, pa.Schema] = {
         ]
     ),
     "latest_forecasts": pa.schema(FORECAST_FIELDS),
+    "price_revisions": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("ticker", pa.string()),
+            ("date", pa.date32()),
+            ("old_close", _F),
+            ("new_close", _F),
+            ("change", _F),
+            ("rule", pa.string()),
+            ("detected_at", _TS),
+        ]
+    ),
     "predictions": pa.schema(
         [
             ("run_id", pa.string()),
@@ -250,6 +262,8 @@ backtests: out-of-sample forecasts of rolling-origin folds (cold starts and nigh
 metrics: each night's evidence per candidate and horizon (backtest and live, the last evidence_window
 origins); backtest_metrics the same for a nightcast backtest. decisions: the registry's choice of the
 served candidate each night with its evidence; model_events: every fitted model version.
+price_revisions: stored closes a source later changed (each recorded once), with the rule applied:
+keep (the stored close stays) or take (the new close replaced it and the RNN candidates trained from scratch).
 predictions: test-day predictions of runs before candidates (nothing writes it any more).
 Columns marked as written before candidates read as null in new rows, and new columns as null in old ones."""
 
@@ -280,7 +294,7 @@ DERIVED_VIEWS: dict[str, str] = {
                abs(origin.close - actual.close) / f.scale AS naive_scaled_error,
                actual.close BETWEEN f.lower_80 AND f.upper_80 AS inside_80,
                actual.close BETWEEN f.lower_95 AND f.upper_95 AS inside_95
-        FROM forecasts f
+        FROM (SELECT * FROM forecasts QUALIFY run_id = max(run_id) OVER (PARTITION BY ticker, as_of)) f
         JOIN prices actual ON actual.ticker = f.ticker AND actual.date = f.target_date
         JOIN prices origin ON origin.ticker = f.ticker AND origin.date = f.as_of
     """,
@@ -300,6 +314,7 @@ DERIVED_VIEWS: dict[str, str] = {
     """,
 }
 """Views computed from the tables: the registry (each model version's latest model_events row); every
-forecast whose target close is known with naive persistence (the close at as_of) scored on the same day;
+forecast of each night's latest run (a rerun of a night, or a holiday's run on the same close, replaces
+the earlier one) whose target close is known with naive persistence (the close at as_of) scored on the same day;
 scores per candidate and horizon (forecast_accuracy), of the served path (served_accuracy), and ranked by
 MASE (leaderboard)."""

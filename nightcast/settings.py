@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nightcast.calendars import calendar_for, check_calendar
 from nightcast.candidates import CANDIDATES, DEFAULT_CANDIDATES, check_candidates
@@ -56,6 +55,35 @@ class Settings(BaseModel):
         None,
         description="Trading calendar of the ticker's exchange (an exchange_calendars name such as XNYS, "
         "XLON, 24/7); empty: from the symbol's suffix (.L XLON, .HK XHKG, =X 24/5, -USD 24/7, else XNYS).",
+    )
+    ingest_overlap: int = Field(
+        5,
+        ge=1,
+        le=250,
+        description="Stored sessions fetched again each night to catch late corrections: a ticker with stored "
+        "prices is fetched from its overlap-th last stored date to end; its first night fetches the whole history.",
+    )
+    refetch: bool = Field(
+        False,
+        description="Fetch the whole history even when prices are stored (every stored close is compared).",
+    )
+    on_revision: Literal["keep", "take"] = Field(
+        "keep",
+        description="When the source changes a stored close (recorded in price_revisions either way): keep the "
+        "stored close, or take the new one and train the RNN candidates from scratch.",
+    )
+    revision_tolerance: float = Field(
+        0.0001,
+        ge=0.0,
+        le=0.1,
+        description="Relative difference between a fetched and a stored close above which it is a revision.",
+    )
+    max_revised_days: int = Field(
+        3,
+        ge=0,
+        le=100_000,
+        description="Most stored closes one fetch may revise; more (a split, a re-based series) is refused with "
+        "nothing stored.",
     )
     max_daily_move: float = Field(
         0.5,
@@ -200,6 +228,12 @@ class Settings(BaseModel):
         return self
 
     @property
+    def fetches_whole_history(self) -> bool:
+        """Whether tonight reads the source's whole history (refetch, or a file, which states all of it)
+        rather than the overlap and the new days."""
+        return self.refetch or self.source == "file"
+
+    @property
     def exchange(self) -> str:
         """The trading calendar of the ticker's exchange."""
         return calendar_for(self.ticker, self.calendar)
@@ -215,65 +249,3 @@ class Settings(BaseModel):
     def until(self, day: dt.date) -> Settings:
         """The same settings seeing only data up to day (inclusive), validated again."""
         return Settings(**{**self.model_dump(), "end": day})
-
-
-class RunnerSettings(BaseModel):
-    """How the nightly flow runs its tickers: local threads, or Dask (a local cluster or an existing one)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: Literal["processes", "threads", "dask"] = Field(
-        "processes",
-        description="processes: a local process pool; threads: threads in the flow's process; "
-        "dask: a Dask cluster via prefect-dask.",
-    )
-    workers: int = Field(
-        2, ge=1, le=256, description="Processes or threads, or the worker processes of a local Dask cluster."
-    )
-    dask_address: str | None = Field(
-        None, description="Address of an existing Dask scheduler (tcp://host:8786); empty: start a local cluster."
-    )
-
-    @model_validator(mode="after")
-    def _check_address(self) -> RunnerSettings:
-        if self.dask_address and self.kind != "dask":
-            raise ValueError("dask_address is only used with kind 'dask'")
-        if self.dask_address and not re.fullmatch(r"(tcp|tls|inproc|ucx)://[\w.\-\[\]:/]+", self.dask_address):
-            raise ValueError(f"dask_address {self.dask_address!r} is not a Dask address like tcp://host:8786")
-        return self
-
-
-Ticker = Annotated[
-    str, AfterValidator(check_ticker), WithJsonSchema({"type": "string", "pattern": TICKER_SCHEMA_PATTERN})
-]
-
-
-class NightlyPlan(BaseModel):
-    """The nightly retraining of several tickers: which ones, with which settings, on which runner."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    tickers: list[Ticker] = Field(
-        default_factory=lambda: ["GOOG", "^GSPC"],
-        min_length=1,
-        max_length=1000,
-        description="Tickers to retrain tonight; each gets its own run.",
-    )
-    settings: Settings = Field(
-        default_factory=Settings, description="Settings shared by every ticker (their ticker field is replaced)."
-    )
-    runner: RunnerSettings = Field(default_factory=RunnerSettings, description="Where the tickers' runs execute.")
-
-    @model_validator(mode="after")
-    def _check_plan(self) -> NightlyPlan:
-        if len(set(self.tickers)) != len(self.tickers):
-            raise ValueError(f"tickers are repeated: {', '.join(self.tickers)}")
-        if self.settings.source == "file":
-            raise ValueError(
-                "the nightly plan cannot use source 'file' (one path for many tickers); use sample or yahoo"
-            )
-        return self
-
-    def settings_for(self, ticker: str) -> Settings:
-        """One ticker's settings."""
-        return self.settings.for_ticker(ticker)

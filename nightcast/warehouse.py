@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -185,6 +186,12 @@ class Warehouse:
         self.write_bytes(folder / "validation.json", report_json.encode("utf-8"))
         return folder
 
+    def stage_incoming(self, ticker: str, key: str, frame: pd.DataFrame) -> Path:
+        """Keep rows a batch download fetched for a ticker's run (incoming/ticker=T/<key>.parquet), atomically."""
+        path = self.partition("incoming", ticker) / f"{key}.parquet"
+        files.write_then_rename(path, lambda tmp: frame.to_parquet(tmp, index=False))
+        return path
+
     def ticker_folders(self, ticker: str) -> list[Path]:
         """Every folder of the ticker's, across tables, models and plots."""
         return (
@@ -201,16 +208,21 @@ class Warehouse:
         """Remove temporary files and folders of dead writers (the ticker's alone when given); returns them."""
         return files.sweep(self.ticker_folders(ticker) if ticker else [self.root])
 
-    def merge_prices(self, frame: pd.DataFrame, ticker: str, source: str, ingested_at: pd.Timestamp) -> int:
-        """Add dates not yet stored for the ticker; stored rows are kept as they are. Returns rows added."""
+    def merge_prices(
+        self, frame: pd.DataFrame, ticker: str, source: str, ingested_at: pd.Timestamp, replace: Iterable = ()
+    ) -> int:
+        """Add dates not yet stored for the ticker; a stored row is kept as it is unless its date is in replace
+        (a taken revision), when the frame's row replaces it. Returns rows written."""
         import pandas as pd
 
         with self.lock(f"prices-{ticker}"):
             stored, legacy = self._stored("prices", ticker)
             new = frame.assign(source=source, ingested_at=ingested_at)
             new = new.assign(date=pd.to_datetime(new["date"]).dt.date)
+            swap = set(pd.to_datetime(pd.Series(list(replace), dtype="object")).dt.date)
             if stored is not None:
-                new = new[~new["date"].isin(set(stored["date"].to_pylist()))]
+                new = new[~new["date"].isin(set(stored["date"].to_pylist()) - swap)]
+                stored = stored.filter(pc.invert(pc.is_in(stored["date"], pa.array(sorted(swap), pa.date32()))))
             if new.empty:
                 return 0
             merged = to_arrow("prices", new) if stored is None else pa.concat_tables([stored, to_arrow("prices", new)])

@@ -12,6 +12,7 @@ import pandas as pd
 from nightcast.errors import ExpectedFailure
 from nightcast.schema import PRICE_COLUMNS, REQUIRED_PRICE_COLUMNS
 from nightcast.settings import Settings
+from tasks.revisions import FetchWindow
 
 NUMERIC = ("open", "high", "low", "close", "adj_close", "volume")
 FALLBACK = "use --source sample (bundled GOOG, ^GSPC) or --source file --path FILE"
@@ -140,8 +141,8 @@ class YahooSource:
     def __init__(self, download: Callable[..., pd.DataFrame] | None = None):
         self._download = download
 
-    def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
-        """Download ticker's unadjusted daily prices and normalize them."""
+    def _call(self, symbols: str | list[str], start: date | None, end: date | None) -> pd.DataFrame:
+        """One yfinance download of unadjusted daily prices; an error or nothing back -> SourceUnavailable."""
         download = self._download
         if download is None:
             import yfinance
@@ -156,9 +157,10 @@ class YahooSource:
             options["start"] = start
             if end is not None:
                 options["end"] = end + timedelta(days=1)  # yfinance's end is exclusive
-        where = f"{ticker!r} ({start or 'earliest'}..{end or 'latest'})"
+        names = symbols if isinstance(symbols, str) else ",".join(symbols)
+        where = f"{names!r} ({start or 'earliest'}..{end or 'latest'})"
         try:
-            raw = download(ticker, **options)
+            raw = download(symbols, **options)
         except Exception as error:
             raise SourceUnavailable(
                 f"Yahoo Finance download failed for {where}: {_one_line(error)}; {FALLBACK}"
@@ -168,10 +170,30 @@ class YahooSource:
                 f"Yahoo Finance returned no prices for {where}: the symbol may be "
                 f"unknown or Yahoo unreachable; {FALLBACK}"
             )
+        return raw
+
+    def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
+        """Download ticker's unadjusted daily prices and normalize them."""
+        raw = self._call(ticker, start, end)
         try:
             return _within(normalize_prices(raw, ticker), start, end)
         except IngestError as error:
             raise IngestError(f"Yahoo Finance data for {ticker!r}: {error}") from error
+
+    def fetch_many(self, tickers: list[str], start: date | None, end: date | None) -> dict[str, pd.DataFrame]:
+        """One download for several tickers; each ticker's rows normalized (the days yfinance adds to align
+        the tickers, all empty, dropped). A ticker that came back empty or malformed is left out."""
+        raw = self._call(list(tickers), start, end)
+        out = {}
+        for ticker in tickers:
+            try:
+                frame = normalize_prices(raw, ticker)
+            except IngestError:
+                continue
+            frame = _within(frame[frame[list(NUMERIC)].notna().any(axis=1)], start, end)
+            if not frame.empty:
+                out[ticker] = frame
+        return out
 
 
 class FileSource:
@@ -204,16 +226,16 @@ def source_for(settings: Settings) -> PriceSource:
     return YahooSource() if settings.source == "yahoo" else SampleSource()
 
 
-def ingest_prices(settings: Settings, source: PriceSource | None = None) -> pd.DataFrame:
-    """Fetch settings' ticker within start..end from the source; no rows at all -> IngestError."""
-    frame = _within(
-        (source or source_for(settings)).fetch(settings.ticker, settings.start, settings.end),
-        settings.start,
-        settings.end,
-    )
+def ingest_prices(
+    settings: Settings, source: PriceSource | None = None, window: FetchWindow | None = None
+) -> pd.DataFrame:
+    """Fetch settings' ticker within the window (default: settings' start..end) from the source; no rows at
+    all -> IngestError."""
+    start, end = (window.start, window.end) if window else (settings.start, settings.end)
+    frame = _within((source or source_for(settings)).fetch(settings.ticker, start, end), start, end)
     if frame.empty:
         raise IngestError(
-            f"no prices for {settings.ticker!r} between {settings.start or 'the earliest date'} "
-            f"and {settings.end or 'the latest date'} from source {settings.source!r}"
+            f"no prices for {settings.ticker!r} between {start or 'the earliest date'} "
+            f"and {end or 'the latest date'} from source {settings.source!r}"
         )
     return frame

@@ -37,7 +37,7 @@ class Training:
 def previous_version(warehouse: Warehouse, ticker: str, candidate: str, as_of: dt.date) -> dict | None:
     """The candidate's latest fitted version for the ticker on data before as_of, as a model_events row."""
     rows = warehouse.query(
-        "select model_version, path, full_as_of, data_end from model_events where ticker = ? "
+        "select model_version, path, full_as_of, data_end, trained_at from model_events where ticker = ? "
         "and candidate = ? and data_end < ? order by data_end desc, trained_at desc limit 1",
         [ticker, candidate, as_of],
         tickers=[ticker],
@@ -45,15 +45,38 @@ def previous_version(warehouse: Warehouse, ticker: str, candidate: str, as_of: d
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
-def plan_rnn_training(previous: dict | None, as_of: dt.date, full_every_days: int, stored: bool = True) -> Training:
+def taken_revision(warehouse: Warehouse, ticker: str, previous: dict | None) -> dt.date | None:
+    """The oldest close the ticker's prices took from a revision after the previous version was trained,
+    among the days it trained on (None: it saw the prices as they are now)."""
+    if previous is None:
+        return None
+    rows = warehouse.query(
+        "select min(date) as first from price_revisions where ticker = ? and rule = 'take' "
+        "and detected_at > ? and date <= ?",
+        [ticker, previous["trained_at"], previous["data_end"]],
+        tickers=[ticker],
+    )
+    first = rows["first"].iloc[0]
+    return None if pd.isna(first) else pd.Timestamp(first).date()
+
+
+def plan_rnn_training(
+    previous: dict | None, as_of: dt.date, full_every_days: int, stored: bool = True, revised: dt.date | None = None
+) -> Training:
     """Fine-tune the previous version unless a full fit is due (weekly by default) or there is none;
-    stored: whether the previous version's folder is still there (old runs' folders are pruned)."""
+    stored: whether the previous version's folder is still there (old runs' folders are pruned); revised:
+    the oldest close revised since it was trained, on a day it saw."""
     if full_every_days == 0:
         return Training("full", "full fit every night (full_retrain_every_days = 0)")
     if previous is None:
         return Training("full", "no previous version: training from scratch")
     if not stored:
         return Training("full", f"{previous['model_version']}'s folder was pruned: training from scratch")
+    if revised is not None:
+        return Training(
+            "full",
+            f"prices revised from {revised} after {previous['model_version']} was trained: training from scratch",
+        )
     full_as_of = pd.Timestamp(previous["full_as_of"]).date()
     age = (as_of - full_as_of).days
     if age >= full_every_days:

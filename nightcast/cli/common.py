@@ -38,6 +38,7 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
         default = field.get_default(call_default_factory=True)
         shown = "" if default is None else f" (default: {','.join(default) if isinstance(default, list) else default})"
         choices = get_args(field.annotation) if get_origin(field.annotation) is Literal else None
+        switch = {"nargs": "?", "const": "true"} if field.annotation is bool else {}  # --refetch alone means true
         parser.add_argument(
             f"--{name.replace('_', '-')}",
             dest=name,
@@ -45,6 +46,7 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
             choices=choices,
             metavar="{" + ",".join(choices) + "}" if choices else name.upper(),
             help=f"{field.description}{shown}".replace("%", "%%"),
+            **switch,  # type: ignore[arg-type]
         )
 
 

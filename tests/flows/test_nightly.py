@@ -2,36 +2,26 @@
 
 import os
 
-import numpy as np
-import pandas as pd
 import pytest
 import yfinance
 from prefect.states import Failed
 
 from flows.nightly import TickerOutcome, TickersFailed, nightly, summarize
+from flows.prices import retry_if_unavailable
 from flows.runners import build_task_runner
-from flows.steps import StageFailed, retry_if_unavailable
-from nightcast.settings import NightlyPlan, RunnerSettings
+from flows.steps import StageFailed
+from nightcast.plans import NightlyPlan, RunnerSettings
 from nightcast.warehouse import Warehouse
 from tasks.ingest import IngestError, SourceUnavailable
 from tests.conftest import random_walk_prices
-
-
-def yahoo_frame(ticker: str, n: int = 140, broken: bool = False) -> pd.DataFrame:
-    """A frame shaped like yfinance 1.x download output; broken=True puts high below low on one day."""
-    frame = random_walk_prices(n, ticker=ticker, seed=len(ticker))
-    if broken:
-        frame.loc[50, "high"] = frame.loc[50, "low"] - 1
-    data = frame.set_index(pd.DatetimeIndex(frame["date"], name="Date"))
-    columns = pd.MultiIndex.from_product(
-        [["Adj Close", "Close", "High", "Low", "Open", "Volume"], [ticker]], names=["Price", "Ticker"]
-    )
-    values = np.column_stack([data["close"], data["close"], data["high"], data["low"], data["open"], data["volume"]])
-    return pd.DataFrame(values, index=data.index, columns=columns)
+from tests.fake_yahoo import FakeYahoo
 
 
 def test_one_bad_ticker_fails_alone_and_nothing_of_the_others_is_lost(tmp_path, monkeypatch):
-    monkeypatch.setattr(yfinance, "download", lambda ticker, **_: yahoo_frame(ticker, broken=ticker == "BAD"))
+    histories = {t: random_walk_prices(140, ticker=t, seed=len(t)) for t in ("AAA", "BAD", "CCC")}
+    histories["BAD"].loc[50, "high"] = histories["BAD"].loc[50, "low"] - 1
+    fake = FakeYahoo(histories)
+    monkeypatch.setattr(yfinance, "download", fake)
     plan = NightlyPlan(
         tickers=["AAA", "BAD", "CCC"],
         runner={"kind": "threads", "workers": 3},
@@ -62,6 +52,7 @@ def test_one_bad_ticker_fails_alone_and_nothing_of_the_others_is_lost(tmp_path, 
     stored = wh.query("select ticker, count(*) n from prices group by 1 order by 1")
     assert stored.to_dict("records") == [{"ticker": "AAA", "n": 140}, {"ticker": "CCC", "n": 140}]
     assert sorted(wh.query("select distinct ticker from forecasts")["ticker"]) == ["AAA", "CCC"]
+    assert len(fake.calls) == 1  # the three tickers came in one batch
 
 
 @pytest.mark.parametrize("kind", ["processes", "dask"])

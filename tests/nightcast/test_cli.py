@@ -168,3 +168,15 @@ def test_prepare_prefect_waits_longer_for_a_first_server_start_unless_the_user_s
     monkeypatch.setenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "45")
     prepare_prefect()
     assert os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == "45"
+
+
+def test_a_switch_setting_alone_means_true_and_the_revision_options_parse():
+    from nightcast.cli.common import settings_from_args
+
+    run = build_parser()._subparsers._group_actions[0].choices["run"]
+    given = run.parse_args(["--refetch", "--on-revision", "take", "--max-revised-days", "200"])
+    settings = settings_from_args(given)
+    assert settings.refetch and settings.on_revision == "take" and settings.max_revised_days == 200
+    assert settings.fetches_whole_history
+    assert not settings_from_args(run.parse_args(["--refetch", "false"])).refetch
+    assert not settings_from_args(run.parse_args([])).fetches_whole_history

@@ -244,7 +244,8 @@ def test_views_are_empty_on_an_empty_warehouse(warehouse):
 
 
 def test_a_warehouse_written_before_candidates_still_reads(warehouse, prices):
-    """Files of the old schemas (no candidate, served, intervals or scale) read with nulls in the new columns."""
+    """Files of the old schemas (no candidate, served, intervals or scale) read with nulls in the new columns
+    (r2: the old code's later rerun of the same night, so its rows are the night's realized forecasts)."""
     two_candidates(warehouse, prices)
     old = (
         pq.read_table(warehouse.table_file("forecasts", "GOOG"))
@@ -252,20 +253,31 @@ def test_a_warehouse_written_before_candidates_still_reads(warehouse, prices):
         .slice(0, 3)
     )
     pq.write_table(
-        old.set_column(0, "run_id", pa.array(["r0"] * 3)), warehouse.root / "forecasts" / "ticker=GOOG" / "r0.parquet"
+        old.set_column(0, "run_id", pa.array(["r2"] * 3)), warehouse.root / "forecasts" / "ticker=GOOG" / "r2.parquet"
     )
     (warehouse.root / "metrics" / "ticker=GOOG").mkdir(parents=True)
     pq.write_table(
-        pa.table({"run_id": ["r0"], "ticker": ["GOOG"], "model": ["simple_rnn"], "rmse": [1.5], "skill": [-0.1]}),
-        warehouse.root / "metrics" / "ticker=GOOG" / "r0.parquet",
+        pa.table({"run_id": ["r2"], "ticker": ["GOOG"], "model": ["simple_rnn"], "rmse": [1.5], "skill": [-0.1]}),
+        warehouse.root / "metrics" / "ticker=GOOG" / "r2.parquet",
     )
     legacy = warehouse.query(
-        "select candidate, served, scaled_error, inside_80 from realized_forecasts where run_id = 'r0'"
+        "select candidate, served, scaled_error, inside_80 from realized_forecasts where run_id = 'r2'"
     )
     assert legacy["candidate"].tolist() == ["legacy"] * 2 and legacy["served"].all()
     assert legacy["scaled_error"].isna().all() and legacy["inside_80"].isna().all()
-    metrics = warehouse.query("select model, rmse, candidate, mase from metrics where run_id = 'r0'").iloc[0]
+    metrics = warehouse.query("select model, rmse, candidate, mase from metrics where run_id = 'r2'").iloc[0]
     assert metrics["model"] == "simple_rnn" and metrics["rmse"] == 1.5 and metrics["candidate"] is None
+
+
+def test_a_rerun_of_a_night_replaces_the_earlier_run_in_the_accuracy_views(warehouse, prices):
+    two_candidates(warehouse, prices)
+    rerun = pq.read_table(warehouse.table_file("forecasts", "GOOG")).to_pandas()
+    warehouse.write_run_table("forecasts", "GOOG", "r3", rerun.assign(run_id="r3", forecast=rerun["forecast"] + 1))
+    assert len(warehouse.query("select * from forecasts")) == 2 * len(rerun)
+    realized = warehouse.query("select distinct run_id from realized_forecasts")
+    assert realized["run_id"].tolist() == ["r3"]
+    served = warehouse.query("select horizon, n from served_accuracy order by horizon")
+    assert served.values.tolist() == [[1, 1], [2, 1]]
 
 
 def test_backtest_tables_round_trip_with_folds_and_a_null_overall_row(warehouse):

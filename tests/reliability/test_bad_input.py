@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yfinance
 
-from flows import steps
+from flows import prices as price_steps
 from flows.retrain import retrain
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
@@ -88,7 +88,7 @@ def write(tmp_path, frame: pd.DataFrame, name="prices.csv") -> Path:
 def test_empty_frame_from_yahoo(wh, monkeypatch):
     calls = []
     monkeypatch.setattr(yfinance, "download", lambda *a, **k: calls.append(a) or pd.DataFrame())
-    monkeypatch.setattr(steps.ingest, "retry_delay_seconds", [0, 0])
+    monkeypatch.setattr(price_steps.ingest, "retry_delay_seconds", [0, 0])
     text = run_and_check(
         wh,
         {"source": "yahoo", "ticker": "ACME", "start": "2020-01-01", "end": "2020-12-31", "time_step": 10, "epochs": 1},
@@ -127,15 +127,9 @@ BAD_FILES = {
         "date is not strictly increasing",
         True,
     ),
-    "too_few_rows": (lambda: yahoo_layout(n=12), "only 12 rows, need at least 13", True),
     "future_dates": (
         lambda: yahoo_layout(edits={(149, "Date"): pd.Timestamp("2099-01-02")}),
         "1 date(s) in the future",
-        True,
-    ),
-    "gap_of_months": (
-        lambda: yahoo_layout().drop(index=range(60, 125)),
-        "more than max_gap_days=10; raise max_gap_days to accept it",
         True,
     ),
     "outsized_move": (
@@ -146,15 +140,36 @@ BAD_FILES = {
 }
 
 
-@pytest.mark.parametrize("case", BAD_FILES)
-def test_bad_price_file(wh, tmp_path, case):
-    make, message, validated = BAD_FILES[case]
-    stage = "validate failed: validation failed for ACME" if validated else "ingest failed"
-    text = run_and_check(wh, base_settings(write(tmp_path, make())), message, validated)
+FIRST_NIGHT_FILES = {
+    "too_few_rows": (lambda: yahoo_layout(n=12), "only 12 rows, need at least 13", True),
+    "gap_of_months": (
+        lambda: yahoo_layout().drop(index=range(60, 125)),
+        "more than max_gap_days=10; raise max_gap_days to accept it",
+        True,
+    ),
+}
+"""Bad only for a ticker with nothing stored: for ACME, its stored days fill the gap and the rows."""
+
+
+@pytest.mark.parametrize(
+    "case, ticker", [*((c, "ACME") for c in BAD_FILES), *((c, "NEWCO") for c in FIRST_NIGHT_FILES)]
+)
+def test_bad_price_file(wh, tmp_path, case, ticker):
+    make, message, validated = {**BAD_FILES, **FIRST_NIGHT_FILES}[case]
+    stage = f"validate failed: validation failed for {ticker}" if validated else "ingest failed"
+    settings = {**base_settings(write(tmp_path, make())), "ticker": ticker}
+    text = run_and_check(wh, settings, message, validated)
     assert text.startswith(stage) or f": {stage}" in text or stage in text
     if validated:
-        quarantined = list((wh.root / "quarantine" / "ticker=ACME").glob("*/prices.parquet"))
+        quarantined = list((wh.root / "quarantine" / f"ticker={ticker}").glob("*/prices.parquet"))
         assert len(quarantined) == 1 and (quarantined[0].parent / "validation.json").exists()
+
+
+def test_a_file_that_fills_a_stored_history_is_validated_with_it(wh, tmp_path):
+    """The gap and the few rows above are no failure for ACME: validation sees its stored days too."""
+    for frame in (yahoo_layout().drop(index=range(60, 125)), yahoo_layout(n=12)):
+        result = retrain(settings={**base_settings(write(tmp_path, frame)), "warehouse": str(wh.root)})
+        assert result.prices_added == 0 and result.as_of == wh.query("select max(date) d from prices")["d"][0].date()
 
 
 def test_malformed_csv(wh, tmp_path):

@@ -1,0 +1,92 @@
+"""Many tickers from a network source in few calls: tickers that need the same window are asked for together,
+batch_size symbols per call, a bounded number of calls at once, with exponential backoff when a call fails or
+comes back empty (how Yahoo answers throttling)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import pandas as pd
+
+from tasks.ingest import SourceUnavailable
+from tasks.revisions import FetchWindow, fetch_window
+
+
+@runtime_checkable
+class BatchSource(Protocol):
+    """A source that answers several tickers in one call (YahooSource)."""
+
+    def fetch_many(self, tickers: list[str], start, end) -> dict[str, pd.DataFrame]: ...
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Tickers fetched in one call over one window."""
+
+    tickers: tuple[str, ...]
+    window: FetchWindow
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How often and how patiently a failed call is tried again."""
+
+    retries: int = 3
+    first_seconds: float = 2.0
+
+    def delays(self) -> list[float]:
+        """Waits before each retry: first_seconds, doubled each time."""
+        return [self.first_seconds * 2**i for i in range(self.retries)]
+
+
+def plan_batches(windows: dict[str, FetchWindow], size: int) -> list[Batch]:
+    """Group the tickers by window (ticker order kept) and cut each group into batches of at most size."""
+    groups: dict[tuple, list[str]] = {}
+    for ticker, window in windows.items():
+        groups.setdefault((window.start, window.end, window.incremental), []).append(ticker)
+    batches = []
+    for (start, end, incremental), tickers in groups.items():
+        window = FetchWindow(start, end, incremental)
+        batches += [Batch(tuple(tickers[i : i + size]), window) for i in range(0, len(tickers), size)]
+    return batches
+
+
+def fetch_batch(
+    source: BatchSource, batch: Batch, backoff: Backoff, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, pd.DataFrame]:
+    """One batch's prices, retried with backoff while the source is unavailable; {} when it stays so."""
+    for delay in [*backoff.delays(), None]:
+        try:
+            return source.fetch_many(list(batch.tickers), batch.window.start, batch.window.end)
+        except SourceUnavailable:
+            if delay is None:
+                return {}
+            sleep(delay)
+    return {}
+
+
+def fetch_batches(
+    source: BatchSource,
+    batches: list[Batch],
+    concurrency: int,
+    backoff: Backoff,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, pd.DataFrame]:
+    """Every batch, at most `concurrency` calls at once; tickers the source did not answer are absent
+    (their own run fetches them alone, with its own retries)."""
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        results = list(pool.map(lambda batch: fetch_batch(source, batch, backoff, sleep), batches))
+    return {ticker: frame for result in results for ticker, frame in result.items()}
+
+
+def plan_windows(
+    stored: pd.DataFrame, tickers: list[str], start, end, overlap: int, refetch: bool = False
+) -> dict[str, FetchWindow]:
+    """Each ticker's fetch window from its stored dates (stored: ticker and date columns of prices)."""
+    dates = {ticker: group["date"] for ticker, group in stored.groupby("ticker")}
+    empty = pd.Series([], dtype="object")
+    return {t: fetch_window(dates.get(t, empty), start, end, overlap, refetch) for t in tickers}

@@ -1,0 +1,171 @@
+"""Incremental ingest through the flows: a stored ticker fetches only the overlap and the new days, revisions
+are recorded and ruled on, a rewritten history is refused with nothing stored changed, a batch serves the
+nightly, and a night trains on the stored history whichever way its prices arrived. Yahoo is a FakeYahoo."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+import yfinance
+
+from flows.backfill import backfill
+from flows.nightly import nightly
+from flows.retrain import retrain
+from flows.steps import StageFailed
+from nightcast.plans import NightlyPlan
+from nightcast.settings import Settings
+from nightcast.warehouse import Warehouse
+from tasks.revisions import RevisionRefused
+from tests.conftest import random_walk_prices
+from tests.fake_yahoo import Call, FakeYahoo
+
+START = dt.date(2020, 1, 1)
+
+
+@pytest.fixture
+def yahoo(monkeypatch):
+    """FakeYahoo over AAA's 150-day history, installed as yfinance.download."""
+    fake = FakeYahoo({"AAA": random_walk_prices(150, ticker="AAA", seed=3)})
+    monkeypatch.setattr(yfinance, "download", fake)
+    return fake
+
+
+def day(fake: FakeYahoo, i: int, ticker: str = "AAA") -> dt.date:
+    return fake.histories[ticker]["date"].iloc[i].date()
+
+
+def night(tmp_path, end: dt.date, **extra) -> Settings:
+    options = dict(source="yahoo", ticker="AAA", start=START, candidates=["naive", "drift"], time_step=10)
+    return Settings(**{**options, "end": end, "warehouse": str(tmp_path / "wh"), **extra})
+
+
+def snapshot(root) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_the_second_night_fetches_only_the_overlap_and_the_new_days(tmp_path, yahoo):
+    retrain(settings=night(tmp_path, day(yahoo, 139)))
+    retrain(settings=night(tmp_path, day(yahoo, 141)))
+    assert yahoo.calls == [
+        Call(("AAA",), START, day(yahoo, 139)),  # the first night: the whole history
+        Call(("AAA",), day(yahoo, 135), day(yahoo, 141)),  # then the 5 last stored sessions and the new days
+    ]
+    wh = Warehouse(tmp_path / "wh")
+    stored = wh.query("select date, close from prices order by date")
+    assert len(stored) == 142 and stored["date"].is_unique
+    expected = yahoo.histories["AAA"]["close"].iloc[:142].to_numpy()
+    assert stored["close"].to_numpy() == pytest.approx(expected)
+    assert wh.query("select status from runs")["status"].tolist() == ["completed"] * 2
+
+
+def test_a_kept_revision_is_recorded_once_and_the_stored_close_stays(tmp_path, yahoo):
+    retrain(settings=night(tmp_path, day(yahoo, 139)))
+    original = yahoo.histories["AAA"].loc[137, "close"]
+    yahoo.histories["AAA"].loc[137, "close"] = original * 1.02
+    second = retrain(settings=night(tmp_path, day(yahoo, 141)))
+    retrain(settings=night(tmp_path, day(yahoo, 142)))  # the revised day is still in the overlap
+    wh = Warehouse(tmp_path / "wh")
+    revisions = wh.query("select * from price_revisions")
+    assert len(revisions) == 1
+    row = revisions.iloc[0]
+    assert (row["run_id"], row["date"].date(), row["rule"]) == (second.run_id, day(yahoo, 137), "keep")
+    assert (row["old_close"], row["new_close"]) == pytest.approx((original, original * 1.02))
+    stored = wh.query("select close from prices where date = ?", [day(yahoo, 137)])["close"].item()
+    assert stored == pytest.approx(original)
+
+
+def test_a_taken_revision_replaces_the_close_and_the_rnn_trains_from_scratch(tmp_path, yahoo):
+    options = dict(
+        candidates=["naive", "simple_rnn-log_return"],
+        on_revision="take",
+        epochs=1,
+        full_retrain_every_days=30,
+        backtest_folds=1,
+        backtest_refit_every=5,
+    )
+    retrain(settings=night(tmp_path, day(yahoo, 139), **options))
+    yahoo.histories["AAA"].loc[138, "close"] *= 1.02
+    retrain(settings=night(tmp_path, day(yahoo, 141), **options))
+    retrain(settings=night(tmp_path, day(yahoo, 142), **options))
+    wh = Warehouse(tmp_path / "wh")
+    trainings = wh.query(
+        "select training from model_events where candidate = 'simple_rnn-log_return' order by data_end"
+    )
+    assert trainings["training"].tolist() == ["full", "full", "fine_tune"]  # night 2: the revision forced it
+    assert wh.query("select rule from price_revisions")["rule"].tolist() == ["take"]
+    stored = wh.query("select close from prices where date = ?", [day(yahoo, 138)])["close"].item()
+    assert stored == pytest.approx(yahoo.histories["AAA"].loc[138, "close"])
+
+
+def test_a_split_is_refused_and_nothing_stored_changes(tmp_path, yahoo):
+    retrain(settings=night(tmp_path, day(yahoo, 139)))
+    root = tmp_path / "wh"
+    before = snapshot(root)
+    yahoo.histories["AAA"][["open", "high", "low", "close"]] *= 0.5
+    with pytest.raises(StageFailed) as failed:
+        retrain(settings=night(tmp_path, day(yahoo, 141)))
+    assert isinstance(failed.value.cause, RevisionRefused)
+    message = str(failed.value)
+    assert message.startswith("reconcile failed: the source changed 5 stored closes of AAA")
+    assert f"between {day(yahoo, 135)} and {day(yahoo, 139)} (new/old 0.5 on every one: a split" in message
+    after = snapshot(root)
+    changed = {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+    assert changed == {"runs/ticker=AAA/runs.parquet"}  # only the failed run's row was added
+    runs = Warehouse(root).query("select status, error from runs order by started_at")
+    assert runs["status"].tolist() == ["completed", "failed"] and "split" in runs["error"].iloc[1]
+
+
+def test_a_gap_since_the_last_stored_close_fails_validation_of_the_merged_history(tmp_path, yahoo):
+    retrain(settings=night(tmp_path, day(yahoo, 139)))
+    history = yahoo.histories["AAA"]
+    yahoo.histories["AAA"] = history.drop(index=range(140, 148)).reset_index(drop=True)  # 8 sessions missing
+    with pytest.raises(StageFailed, match="validate failed: .*gap_days"):
+        retrain(settings=night(tmp_path, history["date"].iloc[149].date()))
+    assert len(Warehouse(tmp_path / "wh").query("select * from prices")) == 140
+
+
+def test_the_nightly_fetches_its_tickers_in_one_batch(tmp_path, monkeypatch):
+    fake = FakeYahoo({t: random_walk_prices(140, ticker=t, seed=i) for i, t in enumerate(["AAA", "BBB", "CCC"])})
+    monkeypatch.setattr(yfinance, "download", fake)
+    settings = night(tmp_path, fake.histories["AAA"]["date"].iloc[-1].date())
+    plan = NightlyPlan(tickers=["AAA", "BBB", "CCC"], settings=settings, runner={"kind": "threads", "workers": 3})
+    outcomes = nightly(plan=plan)
+    assert [o.status for o in outcomes] == ["completed"] * 3
+    assert fake.calls == [Call(("AAA", "BBB", "CCC"), START, settings.end)]  # one call, no run fetched alone
+    assert not list((tmp_path / "wh" / "incoming").rglob("*.parquet"))  # staged rows removed after each run
+    nightly(plan=plan)
+    assert fake.calls[1] == Call(("AAA", "BBB", "CCC"), fake.histories["AAA"]["date"].iloc[-5].date(), settings.end)
+
+
+def test_a_backfilled_night_and_a_live_night_on_the_same_stored_history_forecast_the_same(tmp_path, monkeypatch):
+    options = dict(
+        ticker="GOOG",
+        start=dt.date(2012, 3, 1),
+        candidates=["naive", "ets", "simple_rnn-log_return"],
+        time_step=10,
+        epochs=2,
+        backtest_folds=1,
+        backtest_refit_every=5,
+    )
+    last = dt.date(2013, 3, 1)
+    replayed = Settings(source="sample", end=last, warehouse=str(tmp_path / "replayed"), **options)
+    outcomes = backfill(settings=replayed, days=2)
+    first = dt.date.fromisoformat(outcomes[0].as_of)
+    live = Settings(source="sample", end=first, warehouse=str(tmp_path / "live"), **options)
+    retrain(settings=live)
+    goog = Warehouse(tmp_path / "replayed").query("select * from prices order by date")
+    fake = FakeYahoo({"GOOG": goog})
+    monkeypatch.setattr(yfinance, "download", fake)
+    retrain(settings=live.model_copy(update={"source": "yahoo", "end": None}))
+    assert fake.calls == [Call(("GOOG",), goog["date"].iloc[-6].date(), None)]  # the overlap and the new day
+
+    def forecasts(name: str) -> pd.DataFrame:
+        return Warehouse(tmp_path / name).query(
+            "select candidate, horizon, forecast from forecasts where as_of = ? order by candidate, horizon", [last]
+        )
+
+    replay, night_ = forecasts("replayed"), forecasts("live")
+    assert len(replay) == 15 and replay["candidate"].tolist() == night_["candidate"].tolist()
+    assert replay["forecast"].to_numpy() == pytest.approx(night_["forecast"].to_numpy(), rel=1e-9, abs=0)
