@@ -185,9 +185,11 @@ class YahooSource:
         the tickers, all empty, dropped). A ticker that came back empty or malformed is left out."""
         raw = self._call(list(tickers), start, end)
         out = {}
+        levels = range(raw.columns.nlevels)
         for ticker in tickers:
-            try:
-                frame = normalize_prices(raw, ticker)
+            level = next((i for i in levels if ticker in set(raw.columns.get_level_values(i))), None)
+            try:  # one ticker's columns first: normalizing a slice is much cheaper than the whole batch
+                frame = normalize_prices(raw.xs(ticker, axis=1, level=level) if level is not None else raw, ticker)
             except IngestError:
                 continue
             frame = _within(frame[frame[list(NUMERIC)].notna().any(axis=1)], start, end)

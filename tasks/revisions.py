@@ -62,11 +62,12 @@ def fetch_window(
 ) -> FetchWindow:
     """The window to fetch: from `overlap` stored sessions back to end when the ticker has stored prices
     up to end (and start asks for nothing older than them), else the whole requested range."""
-    days = pd.to_datetime(pd.Series(stored, dtype="object")).dt.date
-    known = sorted(d for d in days if end is None or d <= end)
-    if refetch or not known or (start is not None and start < known[0]):
+    known = np.unique(pd.to_datetime(pd.Series(stored)).to_numpy("datetime64[D]"))
+    if end is not None:
+        known = known[known <= np.datetime64(end, "D")]
+    if refetch or not len(known) or (start is not None and np.datetime64(start, "D") < known[0]):
         return FetchWindow(start, end, False)
-    return FetchWindow(known[-min(overlap, len(known))], end, True)
+    return FetchWindow(known[-min(overlap, len(known))].item(), end, True)
 
 
 def _as_days(frame: pd.DataFrame) -> pd.DataFrame:

@@ -127,16 +127,16 @@ def test_a_gap_since_the_last_stored_close_fails_validation_of_the_merged_histor
 
 
 def test_the_nightly_fetches_its_tickers_in_one_batch(tmp_path, monkeypatch):
-    fake = FakeYahoo({t: random_walk_prices(140, ticker=t, seed=i) for i, t in enumerate(["AAA", "BBB", "CCC"])})
+    fake = FakeYahoo({t: random_walk_prices(140, ticker=t, seed=i) for i, t in enumerate(["AAA", "BBB"])})
     monkeypatch.setattr(yfinance, "download", fake)
-    settings = night(tmp_path, fake.histories["AAA"]["date"].iloc[-1].date())
-    plan = NightlyPlan(tickers=["AAA", "BBB", "CCC"], settings=settings, runner={"kind": "threads", "workers": 3})
+    settings = night(tmp_path, fake.histories["AAA"]["date"].iloc[-1].date(), candidates=["naive"])
+    plan = NightlyPlan(tickers=["AAA", "BBB"], settings=settings, runner={"kind": "threads", "workers": 2})
     outcomes = nightly(plan=plan)
-    assert [o.status for o in outcomes] == ["completed"] * 3
-    assert fake.calls == [Call(("AAA", "BBB", "CCC"), START, settings.end)]  # one call, no run fetched alone
+    assert [o.status for o in outcomes] == ["completed"] * 2
+    assert fake.calls == [Call(("AAA", "BBB"), START, settings.end)]  # one call, no run fetched alone
     assert not list((tmp_path / "wh" / "incoming").rglob("*.parquet"))  # staged rows removed after each run
     nightly(plan=plan)
-    assert fake.calls[1] == Call(("AAA", "BBB", "CCC"), fake.histories["AAA"]["date"].iloc[-5].date(), settings.end)
+    assert fake.calls[1] == Call(("AAA", "BBB"), fake.histories["AAA"]["date"].iloc[-5].date(), settings.end)
 
 
 def test_a_backfilled_night_and_a_live_night_on_the_same_stored_history_forecast_the_same(tmp_path, monkeypatch):
