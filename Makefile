@@ -16,7 +16,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export NO_MKDOCS_2_WARNING ?= 1
 
-.PHONY: install lock run test test-fast lint typecheck check docs docs-build docs-reference clean-state
+.PHONY: install lock run test test-serial test-fast lint typecheck check docs docs-build docs-reference clean-state
 
 install: $(STAMP)
 
@@ -35,8 +35,17 @@ lock:
 run: install
 	$(BIN)/nightcast run
 
-# The whole suite (about 15-18 minutes on 2 cores); test-fast: pure units and warehouse round trips.
+# The whole suite as two pytest processes side by side, one per core: the tests that drive subprocesses,
+# servers and a browser (e2e, reliability; their log is printed after) and the in-process ones. Each group
+# runs in a fixed order, so a run is as reproducible as a serial one (`make test-serial`).
 test: install
+	@mkdir -p .state
+	$(BIN)/python -m pytest tests/e2e tests/reliability > .state/test-subprocesses.log 2>&1 & other=$$!; \
+	$(BIN)/python -m pytest tests/flows tests/nightcast tests/structure tests/tasks; here=$$?; \
+	wait $$other; there=$$?; echo "--- tests/e2e tests/reliability:"; cat .state/test-subprocesses.log; \
+	exit $$(( here != 0 || there != 0 ))
+
+test-serial: install
 	$(BIN)/python -m pytest
 
 test-fast: install

@@ -102,6 +102,9 @@ def start_preload(settings: Settings) -> None:
 
     Started after the flow's imports (they hold the GIL); from then on the main thread mostly waits for
     Prefect's temporary server, a subprocess, so the preload costs nothing and the train task starts warm.
+    Not a daemon: a run that fails early (bad data) waits for the compilation to end before the interpreter
+    exits, since TensorFlow torn down mid-compilation aborts the process ("terminate called after throwing
+    an instance of ...", exit -6 instead of the one error line's 1; seen on a loaded 2-core machine).
     """
     import threading
 
@@ -111,6 +114,6 @@ def start_preload(settings: Settings) -> None:
         threading.Thread(
             target=train.preload,
             kwargs={"time_step": settings.time_step, "batch_size": settings.batch_size},
-            daemon=True,
+            daemon=False,
             name="tensorflow-preload",
         ).start()

@@ -63,7 +63,7 @@ def new_run_ids(stack, deployment_id, known: set) -> set:
 
 def test_quick_run_from_the_ui_completes(stack, tiny_retrain, page):
     ui = stack.api_url.removesuffix("/api")
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(180_000)  # a bound on waiting for the UI, generous for a loaded 2-core machine
     deployment_id = stack.deployment("retrain/retrain").id
     before = new_run_ids(stack, deployment_id, set())
     page.goto(f"{ui}/deployments")

@@ -180,3 +180,20 @@ def test_a_switch_setting_alone_means_true_and_the_revision_options_parse():
     assert settings.fetches_whole_history
     assert not settings_from_args(run.parse_args(["--refetch", "false"])).refetch
     assert not settings_from_args(run.parse_args([])).fetches_whole_history
+
+
+def test_the_tensorflow_preload_is_waited_for_at_exit(monkeypatch):
+    """A daemon preload thread torn down mid-compilation aborted a failed run (exit -6, not 1)."""
+    import threading
+
+    from nightcast.cli.common import start_preload
+    from nightcast.settings import Settings
+    from tasks import train
+
+    release = threading.Event()
+    monkeypatch.setattr(train, "preload", lambda **_: release.wait(10))
+    start_preload(Settings(candidates=["naive", "simple_rnn-log_return"]))
+    preload = next(t for t in threading.enumerate() if t.name == "tensorflow-preload")
+    assert not preload.daemon  # so the interpreter joins it before it exits
+    release.set()
+    preload.join(10)
