@@ -137,7 +137,7 @@ def combine(stored: pd.DataFrame, rows: pd.DataFrame, end: dt.date | None) -> pd
     if end is not None:
         kept = kept[kept["date"] <= end]
     out = pd.concat([kept.loc[:, list(rows.columns)], rows], ignore_index=True)
-    if pd.Series(list(rows["date"]), dtype="object").is_monotonic_increasing:
+    if rows["date"].is_monotonic_increasing:
         out = out.sort_values("date", kind="stable").reset_index(drop=True)
     out["date"] = pd.to_datetime(out["date"]).astype("datetime64[us]")
     return out
