@@ -56,18 +56,34 @@ def _keras():
 
 
 def build_model(
-    time_step: int, units: int = UNITS, learning_rate: float = 0.001, kind: str = "simple_rnn"
+    time_step: int, units: int = UNITS, learning_rate: float = 0.001, kind: str = "simple_rnn", seed: int = 0
 ) -> keras.Model:
-    """Three recurrent layers of `units` and Dense(1), adam + MSE; simple_rnn at 20 units has 2,101 parameters."""
+    """Three recurrent layers of `units` and Dense(1), adam + MSE; simple_rnn at 20 units has 2,101 parameters.
+
+    Every initializer gets its own seed drawn from `seed`. Keras' unseeded initializers draw theirs from
+    Python's global `random`, which any other thread (Prefect's workers, say) may advance between
+    `set_random_seed` and the model's build: two fits with one seed then started from different weights.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown model {kind!r}: use one of {', '.join(KINDS)}")
     keras = _keras()
+    init = keras.initializers
+    seeds = iter(int(s) for s in np.random.SeedSequence(seed).generate_state(2 * LAYERS + 1))
     layer = getattr(keras.layers, KINDS[kind])
+    recurrent = [
+        layer(
+            units,
+            return_sequences=i < LAYERS - 1,
+            kernel_initializer=init.GlorotUniform(seed=next(seeds)),
+            recurrent_initializer=init.Orthogonal(seed=next(seeds)),
+        )
+        for i in range(LAYERS)
+    ]
     model = keras.Sequential(
         [
             keras.Input(shape=(time_step, 1)),
-            *[layer(units, return_sequences=i < LAYERS - 1) for i in range(LAYERS)],
-            keras.layers.Dense(1),
+            *recurrent,
+            keras.layers.Dense(1, kernel_initializer=init.GlorotUniform(seed=next(seeds))),
         ],
         name=kind,
     )
@@ -130,7 +146,7 @@ def fit_keras(
     started = time.perf_counter()
     X, y, n_val = start_fit(X, y, seed, validation_fraction)
     steps = epochs * -(-(len(X) - n_val) // min(batch_size, len(X) - n_val))
-    model = build_model(X.shape[1], kind=kind)
+    model = build_model(X.shape[1], kind=kind, seed=seed)
     rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=final_lr_fraction)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=rate), loss="mean_squared_error")
     if initial_weights is not None:

@@ -113,7 +113,7 @@ def train_model(
     batch = min(batch_size, n)
     steps = -(-n // batch)
     rates = learning_rates(learning_rate, final_lr_fraction, epochs * steps)
-    model = build_model(X.shape[1], learning_rate=learning_rate)
+    model = build_model(X.shape[1], learning_rate=learning_rate, seed=seed)
     if initial_weights is not None:
         model.set_weights(initial_weights)
     weights = rnn_weights(model)

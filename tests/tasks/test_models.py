@@ -1,5 +1,9 @@
 """Model kinds: LSTM and GRU stacks of the tutorial's width, their Keras fit, and the model card."""
 
+import random
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -46,6 +50,38 @@ def test_keras_fit_learns_and_is_reproducible(windows, kind):
     assert len(a.losses) == 3 and a.losses == b.losses and a.losses[-1] < a.losses[0]
     np.testing.assert_array_equal(a.model.predict_on_batch(windows.X[:5]), b.model.predict_on_batch(windows.X[:5]))
     assert fit(windows, kind, seed=2).losses != a.losses
+
+
+@pytest.fixture
+def busy_global_random():
+    """Another thread drawing from Python's global `random` all along, as Prefect's workers may do."""
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+            time.sleep(0.0001)
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join()
+
+
+@pytest.mark.parametrize("kind", ["simple_rnn", "lstm"])
+def test_one_seed_gives_one_model_while_other_threads_draw_random_numbers(windows, kind, busy_global_random):
+    settings = Settings(epochs=2, batch_size=16, time_step=8, validation_fraction=0.0)
+    a, b = (train_with_settings(windows.X, windows.y, settings, kind) for _ in range(2))
+    for x, y in zip(a.model.get_weights(), b.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_the_seed_sets_every_initial_weight():
+    same = [build_model(8, seed=3).get_weights() for _ in range(2)]
+    other = build_model(8, seed=4).get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(*same, strict=True))
+    assert not any(np.array_equal(x, y) for x, y in zip(same[0], other, strict=True) if x.any())
 
 
 def test_keras_fit_keeps_the_best_validation_epoch_and_logs_sparingly(windows):

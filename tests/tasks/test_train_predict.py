@@ -98,7 +98,7 @@ def test_fast_fit_takes_the_same_adam_steps_as_keras_fit(sine_windows):
     n = len(w.y)
     ours = train_model(w.X, w.y, epochs=3, batch_size=n, seed=5, learning_rate=0.01, final_lr_fraction=1.0)
     keras.utils.set_random_seed(5)
-    reference = build_model(w.X.shape[1], learning_rate=0.01)
+    reference = build_model(w.X.shape[1], learning_rate=0.01, seed=5)  # the initial weights train_model starts from
     history = reference.fit(w.X, w.y, epochs=3, batch_size=n, shuffle=False, verbose=0)
     np.testing.assert_allclose(ours.losses, history.history["loss"], rtol=1e-4)
     for a, b in zip(ours.model.get_weights(), reference.get_weights()):
