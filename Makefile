@@ -38,13 +38,14 @@ run: install
 # The whole suite as two pytest processes side by side, one per core: the tests that drive subprocesses,
 # servers and a browser (their log is printed after) and the in-process ones. Each group
 # runs in a fixed order, so a run is as reproducible as a serial one (`make test-serial`).
-SUBPROCESS_TESTS := tests/e2e tests/reliability/test_console.py tests/reliability/test_crash_and_concurrency.py \
-	tests/reliability/test_readonly_query.py tests/reliability/test_security.py
+# e2e comes last: its server and worker live until the session ends (about 9% of a core while idle).
+SUBPROCESS_TESTS := tests/reliability/test_console.py tests/reliability/test_crash_and_concurrency.py \
+	tests/reliability/test_readonly_query.py tests/reliability/test_security.py tests/e2e
 IN_PROCESS_TESTS := tests/flows tests/nightcast tests/structure tests/tasks tests/reliability/test_bad_input.py
 test: install
 	@mkdir -p .state
-	$(BIN)/python -m pytest $(SUBPROCESS_TESTS) > .state/test-subprocesses.log 2>&1 & other=$$!; \
-	$(BIN)/python -m pytest $(IN_PROCESS_TESTS); here=$$?; \
+	$(BIN)/python -m pytest --durations=15 $(SUBPROCESS_TESTS) > .state/test-subprocesses.log 2>&1 & other=$$!; \
+	$(BIN)/python -m pytest --durations=15 $(IN_PROCESS_TESTS); here=$$?; \
 	wait $$other; there=$$?; echo "--- $(SUBPROCESS_TESTS):"; cat .state/test-subprocesses.log; \
 	exit $$(( here != 0 || there != 0 ))
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from flows.retrain import retrain
 from nightcast.schema import TABLES
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, pid_alive
+from tests.conftest import random_walk_prices
 
 DRIVER = Path(__file__).with_name("fault_run.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,9 +90,18 @@ def every_view_reads(wh):
         wh.query(f"select * from {table}")
 
 
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory, prefect_harness):
+    """One completed run on 140 days, made once: each kill test starts from a copy of its warehouse."""
+    root = tmp_path_factory.mktemp("baseline")
+    run = retrain(settings=Settings(**settings_for(root, write_csv(root / "a.csv", random_walk_prices, 140))))
+    return root / "wh", run.run_id
+
+
 @pytest.mark.parametrize("point", ["prices_write", "training", "model_save", "forecasts_write"])
-def test_sigkill_leaves_a_readable_warehouse_and_a_rerun_completes(tmp_path, prices, point):
-    baseline = retrain(settings=Settings(**settings_for(tmp_path, write_csv(tmp_path / "a.csv", prices, 140))))
+def test_sigkill_leaves_a_readable_warehouse_and_a_rerun_completes(tmp_path, prices, point, baseline):
+    stored, baseline_run = baseline
+    shutil.copytree(stored, tmp_path / "wh")
     wh = Warehouse(tmp_path / "wh")
     before = {t: snapshot(wh.root, t) for t in STORED}
     longer = settings_for(tmp_path, write_csv(tmp_path / "b.csv", prices, 160))
@@ -105,7 +116,7 @@ def test_sigkill_leaves_a_readable_warehouse_and_a_rerun_completes(tmp_path, pri
         assert list(wh.root.rglob(".*.tmp")), "a kill mid-write leaves a temporary file for the next run to sweep"
     whole = model_folders(wh.root)  # every visible candidate folder is whole, the killed run's included
     if point == "prices_write":
-        assert {p.parent.name for p in whole} == {baseline.run_id}
+        assert {p.parent.name for p in whole} == {baseline_run}
     if point == "model_save":
         torn = list(wh.root.glob("models/ticker=ACME/*/.simple_rnn-log_return.*.tmp"))
         assert len(torn) == 1 and torn[0].is_dir() and (torn[0] / "model.keras").is_file(), torn
@@ -113,7 +124,7 @@ def test_sigkill_leaves_a_readable_warehouse_and_a_rerun_completes(tmp_path, pri
 
     rerun = retrain(settings=Settings(**longer))
     assert not list(wh.root.rglob(".*.tmp"))
-    assert {baseline.run_id, rerun.run_id} <= {p.parent.name for p in model_folders(wh.root)}
+    assert {baseline_run, rerun.run_id} <= {p.parent.name for p in model_folders(wh.root)}
     runs = wh.query("select status, run_id, error from runs order by started_at")
     assert runs["status"].tolist() == ["completed", "abandoned", "completed"]
     assert "killed or crashed" in runs["error"].iloc[1]
@@ -122,21 +133,23 @@ def test_sigkill_leaves_a_readable_warehouse_and_a_rerun_completes(tmp_path, pri
     assert wh.query("select count(distinct run_id) n from decisions")["n"][0] == 2
 
 
-@pytest.mark.parametrize("tickers", [("AAA", "BBB"), ("AAA", "AAA")], ids=["different", "same"])
-def test_concurrent_runs_leave_consistent_tables(tmp_path, prices, tickers):
+def test_concurrent_runs_of_one_ticker_and_of_another_leave_consistent_tables(tmp_path, prices):
+    """Three runs at once: two of one ticker (they merge the same prices) and one of another."""
     csv = write_csv(tmp_path / "p.csv", prices, 150)
+    tickers = ("AAA", "AAA", "BBB")
     processes = [start("none", settings_for(tmp_path, csv, ticker=t), tmp_path) for t in tickers]
     results = [finish(p) for p in processes]
     assert all(code == 0 for code, _, _ in results), [err[-2000:] for _, _, err in results]
     wh = Warehouse(tmp_path / "wh")
     every_view_reads(wh)
     per_ticker = wh.query("select ticker, count(*) n, count(distinct date) d from prices group by 1 order by 1")
-    assert per_ticker[["n", "d"]].values.tolist() == [[150, 150]] * len(set(tickers))
+    assert per_ticker.values.tolist() == [["AAA", 150, 150], ["BBB", 150, 150]]
     run_ids = [out.strip().splitlines()[-1] for _, out, _ in results]
-    runs = wh.query("select run_id, status from runs order by run_id")
+    runs = wh.query("select run_id, ticker, status from runs order by run_id")
     assert sorted(runs["run_id"]) == sorted(run_ids) and set(runs["status"]) == {"completed"}
-    assert wh.query("select count(*) n from forecasts")["n"][0] == 2 * 3 * 5  # each run's three paths, whole
-    assert wh.query("select count(distinct run_id) n from decisions")["n"][0] == 2
+    assert sorted(runs["ticker"]) == sorted(tickers)
+    assert wh.query("select count(*) n from forecasts")["n"][0] == 3 * 3 * 5  # each run's three paths, whole
+    assert wh.query("select count(distinct run_id) n from decisions")["n"][0] == 3
 
 
 def test_killing_the_nightly_parent_leaves_tables_readable_and_the_next_runs_mark_its_runs_abandoned(tmp_path):
