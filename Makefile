@@ -24,7 +24,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv sync --frozen --inexact --all-extras --python $(BIN)/python --quiet
+	$(BIN)/uv sync --frozen --inexact --all-extras --compile-bytecode --python $(BIN)/python --quiet
 	touch $(STAMP)
 
 # Re-resolve every dependency within pyproject.toml's ranges and rewrite uv.lock.
