@@ -1,7 +1,6 @@
 """The `nightly` flow: retrain many tickers concurrently; one ticker's failure never stops the others."""
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -48,7 +47,7 @@ def retrain_ticker(settings: Settings, prefetched: str | None = None) -> TickerO
         return TickerOutcome(ticker=settings.ticker, status="failed", error=str(error).splitlines()[0])
     finally:
         if prefetched:
-            Path(prefetched).unlink(missing_ok=True)
+            Warehouse(resolve_root(settings.warehouse)).discard_incoming(prefetched)
     return TickerOutcome(
         ticker=result.ticker,
         status="completed",

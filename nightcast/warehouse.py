@@ -192,6 +192,13 @@ class Warehouse:
         files.write_then_rename(path, lambda tmp: frame.to_parquet(tmp, index=False))
         return path
 
+    def discard_incoming(self, staged: str | Path) -> None:
+        """Delete a file stage_incoming kept, once its run has read it; refuses any path outside incoming/."""
+        path = Path(staged)
+        if (self.root / "incoming") not in path.parents:
+            raise ValueError(f"{path} is not a staged file of this warehouse's incoming/ folder")
+        path.unlink(missing_ok=True)
+
     def ticker_folders(self, ticker: str) -> list[Path]:
         """Every folder of the ticker's, across tables, models and plots."""
         return (

@@ -162,6 +162,21 @@ def test_query_cannot_read_outside_the_warehouse(warehouse):
         warehouse.query("select * from read_csv('/etc/passwd')")
 
 
+def test_a_staged_download_round_trips_and_only_incoming_files_are_discarded(warehouse, prices):
+    frame = prices(5, ticker="ACME")
+    staged = warehouse.stage_incoming("ACME", "k1", frame)
+    assert staged.parent == warehouse.root / "incoming" / "ticker=ACME"
+    pd.testing.assert_frame_equal(pd.read_parquet(staged), frame)
+    warehouse.merge_prices(frame, "ACME", "sample", pd.Timestamp("2024-01-01", tz="UTC"))
+    stored = next((warehouse.root / "prices").rglob("*.parquet"))
+    with pytest.raises(ValueError, match="is not a staged file of this warehouse's incoming/ folder"):
+        warehouse.discard_incoming(stored)
+    assert stored.exists()
+    warehouse.discard_incoming(str(staged))
+    assert not staged.exists()
+    warehouse.discard_incoming(staged)  # already gone: nothing to do
+
+
 def test_partition_refuses_unsafe_tickers(warehouse):
     with pytest.raises(ValueError, match="not a valid symbol"):
         warehouse.partition("prices", "../../etc")
