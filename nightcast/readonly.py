@@ -19,7 +19,7 @@ reads happen in pyarrow, outside DuckDB; measured on the bundled warehouse the v
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import duckdb
 import pyarrow as pa
@@ -87,6 +87,25 @@ def check_statement(sql: str) -> duckdb.Statement:
             f"a {statement.type.name} statement"
         )
     return statement
+
+
+def tables_read(sql: str, tables: Iterable[str], views: Mapping[str, str]) -> list[str]:
+    """The tables and derived views that sql reads, with the tables those views read, in the order given
+    (views after tables); all of them when DuckDB cannot name them without binding (a USING join, a table
+    function) or sql names something else (so that an error can suggest every name). DuckDB is asked on a
+    connection with no tables and no file system: asking reads nothing."""
+    known = [*tables, *views]
+    con = duckdb.connect(":memory:", config=dict(SANDBOX_SETTINGS))
+    try:
+        con.execute("SET disabled_filesystems='LocalFileSystem'")
+        named = {name.lower() for name in con.get_table_names(sql)}
+        for view in (v for v in reversed(list(views)) if v in named):  # a view may read the views before it
+            named |= {name.lower() for name in con.get_table_names(views[view])}
+    except duckdb.Error:
+        return known
+    finally:
+        con.close()
+    return [name for name in known if name in named] if named <= set(known) else known
 
 
 def sandboxed_connection(

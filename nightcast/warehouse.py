@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from nightcast import files
 from nightcast.files import pid_alive, write_folder_atomic
-from nightcast.readonly import QueryRefused, check_statement, sandboxed_connection
+from nightcast.readonly import QueryRefused, check_statement, sandboxed_connection, tables_read
 from nightcast.schema import DERIVED_VIEWS, TABLES
 from nightcast.tickers import TICKER_PATTERN
 
@@ -236,28 +236,47 @@ class Warehouse:
             self._rewrite("prices", ticker, merged.sort_by("date"), legacy)
             return len(new)
 
+    def table_files(self, table: str, tickers: list[str] | None = None) -> list[str]:
+        """The Parquet files of a table (of the given tickers only), ticker by ticker; hidden files are
+        temporary ones. Listed with os.scandir: a query over 500 tickers lists 13 tables' folders."""
+        base = self.root / table
+        if tickers:
+            folders = [str(base / f"ticker={t}") for t in tickers]
+        else:
+            folders = sorted(e.path for e in os.scandir(base) if e.name.startswith("ticker=")) if base.is_dir() else []
+        return [
+            f"{folder}/{name}"
+            for folder in folders
+            if os.path.isdir(folder)
+            for name in sorted(os.listdir(folder))
+            if name.endswith(".parquet") and not name.startswith(".")
+        ]
+
     def dataset(self, table: str, tickers: list[str] | None = None) -> ds.Dataset:
         """A table's files as one Arrow dataset of its schema, partitioned by ticker so that a filter on the
         ticker opens only that ticker's file (columns a file lacks read as null)."""
-        patterns = [f"{table}/ticker={t}/*.parquet" for t in tickers] if tickers else [f"{table}/ticker=*/*.parquet"]
-        paths = [str(p) for pattern in patterns for p in sorted(self.root.glob(pattern))]
         return ds.dataset(
-            paths,
+            self.table_files(table, tickers),
             schema=TABLES[table],
             format="parquet",
             partitioning=PARTITIONING,
             partition_base_dir=str(self.root / table),
         )
 
-    def connect(self, tickers: list[str] | None = None) -> duckdb.DuckDBPyConnection:
+    def connect(self, tickers: list[str] | None = None, sql: str | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with one view per table and the derived views (only the given tickers' rows when
-        tickers are given); DuckDB cannot open any file (see nightcast/readonly.py): pyarrow reads them."""
-        return sandboxed_connection({table: self.dataset(table, tickers) for table in TABLES}, DERIVED_VIEWS)
+        tickers are given; only what sql reads when given); DuckDB cannot open any file (see
+        nightcast/readonly.py): pyarrow reads them."""
+        names = set(tables_read(sql, TABLES, DERIVED_VIEWS)) if sql is not None else set(TABLES) | set(DERIVED_VIEWS)
+        return sandboxed_connection(
+            {table: self.dataset(table, tickers) for table in TABLES if table in names},
+            {view: text for view, text in DERIVED_VIEWS.items() if view in names},
+        )
 
     def query(self, sql: str, params: list | None = None, tickers: list[str] | None = None) -> pd.DataFrame:
         """Run one read-only statement over the views (params bind to ?); anything else raises QueryRefused."""
         statement = check_statement(sql)
-        con = self.connect(tickers)
+        con = self.connect(tickers, statement.query)
         try:
             return con.execute(statement.query, params).df() if params else con.execute(statement.query).df()
         finally:
@@ -266,7 +285,7 @@ class Warehouse:
     def query_rows(self, sql: str) -> tuple[list[str], list[tuple]]:
         """query without pandas (for the command line): the column names and the rows as Python values."""
         statement = check_statement(sql)
-        con = self.connect()
+        con = self.connect(sql=statement.query)
         try:
             result = con.execute(statement.query)
             return [d[0] for d in result.description], result.fetchall()

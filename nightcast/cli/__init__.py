@@ -8,10 +8,10 @@ Subcommand modules import their heavy dependencies (Prefect, TensorFlow, pandas)
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-from nightcast.cli import backtest, compact, compare, query, run, serve
 from nightcast.cli.common import CliError
 
 EPILOG = """examples:
@@ -28,14 +28,15 @@ EPILOG = """examples:
 
 
 COMMANDS = {
-    "run": run,
-    "backfill": run,
-    "query": query,
-    "backtest": backtest,
-    "compare": compare,
-    "compact": compact,
-    "serve": serve,
+    "run": "run",
+    "backfill": "run",
+    "query": "query",
+    "backtest": "backtest",
+    "compare": "compare",
+    "compact": "compact",
+    "serve": "serve",
 }
+"""Each subcommand's module in nightcast.cli, imported only when its parser is needed."""
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -51,7 +52,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     modules = [COMMANDS[only]] if only in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
     for module in modules:
-        module.register(commands)
+        importlib.import_module(f"nightcast.cli.{module}").register(commands)
     return parser
 
 

@@ -334,3 +334,27 @@ def test_backtest_tables_round_trip_with_folds_and_a_null_overall_row(warehouse)
     assert all(out["last_day"] > out["cutoff"])  # every predicted day is after its fold's cut-off
     overall = warehouse.query("select n_days, cutoff, train_seconds from backtest_metrics where fold is null")
     assert overall["n_days"].tolist() == [4] and overall["cutoff"].isna().all() and overall["train_seconds"][0] == 3.0
+
+
+def test_a_query_opens_only_the_tables_and_views_it_reads():
+    from nightcast.readonly import tables_read
+    from nightcast.schema import DERIVED_VIEWS
+
+    assert tables_read("select * from forecasts where ticker = 'A'", TABLES, DERIVED_VIEWS) == ["forecasts"]
+    assert tables_read("SELECT 1 FROM Runs, prices", TABLES, DERIVED_VIEWS) == ["prices", "runs"]
+    accuracy = tables_read("select * from forecast_accuracy", TABLES, DERIVED_VIEWS)
+    assert {"forecast_accuracy", "realized_forecasts", "forecasts", "prices"} <= set(accuracy)
+    assert accuracy.index("realized_forecasts") < accuracy.index("forecast_accuracy")  # views in definition order
+    everything = list(TABLES) + list(DERIVED_VIEWS)
+    assert tables_read("select * from forecastz", TABLES, DERIVED_VIEWS) == everything  # the error suggests all
+    assert tables_read("select * from read_parquet('/etc/*')", TABLES, DERIVED_VIEWS) == everything
+    assert tables_read("select 1 as x", TABLES, DERIVED_VIEWS) == []
+
+
+def test_a_query_of_one_view_reads_the_same_rows_as_with_every_view(warehouse, prices):
+    now = pd.Timestamp("2024-01-01", tz="UTC")
+    warehouse.merge_prices(prices(30, ticker="GOOG"), "GOOG", "sample", now)
+    sql = "select count(*) n, max(close) m from prices"
+    assert warehouse.query(sql).to_dict("records") == warehouse.connect().execute(sql).df().to_dict("records")
+    with pytest.raises(Exception, match="forecastz"):
+        warehouse.query("select * from forecastz")
