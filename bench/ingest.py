@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from nightcast.warehouse import Warehouse, to_arrow
+from nightcast.arrow_tables import to_arrow
+from nightcast.warehouse import Warehouse
 
 TICKERS = 500
 DAYS = 5040

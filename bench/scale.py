@@ -27,7 +27,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from bench.common import child_env, run_process
-from nightcast.warehouse import Warehouse, to_arrow
+from nightcast.arrow_tables import to_arrow
+from nightcast.warehouse import Warehouse
 
 TICKERS = 500
 SIZES = (20, 250, 1260)

@@ -15,10 +15,9 @@ write or by `nightcast compact`.
 
 from __future__ import annotations
 
-import fcntl
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +28,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from nightcast import files
+from nightcast.arrow_tables import aligned, to_arrow
 from nightcast.files import pid_alive, write_folder_atomic
 from nightcast.readonly import QueryRefused, check_statement, sandboxed_connection, tables_read
 from nightcast.schema import DERIVED_VIEWS, TABLES
@@ -45,31 +45,6 @@ __all__ = ["QueryRefused", "Warehouse", "pid_alive", "resolve_root", "write_fold
 def resolve_root(setting: str | None = None) -> Path:
     """The warehouse folder: the setting, else $NIGHTCAST_WAREHOUSE, else ./warehouse."""
     return Path(setting or os.environ.get(ENV_VAR) or "warehouse").expanduser().resolve()
-
-
-def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
-    """Convert a frame to the table's Arrow schema (dates to date32, timestamps to UTC)."""
-    import pandas as pd
-
-    schema = TABLES[table]
-    columns = {}
-    for f in schema:
-        values = frame[f.name] if f.name in frame else pd.Series([None] * len(frame), dtype="object")
-        if pa.types.is_date32(f.type):
-            values = pd.to_datetime(values).dt.date
-        elif pa.types.is_timestamp(f.type):
-            values = pd.to_datetime(values, utc=True)
-        columns[f.name] = pa.array(values, type=f.type, from_pandas=True)
-    return pa.table(columns, schema=schema)
-
-
-def aligned(data: pa.Table, table: str) -> pa.Table:
-    """A stored file's rows in the table's current schema (columns it lacks are null)."""
-    schema = TABLES[table]
-    return pa.table(
-        [data[f.name].cast(f.type) if f.name in data.column_names else pa.nulls(len(data), f.type) for f in schema],
-        schema=schema,
-    )
 
 
 class Warehouse:
@@ -112,17 +87,9 @@ class Warehouse:
         """Where Great Expectations Data Docs of the ticker's latest validation are built."""
         return self.partition("data_docs", ticker)
 
-    @contextmanager
-    def lock(self, name: str) -> Iterator[None]:
+    def lock(self, name: str) -> AbstractContextManager[None]:
         """An exclusive inter-process lock, so two runs never rewrite the same file at once."""
-        folder = self.root / ".locks"
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / f"{name}.lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return files.exclusive_lock(self.root / ".locks" / f"{name}.lock")
 
     def _stored(self, table: str, ticker: str) -> tuple[pa.Table | None, list[Path]]:
         """The ticker's stored rows of a table (its file and any per-run files) and those per-run files."""
