@@ -31,8 +31,9 @@ from nightcast import files
 from nightcast.arrow_tables import aligned, to_arrow
 from nightcast.files import pid_alive, write_folder_atomic
 from nightcast.readonly import QueryRefused, check_statement, sandboxed_connection, tables_read
-from nightcast.schema import DERIVED_VIEWS, TABLES
+from nightcast.schema import TABLES
 from nightcast.tickers import TICKER_PATTERN
+from nightcast.views import DERIVED_VIEWS
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -65,7 +65,8 @@ def settings_page() -> str:
 
 def tables_page() -> str:
     """Every table with its columns and types, then every derived view with its SQL."""
-    from nightcast.schema import DERIVED_VIEWS, TABLES
+    from nightcast.schema import TABLES
+    from nightcast.views import DERIVED_VIEWS
 
     lines = [
         GENERATED,

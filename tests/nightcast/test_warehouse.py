@@ -338,7 +338,7 @@ def test_backtest_tables_round_trip_with_folds_and_a_null_overall_row(warehouse)
 
 def test_a_query_opens_only_the_tables_and_views_it_reads():
     from nightcast.readonly import tables_read
-    from nightcast.schema import DERIVED_VIEWS
+    from nightcast.views import DERIVED_VIEWS
 
     assert tables_read("select * from forecasts where ticker = 'A'", TABLES, DERIVED_VIEWS) == ["forecasts"]
     assert tables_read("SELECT 1 FROM Runs, prices", TABLES, DERIVED_VIEWS) == ["prices", "runs"]

@@ -1,0 +1,56 @@
+"""The derived views every query connection defines over the tables (nightcast/schema.py): the models of
+the registry, realized forecasts beside naive, and the accuracy views built on them."""
+
+from __future__ import annotations
+
+_SCORES = """count(*) AS n, avg(abs(error)) AS mae, sqrt(avg(error * error)) AS rmse, avg(scaled_error) AS mase,
+        avg(error) AS bias,
+        avg(CASE WHEN forecast = naive THEN NULL ELSE (sign(forecast - naive) = sign(actual - naive))::INT END)
+            AS direction,
+        avg(inside_80::INT) AS coverage_80, avg(inside_95::INT) AS coverage_95,
+        avg(upper_80 - lower_80) AS width_80, avg(upper_95 - lower_95) AS width_95,
+        avg(abs(naive_error)) AS naive_mae, sqrt(avg(naive_error * naive_error)) AS naive_rmse,
+        avg(naive_scaled_error) AS naive_mase"""
+
+DERIVED_VIEWS: dict[str, str] = {
+    "models": """
+        SELECT * EXCLUDE (latest) FROM (
+            SELECT *, row_number() OVER (PARTITION BY model_version ORDER BY decided_at DESC) AS latest
+            FROM model_events) WHERE latest = 1
+    """,
+    "realized_forecasts": """
+        SELECT f.run_id, f.ticker, coalesce(f.candidate, 'legacy') AS candidate, f.model_version,
+               coalesce(f.served, true) AS served, f.as_of, f.target_date, f.horizon, f.forecast,
+               f.lower_80, f.upper_80, f.lower_95, f.upper_95,
+               actual.close AS actual, f.forecast - actual.close AS error,
+               abs(f.forecast - actual.close) / actual.close * 100 AS ape,
+               abs(f.forecast - actual.close) / f.scale AS scaled_error,
+               origin.close AS naive, origin.close - actual.close AS naive_error,
+               abs(origin.close - actual.close) / actual.close * 100 AS naive_ape,
+               abs(origin.close - actual.close) / f.scale AS naive_scaled_error,
+               actual.close BETWEEN f.lower_80 AND f.upper_80 AS inside_80,
+               actual.close BETWEEN f.lower_95 AND f.upper_95 AS inside_95
+        FROM (SELECT * FROM forecasts QUALIFY run_id = max(run_id) OVER (PARTITION BY ticker, as_of)) f
+        JOIN prices actual ON actual.ticker = f.ticker AND actual.date = f.target_date
+        JOIN prices origin ON origin.ticker = f.ticker AND origin.date = f.as_of
+    """,
+    "forecast_accuracy": f"""
+        SELECT ticker, candidate, horizon, {_SCORES}
+        FROM realized_forecasts GROUP BY ticker, candidate, horizon
+    """,
+    "served_accuracy": f"""
+        SELECT ticker, horizon, {_SCORES}
+        FROM realized_forecasts WHERE served GROUP BY ticker, horizon
+    """,
+    "leaderboard": """
+        SELECT ticker, candidate, horizon, n, mase, naive_mase, mae, naive_mae, rmse, naive_rmse, bias, direction,
+               coverage_80, coverage_95, width_80, width_95,
+               rank() OVER (PARTITION BY ticker, horizon ORDER BY mase NULLS LAST) AS rank
+        FROM forecast_accuracy
+    """,
+}
+"""Views computed from the tables: the registry (each model version's latest model_events row); every
+forecast of each night's latest run (a rerun of a night, or a holiday's run on the same close, replaces
+the earlier one) whose target close is known with naive persistence (the close at as_of) scored on the same day;
+scores per candidate and horizon (forecast_accuracy), of the served path (served_accuracy), and ranked by
+MASE (leaderboard)."""
