@@ -162,7 +162,7 @@ class Warehouse:
 
     def discard_incoming(self, staged: str | Path) -> None:
         """Delete a file stage_incoming kept, once its run has read it; refuses any path outside incoming/."""
-        path = Path(staged)
+        path = Path(staged).resolve()  # "incoming/../prices/..." must not pass for a staged file
         if (self.root / "incoming") not in path.parents:
             raise ValueError(f"{path} is not a staged file of this warehouse's incoming/ folder")
         path.unlink(missing_ok=True)

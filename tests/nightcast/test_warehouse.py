@@ -171,6 +171,8 @@ def test_a_staged_download_round_trips_and_only_incoming_files_are_discarded(war
     stored = next((warehouse.root / "prices").rglob("*.parquet"))
     with pytest.raises(ValueError, match="is not a staged file of this warehouse's incoming/ folder"):
         warehouse.discard_incoming(stored)
+    with pytest.raises(ValueError, match="is not a staged file"):
+        warehouse.discard_incoming(warehouse.root / "incoming" / ".." / stored.relative_to(warehouse.root))
     assert stored.exists()
     warehouse.discard_incoming(str(staged))
     assert not staged.exists()
