@@ -2,11 +2,11 @@
 
 For each size, every table a nightly writes (prices, forecasts, latest_forecasts, metrics, runs,
 validations, model_events, decisions) is generated for all tickers in the layout the nightly write path
-leaves (one file per ticker and table); the last LIVE_NIGHTS nights of LIVE_TICKERS tickers then go
-through the real write path (Warehouse.write_run_table, merge_prices, replace_latest) night by night,
-with every read the nightly makes. Generating all 500 tickers' last nights through the write path would
-only rewrite the same one file per ticker 20 times (about 20 minutes per size here); the files it leaves
-are the ones generated.
+leaves (one file per ticker and table; latest_forecasts one file for all); the last LIVE_NIGHTS nights
+of LIVE_TICKERS tickers then go through the real write path (Warehouse.write_run_table, merge_prices,
+replace_latest) night by night, with every read the nightly makes. Generating all 500 tickers' last
+nights through the write path would only rewrite the same one file per ticker 20 times (about 20 minutes
+per size here); the files it leaves are the ones generated.
 
 Measured: files and bytes; `nightcast query` end to end (a new process, as a user runs it) for the latest
 forecast per ticker, one ticker's forecast history and forecast_accuracy of one ticker; and a night's
@@ -156,6 +156,7 @@ def generate(root: Path, nights: int, seed: int = 0) -> dict[str, list[pd.Timest
     days = dates(nights)
     first = HISTORY - 1
     live: dict[str, list[pd.Timestamp]] = {}
+    latest = []
     for i in range(TICKERS):
         ticker = f"T{i:04d}"
         count = nights - LIVE_NIGHTS if i < LIVE_TICKERS else nights
@@ -174,13 +175,16 @@ def generate(root: Path, nights: int, seed: int = 0) -> dict[str, list[pd.Timest
         )
         if count:
             last = tables["forecasts"][tables["forecasts"]["as_of"] == days[at[-1]]]
-            tables["latest_forecasts"] = last[last["served"]]
+            latest.append(last[last["served"]])
         for name, frame in tables.items():
             folder = root / name / f"ticker={ticker}"
             folder.mkdir(parents=True, exist_ok=True)
             pq.write_table(to_arrow(name, frame), folder / f"{name}.parquet")
         if i < LIVE_TICKERS:
             live[ticker] = list(days[first + count : first + nights])
+    shared = Warehouse(root).shared_file("latest_forecasts")
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(to_arrow("latest_forecasts", pd.concat(latest, ignore_index=True)), shared)
     return live
 
 

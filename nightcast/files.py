@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 
 def temporary_path(path: Path) -> Path:
@@ -47,6 +46,8 @@ def write_then_rename(path: Path, write: Callable[[Path], None]) -> None:
 
 def write_atomic(table: pa.Table, path: Path) -> None:
     """Write Parquet so that a reader sees the old file or the whole new one, never a part."""
+    import pyarrow.parquet as pq
+
     write_then_rename(path, lambda tmp: pq.write_table(table, tmp))
 
 
@@ -97,11 +98,12 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def sweep(folders: list[Path]) -> list[Path]:
-    """Remove temporary files and folders under folders whose writer process is gone; returns them."""
+def sweep(folders: list[Path], deep: bool = True) -> list[Path]:
+    """Remove temporary files and folders under folders (directly in them when not deep) whose writer
+    process is gone; returns them."""
     removed = []
     for folder in folders:
-        for tmp in list(folder.rglob(".*.tmp")) if folder.exists() else ():
+        for tmp in list(folder.rglob(".*.tmp") if deep else folder.glob(".*.tmp")) if folder.exists() else ():
             parts = tmp.name.rsplit(".", 3)
             if len(parts) == 4 and parts[1].isdigit() and not pid_alive(int(parts[1])):
                 shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)

@@ -5,16 +5,17 @@ Two independent defences, so that one gap does not become a write:
 1. `check_statement` accepts exactly one plain read: a SELECT (or VALUES, FROM, DESCRIBE, SUMMARIZE,
    PIVOT, which DuckDB parses as SELECT), or `EXPLAIN` of one. `EXPLAIN ANALYZE` is refused outright
    because it executes the statement it wraps; several statements in one string are refused.
-2. `sandboxed_connection` is an in-memory DuckDB whose tables are Arrow datasets handed over by Python.
-   DuckDB itself needs no file access, so its local file system is disabled: no COPY, EXPORT, ATTACH,
-   INSTALL, read_text/read_csv/glob or profiling output can reach a file anywhere (inside the warehouse
-   or not), there is no temp folder to spill into, and the configuration is locked.
+2. `sandboxed_connection` is an in-memory DuckDB that reads the warehouse through `WarehouseFiles`
+   (nightcast/readonly_files.py): a file system registered under nightcast:// that opens files inside the
+   warehouse for reading and refuses everything else. DuckDB's local file system is disabled and external
+   access is off but for nightcast://<warehouse>/, so no COPY, EXPORT, ATTACH, INSTALL, read_text,
+   read_csv, glob or profiling output can create or change a file anywhere (inside the warehouse or not),
+   there is no temp folder to spill into, and the configuration is locked.
 
-Why Arrow datasets rather than DuckDB's own Parquet reader with `allowed_directories`: DuckDB's
-allow-list grants reads and writes alike, so a reader allowed into the warehouse folder may also write
-there (`COPY ... TO '<warehouse>/...'`), and its temp folder is writable too. With Arrow the
-reads happen in pyarrow, outside DuckDB; measured on the bundled warehouse the views are as fast
-(filters and projections are pushed into the Arrow scan).
+Why not DuckDB's local file system with `allowed_directories`: that allow-list grants writes as well as
+reads, so a reader allowed into the warehouse folder could also write there (`COPY ... TO
+'<warehouse>/...'`). Why not Arrow datasets handed over by Python (the path before issue 12): importing
+pyarrow.dataset imports pandas, 0.6 s of every `nightcast query`.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from collections.abc import Iterable, Mapping
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from nightcast.errors import ExpectedFailure
+from nightcast.readonly_files import PREFIX, WarehouseFiles, create_empty_table, sql_text
 
 READ_STATEMENTS = {duckdb.StatementType.SELECT}
 SANDBOX_SETTINGS: dict[str, str | bool] = {
@@ -35,7 +36,7 @@ SANDBOX_SETTINGS: dict[str, str | bool] = {
     "autoload_known_extensions": False,
     "allow_community_extensions": False,
 }
-"""Settings given when the connection opens (the file system is disabled after the views exist)."""
+"""Settings given when the connection opens (external access is switched off once the views exist)."""
 
 
 class QueryRefused(ExpectedFailure, ValueError):
@@ -109,16 +110,19 @@ def tables_read(sql: str, tables: Iterable[str], views: Mapping[str, str]) -> li
 
 
 def sandboxed_connection(
-    tables: Mapping[str, ds.Dataset | pa.Table], views: Mapping[str, str]
+    files: WarehouseFiles, tables: Mapping[str, tuple[pa.Schema, str]], views: Mapping[str, str]
 ) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with one view per Arrow table or dataset and the derived views, unable to use files."""
+    """An in-memory DuckDB with one view per table (its schema, and a SELECT over its files' nightcast://
+    addresses or its empty table) and the derived views, able to read the warehouse and nothing else."""
     con = duckdb.connect(":memory:", config=dict(SANDBOX_SETTINGS))
-    for name, data in tables.items():
-        con.register(f"_{name}", data)
-        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM "_{name}"')
+    con.register_filesystem(files)
+    con.execute("SET disabled_filesystems='LocalFileSystem'")
+    for name, (schema, source) in tables.items():
+        con.execute(create_empty_table(name, schema))
+        con.execute(f'CREATE VIEW "{name}" AS {source}')
     for name, sql in views.items():
         con.execute(f'CREATE VIEW "{name}" AS {sql}')
-    con.execute("SET disabled_filesystems='LocalFileSystem'")
+    con.execute(f"SET allowed_directories=[{sql_text(PREFIX + files.root + '/')}]")
     con.execute("SET enable_external_access=false")
     con.execute("SET lock_configuration=true")
     return con

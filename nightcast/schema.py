@@ -266,3 +266,7 @@ price_revisions: stored closes a source later changed (each recorded once), with
 keep (the stored close stays) or take (the new close replaced it and the RNN candidates trained from scratch).
 predictions: test-day predictions of runs before candidates (nothing writes it any more).
 Columns marked as written before candidates read as null in new rows, and new columns as null in old ones."""
+
+SHARED_TABLES = frozenset({"latest_forecasts"})
+"""Tables kept in one file for every ticker (bounded by the number of tickers, not of nights), so that a
+question over all tickers opens one file; every other table has one file per ticker."""

@@ -24,7 +24,8 @@ def tickers(warehouse: Warehouse) -> list[str]:
 def compact(warehouse: Warehouse, ticker: str) -> int:
     """Fold every table's per-run files of the ticker, and fill its latest_forecasts if it has none."""
     folded = sum(warehouse.fold(table, ticker) for table in TABLES)
-    if not warehouse.table_file("latest_forecasts", ticker).exists():
+    stored = warehouse.query("select count(*) as n from latest_forecasts where ticker = ?", [ticker], tickers=[ticker])
+    if not stored["n"].iloc[0]:
         latest = warehouse.query(LATEST_SQL, [ticker], tickers=[ticker])
         if len(latest):
             warehouse.replace_latest(ticker, latest)

@@ -30,7 +30,9 @@ DERIVED_VIEWS: dict[str, str] = {
                abs(origin.close - actual.close) / f.scale AS naive_scaled_error,
                actual.close BETWEEN f.lower_80 AND f.upper_80 AS inside_80,
                actual.close BETWEEN f.lower_95 AND f.upper_95 AS inside_95
-        FROM (SELECT * FROM forecasts QUALIFY run_id = max(run_id) OVER (PARTITION BY ticker, as_of)) f
+        FROM forecasts f
+        SEMI JOIN (SELECT ticker, as_of, max(run_id) AS run_id FROM forecasts GROUP BY ticker, as_of) newest
+            ON newest.ticker = f.ticker AND newest.as_of = f.as_of AND newest.run_id = f.run_id
         JOIN prices actual ON actual.ticker = f.ticker AND actual.date = f.target_date
         JOIN prices origin ON origin.ticker = f.ticker AND origin.date = f.as_of
     """,

@@ -1,20 +1,23 @@
 """The warehouse: every path, the one-file-per-ticker tables and the read-only DuckDB connection.
 
 Layout (hive style: one folder per ticker, and in it one file however many nights have run):
-    <root>/<table>/ticker=<T>/<table>.parquet     every table (prices, forecasts, runs, ...)
+    <root>/<table>/ticker=<T>/<table>.parquet     every table (prices, forecasts, runs, ...) but:
+    <root>/latest_forecasts/latest_forecasts.parquet  the shared tables (schema.SHARED_TABLES): one file
     <root>/models/ticker=<T>/<run_id>/<candidate>/  fitted candidates of the last keep_runs runs
     <root>/plots/ticker=<T>/<run_id>.png            the last keep_runs runs' pictures
     <root>/quarantine/ticker=<T>/<run_id>/          a batch that failed validation, with its report
     <root>/data_docs/ticker=<T>/                    Great Expectations Data Docs of the latest validation
-A write merges its rows into the ticker's file under the ticker's lock for that table and renames the
-new file over the old one (nightcast/files.py): a reader sees the old file or the new one, a rerun of a
-run replaces that run's rows, and two runs of a ticker take turns. Files written before this layout
-(one per run, <run_id>.parquet) are read as they are, and folded into the ticker's file by its next
-write or by `nightcast compact`.
+A write merges its rows into the ticker's file under the ticker's lock for that table (a shared table's
+file under that table's lock) and renames the new file over the old one (nightcast/files.py): a reader
+sees the old file or the new one, a rerun of a run replaces that run's rows, and two runs of a ticker take
+turns. Files written before this layout (one per run, <run_id>.parquet; latest_forecasts one per ticker)
+are read as they are, and folded into the ticker's (or the shared) file by its next write or by
+`nightcast compact`.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
@@ -23,15 +26,13 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
 from nightcast import files
 from nightcast.arrow_tables import aligned, to_arrow
 from nightcast.files import pid_alive, write_folder_atomic
 from nightcast.readonly import QueryRefused, check_statement, sandboxed_connection, tables_read
-from nightcast.schema import TABLES
+from nightcast.readonly_files import PREFIX, WarehouseFiles, empty_table, parquet_scan, sql_text
+from nightcast.schema import SHARED_TABLES, TABLES
 from nightcast.tickers import TICKER_PATTERN
 from nightcast.views import DERIVED_VIEWS
 
@@ -39,7 +40,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 ENV_VAR = "NIGHTCAST_WAREHOUSE"
-PARTITIONING = ds.partitioning(pa.schema([("ticker", pa.string())]), flavor="hive")
 __all__ = ["QueryRefused", "Warehouse", "pid_alive", "resolve_root", "write_folder_atomic"]
 
 
@@ -67,9 +67,15 @@ class Warehouse:
         """The one file holding a ticker's rows of a table."""
         return self.partition(table, ticker) / f"{table}.parquet"
 
+    def shared_file(self, table: str) -> Path:
+        """The one file of a shared table (schema.SHARED_TABLES), every ticker's rows."""
+        return self.root / table / f"{table}.parquet"
+
     def legacy_files(self, table: str, ticker: str) -> list[Path]:
-        """A ticker's per-run files of a table written before the one-file layout."""
-        folder, own = self.partition(table, ticker), f"{table}.parquet"
+        """A ticker's per-run files of a table written before the one-file layout (of a shared table: any file
+        in the ticker's folder, written before the table was shared)."""
+        folder = self.partition(table, ticker)
+        own = None if table in SHARED_TABLES else f"{table}.parquet"
         return sorted(p for p in folder.glob("*.parquet") if p.name != own) if folder.exists() else []
 
     def model_dir(self, ticker: str, run_id: str) -> Path:
@@ -94,6 +100,8 @@ class Warehouse:
 
     def _stored(self, table: str, ticker: str) -> tuple[pa.Table | None, list[Path]]:
         """The ticker's stored rows of a table (its file and any per-run files) and those per-run files."""
+        import pyarrow.parquet as pq
+
         legacy = self.legacy_files(table, ticker)
         path = self.table_file(table, ticker)
         parts = [aligned(pq.read_table(p), table) for p in ([path] if path.exists() else []) + legacy]
@@ -120,7 +128,16 @@ class Warehouse:
             return self._rewrite(table, ticker, new, legacy)
 
     def fold(self, table: str, ticker: str) -> int:
-        """Fold the ticker's per-run files of a table into its one file; returns how many were folded."""
+        """Fold the ticker's per-run files of a table into its one file (a shared table's: its newest night
+        into the shared file); returns how many were folded."""
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        legacy = self.legacy_files(table, ticker)
+        if table in SHARED_TABLES and legacy:
+            rows = pa.concat_tables([aligned(pq.read_table(p), table) for p in legacy])
+            self._replace_shared(table, ticker, rows.filter(pc.equal(rows["as_of"], pc.max(rows["as_of"]))))
+            return len(legacy)
         with self.lock(f"{table}-{ticker}"):
             stored, legacy = self._stored(table, ticker)
             if legacy and stored is not None:
@@ -128,16 +145,31 @@ class Warehouse:
             return len(legacy)
 
     def replace_latest(self, ticker: str, frame: pd.DataFrame) -> bool:
-        """Make frame the ticker's latest_forecasts unless a newer as_of is stored (a backfill of old nights)."""
-        import pyarrow.compute as pc
+        """Make frame the ticker's rows of latest_forecasts unless a newer as_of is stored (a backfill of old
+        nights); the shared file is rewritten under the table's lock, the ticker's older files folded in."""
+        return self._replace_shared("latest_forecasts", ticker, to_arrow("latest_forecasts", frame))
 
-        new = to_arrow("latest_forecasts", frame)
-        with self.lock(f"latest_forecasts-{ticker}"):
-            stored, legacy = self._stored("latest_forecasts", ticker)
-            if stored is not None and len(stored) and pc.max(stored["as_of"]).as_py() > pc.max(new["as_of"]).as_py():
-                return False
-            self._rewrite("latest_forecasts", ticker, new, legacy)
-            return True
+    def _replace_shared(self, table: str, ticker: str, new: pa.Table) -> bool:
+        """Replace the ticker's rows of a shared table by new unless a newer as_of is stored (then the newest
+        stored night stays); the ticker's files from before the table was shared are folded in and deleted."""
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        path = self.shared_file(table)
+        with self.lock(table):
+            legacy = self.legacy_files(table, ticker)
+            shared = aligned(pq.read_table(path), table) if path.exists() else new.schema.empty_table()
+            mine = pa.concat_tables(
+                [shared.filter(pc.equal(shared["ticker"], ticker)), *(aligned(pq.read_table(p), table) for p in legacy)]
+            )
+            newer = bool(len(mine)) and pc.max(mine["as_of"]).as_py() > pc.max(new["as_of"]).as_py()
+            if legacy or not newer:
+                keep = mine.filter(pc.equal(mine["as_of"], pc.max(mine["as_of"]))) if newer else new
+                others = shared.filter(pc.not_equal(shared["ticker"], ticker))
+                files.write_atomic(pa.concat_tables([others, keep]), path)
+            for old in legacy:
+                old.unlink(missing_ok=True)
+            return not newer
 
     def write_bytes(self, path: Path, data: bytes) -> None:
         """Write a non-table file (e.g. a plot) atomically inside the warehouse."""
@@ -181,7 +213,10 @@ class Warehouse:
 
     def sweep_temporary(self, ticker: str | None = None) -> list[Path]:
         """Remove temporary files and folders of dead writers (the ticker's alone when given); returns them."""
-        return files.sweep(self.ticker_folders(ticker) if ticker else [self.root])
+        if not ticker:
+            return files.sweep([self.root])
+        shared = [self.root / table for table in SHARED_TABLES]
+        return files.sweep(self.ticker_folders(ticker)) + files.sweep(shared, deep=False)
 
     def merge_prices(
         self, frame: pd.DataFrame, ticker: str, source: str, ingested_at: pd.Timestamp, replace: Iterable = ()
@@ -189,6 +224,7 @@ class Warehouse:
         """Add dates not yet stored for the ticker; a stored row is kept as it is unless its date is in replace
         (a taken revision), when the frame's row replaces it. Returns rows written."""
         import pandas as pd
+        import pyarrow.compute as pc
 
         with self.lock(f"prices-{ticker}"):
             stored, legacy = self._stored("prices", ticker)
@@ -205,14 +241,16 @@ class Warehouse:
             return len(new)
 
     def table_files(self, table: str, tickers: list[str] | None = None) -> list[str]:
-        """The Parquet files of a table (of the given tickers only), ticker by ticker; hidden files are
-        temporary ones. Listed with os.scandir: a query over 500 tickers lists 13 tables' folders."""
+        """The Parquet files of a table (of the given tickers only, and a shared table's one file), ticker by
+        ticker; hidden files are temporary ones. Listed with os.scandir: a query over 500 tickers lists 13
+        tables' folders."""
         base = self.root / table
+        shared = [str(self.shared_file(table))] if table in SHARED_TABLES else []
         if tickers:
             folders = [str(base / f"ticker={t}") for t in tickers]
         else:
             folders = sorted(e.path for e in os.scandir(base) if e.name.startswith("ticker=")) if base.is_dir() else []
-        return [
+        return [f for f in shared if os.path.isfile(f)] + [
             f"{folder}/{name}"
             for folder in folders
             if os.path.isdir(folder)
@@ -220,24 +258,33 @@ class Warehouse:
             if name.endswith(".parquet") and not name.startswith(".")
         ]
 
-    def dataset(self, table: str, tickers: list[str] | None = None) -> ds.Dataset:
-        """A table's files as one Arrow dataset of its schema, partitioned by ticker so that a filter on the
-        ticker opens only that ticker's file (columns a file lacks read as null)."""
-        return ds.dataset(
-            self.table_files(table, tickers),
-            schema=TABLES[table],
-            format="parquet",
-            partitioning=PARTITIONING,
-            partition_base_dir=str(self.root / table),
-        )
+    def scan(self, table: str, files: WarehouseFiles, tickers: list[str] | None = None) -> tuple[pa.Schema, str]:
+        """The table's schema and the SELECT its view runs: over its files (only the given tickers' rows when
+        given) or its empty table when it has none. Files of the layouts before (one per run; one per ticker
+        of a shared table) may lack columns: with any of those there, columns are matched by name."""
+        paths, schema = self.table_files(table, tickers), TABLES[table]
+        if not paths:
+            return schema, f"FROM {empty_table(table)}"
+        if table in SHARED_TABLES:
+            legacy = any(p != str(self.shared_file(table)) for p in paths)
+            sql = parquet_scan([PREFIX + p for p in paths], table, schema.names, False, legacy)
+            return schema, f"{sql} WHERE ticker IN ({', '.join(map(sql_text, tickers))})" if tickers else sql
+        # a pattern per ticker (or one for all), listed already: DuckDB asks for it each time it binds the view
+        patterns = [f"{self.root / table}/ticker={t}/*.parquet" for t in tickers or ["*"]]
+        for pattern in patterns:
+            files.listed[pattern] = sorted(p for p in paths if fnmatch.fnmatchcase(p, pattern))
+        legacy = any(not p.endswith(f"/{table}.parquet") for p in paths)
+        return schema, parquet_scan([PREFIX + p for p in patterns], table, schema.names, True, legacy)
 
     def connect(self, tickers: list[str] | None = None, sql: str | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with one view per table and the derived views (only the given tickers' rows when
-        tickers are given; only what sql reads when given); DuckDB cannot open any file (see
-        nightcast/readonly.py): pyarrow reads them."""
+        tickers are given; only what sql reads when given), able to read the warehouse and nothing else
+        (see nightcast/readonly.py)."""
         names = set(tables_read(sql, TABLES, DERIVED_VIEWS)) if sql is not None else set(TABLES) | set(DERIVED_VIEWS)
+        files = WarehouseFiles(self.root)
         return sandboxed_connection(
-            {table: self.dataset(table, tickers) for table in TABLES if table in names},
+            files,
+            {table: self.scan(table, files, tickers) for table in TABLES if table in names},
             {view: text for view, text in DERIVED_VIEWS.items() if view in names},
         )
 

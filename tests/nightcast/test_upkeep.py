@@ -43,12 +43,12 @@ def test_a_per_run_warehouse_reads_as_it_is_and_compacts_to_one_file_per_table(t
     assert out.startswith("compacted 1 ticker(s)") and "8 per-run file(s) folded" in out
     assert sorted(str(p.relative_to(wh.root)) for p in wh.root.glob("*/ticker=GOOG/*.parquet")) == [
         "forecasts/ticker=GOOG/forecasts.parquet",
-        "latest_forecasts/ticker=GOOG/latest_forecasts.parquet",
         "metrics/ticker=GOOG/metrics.parquet",
         "predictions/ticker=GOOG/predictions.parquet",
         "runs/ticker=GOOG/runs.parquet",
     ]
     assert {t: len(wh.query(f"select * from {t}")) for t in before} == before
+    assert wh.shared_file("latest_forecasts").exists()  # one file for every ticker
     latest = wh.query("select as_of, forecast from latest_forecasts order by horizon")
     assert latest["forecast"].tolist() == [801.0, 802.0] and str(latest["as_of"][0])[:10] == "2013-02-28"
     assert upkeep.compact(wh, "GOOG") == 0  # idempotent

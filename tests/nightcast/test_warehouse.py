@@ -133,6 +133,45 @@ def test_latest_forecasts_keep_the_newest_night(warehouse):
     assert warehouse.query("select forecast from latest_forecasts")["forecast"].tolist() == [3.0]
 
 
+def latest_path(ticker, as_of, value):
+    return pd.DataFrame(
+        [{"run_id": f"r{value}", "ticker": ticker, "as_of": pd.Timestamp(as_of), "horizon": 1, "forecast": value}]
+    )
+
+
+def test_latest_forecasts_of_every_ticker_share_one_file_and_a_ticker_replaces_only_its_rows(warehouse):
+    assert warehouse.replace_latest("GOOG", latest_path("GOOG", "2013-03-01", 1.0))
+    assert warehouse.replace_latest("MSFT", latest_path("MSFT", "2013-03-01", 2.0))
+    assert warehouse.replace_latest("GOOG", latest_path("GOOG", "2013-03-04", 3.0))
+    assert [p.relative_to(warehouse.root).as_posix() for p in warehouse.root.rglob("*.parquet")] == [
+        "latest_forecasts/latest_forecasts.parquet"
+    ]
+    rows = warehouse.query("select ticker, forecast from latest_forecasts order by 1").values.tolist()
+    assert rows == [["GOOG", 3.0], ["MSFT", 2.0]]
+    only = warehouse.query("select ticker from latest_forecasts", tickers=["MSFT"])  # tickers= still restricts
+    assert only["ticker"].tolist() == ["MSFT"]
+
+
+def test_latest_forecasts_written_one_file_per_ticker_are_read_then_folded_into_the_shared_file(warehouse):
+    """A warehouse written before the table was shared (latest_forecasts/ticker=T/latest_forecasts.parquet)."""
+    from nightcast.arrow_tables import to_arrow
+
+    for ticker, value in (("GOOG", 1.0), ("MSFT", 2.0)):
+        folder = warehouse.root / "latest_forecasts" / f"ticker={ticker}"
+        folder.mkdir(parents=True)
+        frame = latest_path(ticker, "2013-03-01", value)
+        pq.write_table(to_arrow("latest_forecasts", frame).drop_columns(["scale"]), folder / "latest_forecasts.parquet")
+    rows = warehouse.query("select ticker, forecast, scale is null from latest_forecasts order by 1").values.tolist()
+    assert rows == [["GOOG", 1.0, True], ["MSFT", 2.0, True]]  # read as it is; a missing column is null
+    assert not warehouse.replace_latest("GOOG", latest_path("GOOG", "2013-02-28", 3.0))  # older night: kept
+    assert warehouse.replace_latest("MSFT", latest_path("MSFT", "2013-03-04", 4.0))
+    assert [p.relative_to(warehouse.root).as_posix() for p in warehouse.root.rglob("*.parquet")] == [
+        "latest_forecasts/latest_forecasts.parquet"
+    ]
+    rows = warehouse.query("select ticker, forecast from latest_forecasts order by 1").values.tolist()
+    assert rows == [["GOOG", 1.0], ["MSFT", 4.0]]
+
+
 @pytest.mark.parametrize(
     "sql, kind",
     [

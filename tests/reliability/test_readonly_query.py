@@ -174,7 +174,18 @@ def test_the_connection_itself_cannot_write_even_if_a_statement_got_through(stor
     ):
         with pytest.raises(duckdb.Error, match="disabled"):
             con.execute(sql)
-    assert con.execute("select current_setting('allowed_directories')").fetchone()[0] == []
+    for sql in (  # through the read-only file system DuckDB reads the warehouse with
+        f"COPY prices TO 'nightcast://{stored}/prices/ticker=ACME/evil.parquet' (FORMAT parquet)",
+        f"COPY prices TO 'nightcast://{stored}/prices/ticker=ACME/prices.parquet' (FORMAT parquet)",
+        f"COPY prices TO 'nightcast://{stored}/evil.csv'",
+        f"COPY prices TO 'nightcast://{watched['outside']}/evil.csv'",
+        f"ATTACH 'nightcast://{stored}/evil.duckdb' AS evil",
+        f"SELECT * FROM read_text('nightcast://{watched['outside']}/../../etc/passwd')",
+    ):
+        with pytest.raises(duckdb.Error):
+            con.execute(sql)
+    # the only directory DuckDB may touch is the warehouse, through nightcast://, which cannot write
+    assert con.execute("select current_setting('allowed_directories')").fetchone()[0] == [f"nightcast://{stored}/"]
     assert con.execute("select current_setting('temp_directory')").fetchone()[0] == ""
     assert tree(stored) == before and tree(watched["work"]) == {}
 

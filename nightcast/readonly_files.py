@@ -1,0 +1,171 @@
+"""The warehouse's files as DuckDB sees them on the read-only path: an fsspec file system that can only read.
+
+DuckDB's own Parquet reader (filter and projection pushdown, hive pruning by ticker, no pyarrow.dataset
+and so no pandas at start-up) reads the tables through `WarehouseFiles`, registered on the connection
+under the protocol nightcast://, while DuckDB's local file system stays disabled. Every path is resolved
+(symbolic links and `..` included) and must lie inside the warehouse; every file is opened for reading
+only; every call that would create, change or delete anything raises PermissionError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from fsspec import AbstractFileSystem
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
+
+PROTOCOL = "nightcast"
+PREFIX = f"{PROTOCOL}://"
+_WILDCARDS = frozenset("*?[")
+
+
+def _refuse(*args: Any, **kwargs: Any) -> None:
+    raise PermissionError("the warehouse is read-only here")
+
+
+class WarehouseFiles(AbstractFileSystem):
+    """Read-only access to the files under one folder, for DuckDB (`connection.register_filesystem`)."""
+
+    protocol = (PROTOCOL,)
+    cachable = False
+    root_marker = "/"
+
+    def __init__(self, root: str | os.PathLike[str]):
+        super().__init__()
+        self.root = os.path.realpath(root)
+        self.listed: dict[str, list[str]] = {}
+        """Each pattern's files when first listed: DuckDB lists a view's files each time it binds it, and
+        one connection sees one listing (a file renamed over another is read as the new file)."""
+
+    def local(self, path: str) -> str:
+        """The local path of a nightcast:// path (`..` resolved); PermissionError outside the warehouse."""
+        local = os.path.normpath(path.removeprefix(PREFIX))
+        if local != self.root and not local.startswith(self.root + os.sep):
+            raise PermissionError(f"{path} lies outside the warehouse")
+        return local
+
+    def url(self, path: str | os.PathLike[str]) -> str:
+        """The nightcast:// address of a file inside the warehouse."""
+        return PREFIX + self.local(os.fspath(path))
+
+    def glob(self, path: str, **kwargs: Any) -> list[str]:
+        local = self.local(path)
+        if os.path.exists(local) or not _WILDCARDS & set(local):
+            return [local] if os.path.exists(local) else []
+        if local not in self.listed:  # below the warehouse: local() checked the part before any wildcard
+            self.listed[local] = sorted(glob.glob(local))
+        return self.listed[local]
+
+    def exists(self, path: str, **kwargs: Any) -> bool:
+        return os.path.exists(self.local(path))
+
+    def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        local = self.local(path)
+        status = os.stat(local)
+        kind = "directory" if os.path.isdir(local) else "file"
+        return {"name": local, "size": status.st_size, "type": kind, "mtime": status.st_mtime}
+
+    def ls(self, path: str, detail: bool = True, **kwargs: Any) -> Sequence[Any]:
+        local = self.local(path)
+        names = sorted(os.path.join(local, n) for n in os.listdir(local))
+        return [self.info(n) for n in names] if detail else names
+
+    def size(self, path: str) -> int:
+        return os.path.getsize(self.local(path))
+
+    def modified(self, path: str) -> dt.datetime:
+        return dt.datetime.fromtimestamp(os.path.getmtime(self.local(path)), tz=dt.UTC)
+
+    def unstrip_protocol(self, name: str) -> str:
+        return PREFIX + name.removeprefix(PREFIX)
+
+    def open(self, path: str, mode: str = "rb", **kwargs: Any) -> PositionalReader:
+        if mode != "rb":
+            raise PermissionError(f"the warehouse is read-only here: cannot open {path} with mode {mode!r}")
+        return PositionalReader(self.local(path))
+
+    # Everything that would create, change or delete a file or folder.
+    _open = _refuse
+    mkdir = makedirs = rm = rm_file = rmdir = _rm = mv = move = rename = touch = _refuse
+    cp_file = copy = put = put_file = pipe = pipe_file = write_bytes = write_text = _refuse
+
+
+class PositionalReader:
+    """A file open for reading whose position is kept per thread. DuckDB reads a range as seek(offset) then
+    read(n), two calls, and may read one handle from several threads: with one shared position a thread's
+    read could start where another thread's seek left it."""
+
+    def __init__(self, path: str):
+        self.fd = os.open(path, os.O_RDONLY)
+        self.size = os.fstat(self.fd).st_size
+        self.local = threading.local()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self.tell(), os.SEEK_END: self.size}[whence]
+        self.local.position = base + offset
+        return self.local.position
+
+    def tell(self) -> int:
+        return getattr(self.local, "position", 0)
+
+    def read(self, size: int = -1) -> bytes:
+        start = self.tell()
+        data = os.pread(self.fd, self.size - start if size is None or size < 0 else size, start)
+        self.local.position = start + len(data)
+        return data
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    __del__ = close  # DuckDB drops some handles without closing them
+
+
+def sql_text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "bool": "BOOLEAN",
+    "int32": "INTEGER",
+    "int64": "BIGINT",
+    "double": "DOUBLE",
+    "date32[day]": "DATE",
+    "timestamp[us, tz=UTC]": "TIMESTAMPTZ",
+}
+"""The DuckDB type of each Arrow type the table schemas use (nightcast/schema.py)."""
+
+
+def empty_table(table: str) -> str:
+    """The name under which the read-only connection holds an empty table of a table's schema."""
+    return f'"_{table}"'
+
+
+def create_empty_table(table: str, schema: pa.Schema) -> str:
+    """The CREATE TABLE of an empty table of the schema (no pyarrow-to-DuckDB registration, which imports
+    pandas)."""
+    columns = ", ".join(f'"{f.name}" {DUCKDB_TYPES[str(f.type)]}' for f in schema)
+    return f"CREATE TABLE {empty_table(table)} ({columns})"
+
+
+def parquet_scan(urls: list[str], table: str, columns: Sequence[str], partitioned: bool, legacy: bool) -> str:
+    """A SELECT of the table's columns, in order, from DuckDB's Parquet reader over urls (hive partitioning by
+    ticker when partitioned, so that `where ticker = ...` opens that ticker's files alone). With legacy files
+    (which may lack columns) the files are read by name, and with the empty table of the schema, so that a
+    missing column reads as null; DuckDB then reads every file's schema first."""
+    hive = "true, hive_types={'ticker': 'VARCHAR'}, hive_types_autocast=false" if partitioned else "false"
+    names = ", ".join(f'"{c}"' for c in columns)
+    source = f"read_parquet([{', '.join(sql_text(u) for u in urls)}], hive_partitioning={hive}"
+    if legacy:
+        return f"SELECT {names} FROM (FROM {source}, union_by_name=true) UNION ALL BY NAME FROM {empty_table(table)})"
+    return f"SELECT {names} FROM {source})"
