@@ -28,6 +28,8 @@ import pyarrow.parquet as pq
 
 from bench.common import child_env, run_process
 from nightcast.arrow_tables import to_arrow
+from nightcast.run_tables import RECENT_RUNS
+from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 
 TICKERS = 500
@@ -225,7 +227,7 @@ def nightly_io(wh: Warehouse, ticker: str, as_of: pd.Timestamp, k: int, rng: np.
     wh.query("select date, new_close from price_revisions where ticker = ?", [ticker], tickers=[ticker])
     wh.merge_prices(day, ticker, "bench", pd.Timestamp.now(tz="UTC"))
     wh.query("select * from prices where ticker = ? and date <= ? order by date", [ticker, as_of], tickers=[ticker])
-    registry.stored_forecasts(wh, ticker, as_of.date())
+    registry.stored_forecasts(wh, ticker, as_of.date(), Settings().evidence_window)
     registry.backtested_candidates(wh, ticker)
     previous = registry.previous_version(wh, ticker, "simple_rnn-log_return", as_of.date())
     registry.taken_revision(wh, ticker, previous)
@@ -236,6 +238,15 @@ def nightly_io(wh: Warehouse, ticker: str, as_of: pd.Timestamp, k: int, rng: np.
     wh.write_bytes(wh.plot_path(ticker, run_id), b"\x89PNG bench")
     upkeep.prune(wh, ticker, 30)
     wh.write_run_table("runs", ticker, run_id, tables["runs"])
+    return time.perf_counter() - started
+
+
+def fold_night(wh: Warehouse, ticker: str) -> float:
+    """What a fold adds to the night that makes it (every RECENT_RUNS + 1 nights): folding the ticker's recent
+    runs of every table a night writes into its big files; seconds."""
+    started = time.perf_counter()
+    for name in ("runs", "validations", "forecasts", "metrics", "model_events", "decisions"):
+        wh.fold(name, ticker)
     return time.perf_counter() - started
 
 
@@ -262,12 +273,15 @@ def measure_size(nights: int, log) -> dict:
         overheads = [
             nightly_io(wh, ticker, as_of, k, rng) for ticker, days in live.items() for k, as_of in enumerate(days)
         ]
+        fold_s = fold_night(wh, list(live)[-1])
         files = [p for p in root.rglob("*") if p.is_file()]
         out = {
             "nights": nights,
             "files": len(files),
             "bytes": sum(p.stat().st_size for p in files),
             "overhead_s": statistics.median(overheads[-LIVE_NIGHTS:]),
+            "fold_s": fold_s,
+            "mean_s": statistics.median(overheads[-LIVE_NIGHTS:]) + fold_s / (RECENT_RUNS + 1),
             **{name: cli_query(root, sql) for name, sql in QUERIES.items()},
         }
         shutil.rmtree(root, ignore_errors=True)

@@ -36,7 +36,7 @@ def retrain(
         history, added, data_docs = tonight.history, tonight.added, tonight.data_docs
         books.data_hash = store.hash_prices(history)
         as_of = history["date"].iloc[-1].date()
-        stored = steps.load_forecasts(warehouse, run.ticker, as_of)
+        stored = steps.load_forecasts(warehouse, run.ticker, as_of, settings.evidence_window)
         cold = registry.cold_candidates(
             steps.gather_evidence(stored, history, settings.evidence_window),
             steps.backtested(warehouse, run.ticker),

@@ -66,9 +66,10 @@ def run_label(name: str, fn, args, kwargs) -> str:
 
 
 @stage("load_forecasts")
-def load_forecasts(warehouse: Warehouse, ticker: str, as_of: dt.date) -> pd.DataFrame:
-    """Every stored candidate forecast (live, else backtest) whose target is on or before as_of."""
-    return registry.stored_forecasts(warehouse, ticker, as_of)
+def load_forecasts(warehouse: Warehouse, ticker: str, as_of: dt.date, window: int) -> pd.DataFrame:
+    """The stored candidate forecasts (live, else backtest) of the last `window` origins whose target is on or
+    before as_of."""
+    return registry.stored_forecasts(warehouse, ticker, as_of, window)
 
 
 @stage("backtested")

@@ -41,8 +41,8 @@ class WarehouseFiles(AbstractFileSystem):
         super().__init__()
         self.root = os.path.realpath(root)
         self.listed: dict[str, list[str]] = {}
-        """Each pattern's files when first listed: DuckDB lists a view's files each time it binds it, and
-        one connection sees one listing (a file renamed over another is read as the new file)."""
+        """The files of the views' patterns, as the warehouse listed them when it made the views: DuckDB lists
+        a view's files each time it binds it. Any other pattern is listed when asked."""
 
     def local(self, path: str) -> str:
         """The local path of a nightcast:// path (`..` resolved); PermissionError outside the warehouse."""
@@ -59,9 +59,9 @@ class WarehouseFiles(AbstractFileSystem):
         local = self.local(path)
         if os.path.exists(local) or not _WILDCARDS & set(local):
             return [local] if os.path.exists(local) else []
-        if local not in self.listed:  # below the warehouse: local() checked the part before any wildcard
-            self.listed[local] = sorted(glob.glob(local))
-        return self.listed[local]
+        if local in self.listed:
+            return self.listed[local]
+        return sorted(glob.glob(local))  # below the warehouse: local() checked the part before any wildcard
 
     def exists(self, path: str, **kwargs: Any) -> bool:
         return os.path.exists(self.local(path))
@@ -155,7 +155,7 @@ def create_empty_table(table: str, schema: pa.Schema) -> str:
     """The CREATE TABLE of an empty table of the schema (no pyarrow-to-DuckDB registration, which imports
     pandas)."""
     columns = ", ".join(f'"{f.name}" {DUCKDB_TYPES[str(f.type)]}' for f in schema)
-    return f"CREATE TABLE {empty_table(table)} ({columns})"
+    return f"CREATE TEMP TABLE {empty_table(table)} ({columns})"
 
 
 def parquet_scan(urls: list[str], table: str, columns: Sequence[str], partitioned: bool, legacy: bool) -> str:
@@ -169,3 +169,14 @@ def parquet_scan(urls: list[str], table: str, columns: Sequence[str], partitione
     if legacy:
         return f"SELECT {names} FROM (FROM {source}, union_by_name=true) UNION ALL BY NAME FROM {empty_table(table)})"
     return f"SELECT {names} FROM {source})"
+
+
+def tiered_scan(big: str, others: str) -> str:
+    """The rows of the big files' SELECT and those of the others' (recent or per-run files) whose run the big
+    file of their ticker does not hold: a fold writes the big file before it deletes the recent one. (A left
+    join rather than NOT EXISTS, so that a filter on the ticker prunes the big files on both sides.)"""
+    return (
+        f"SELECT * FROM ({big}) UNION ALL SELECT o.* FROM ({others}) AS o "
+        f"LEFT JOIN (SELECT DISTINCT ticker, run_id FROM ({big})) AS b ON b.ticker = o.ticker AND b.run_id = o.run_id "
+        "WHERE b.run_id IS NULL"
+    )

@@ -31,7 +31,7 @@ DERIVED_VIEWS: dict[str, str] = {
                actual.close BETWEEN f.lower_80 AND f.upper_80 AS inside_80,
                actual.close BETWEEN f.lower_95 AND f.upper_95 AS inside_95
         FROM forecasts f
-        SEMI JOIN (SELECT ticker, as_of, max(run_id) AS run_id FROM forecasts GROUP BY ticker, as_of) newest
+        JOIN (SELECT ticker, as_of, max(run_id) AS run_id FROM forecasts GROUP BY ticker, as_of) newest
             ON newest.ticker = f.ticker AND newest.as_of = f.as_of AND newest.run_id = f.run_id
         JOIN prices actual ON actual.ticker = f.ticker AND actual.date = f.target_date
         JOIN prices origin ON origin.ticker = f.ticker AND origin.date = f.as_of

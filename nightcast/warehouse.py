@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
-from nightcast import files
+from nightcast import files, run_tables
 from nightcast.arrow_tables import aligned, to_arrow
 from nightcast.files import pid_alive, write_folder_atomic
-from nightcast.readonly import QueryRefused, check_statement, sandboxed_connection, tables_read
-from nightcast.readonly_files import PREFIX, WarehouseFiles, empty_table, parquet_scan, sql_text
+from nightcast.readonly import QueryRefused, check_statement, sandboxed_connection, tables_read, warehouse_files
+from nightcast.readonly_files import PREFIX, WarehouseFiles, empty_table, parquet_scan, sql_text, tiered_scan
 from nightcast.schema import SHARED_TABLES, TABLES
 from nightcast.tickers import TICKER_PATTERN
 from nightcast.views import DERIVED_VIEWS
@@ -75,8 +75,8 @@ class Warehouse:
         """A ticker's per-run files of a table written before the one-file layout (of a shared table: any file
         in the ticker's folder, written before the table was shared)."""
         folder = self.partition(table, ticker)
-        own = None if table in SHARED_TABLES else f"{table}.parquet"
-        return sorted(p for p in folder.glob("*.parquet") if p.name != own) if folder.exists() else []
+        own = () if table in SHARED_TABLES else (f"{table}.parquet", f"{table}{run_tables.RECENT_SUFFIX}")
+        return sorted(p for p in folder.glob("*.parquet") if p.name not in own) if folder.exists() else []
 
     def model_dir(self, ticker: str, run_id: str) -> Path:
         """Where one run's fitted candidates go, a folder each."""
@@ -98,38 +98,27 @@ class Warehouse:
         """An exclusive inter-process lock, so two runs never rewrite the same file at once."""
         return files.exclusive_lock(self.root / ".locks" / f"{name}.lock")
 
+    def recent_file(self, table: str, ticker: str) -> Path:
+        """The file of a ticker's runs of a table since they were last folded into its one file."""
+        return self.partition(table, ticker) / f"{table}{run_tables.RECENT_SUFFIX}"
+
     def _stored(self, table: str, ticker: str) -> tuple[pa.Table | None, list[Path]]:
-        """The ticker's stored rows of a table (its file and any per-run files) and those per-run files."""
-        import pyarrow.parquet as pq
-
+        """The ticker's stored rows of a table (its files and any per-run files) and those per-run files."""
         legacy = self.legacy_files(table, ticker)
-        path = self.table_file(table, ticker)
-        parts = [aligned(pq.read_table(p), table) for p in ([path] if path.exists() else []) + legacy]
-        return (pa.concat_tables(parts) if parts else None), legacy
-
-    def _rewrite(self, table: str, ticker: str, rows: pa.Table, legacy: list[Path]) -> Path:
-        """Replace the ticker's file with rows, then drop the per-run files folded into it (under the lock)."""
-        path = self.table_file(table, ticker)
-        files.write_atomic(rows, path)
-        for old in legacy:
-            old.unlink(missing_ok=True)
-        return path
+        others = [self.recent_file(table, ticker), *legacy]
+        return run_tables.stored_rows(table, self.table_file(table, ticker), others), legacy
 
     def write_run_table(self, table: str, ticker: str, run_id: str, frame: pd.DataFrame) -> Path:
-        """Store one run's rows of a table in the ticker's file, replacing rows that run wrote before."""
-        import pyarrow.compute as pc
-
+        """Store one run's rows of a table in the ticker's files, replacing rows that run wrote before (see
+        nightcast/run_tables.py: a night rewrites the small file of recent runs)."""
         new = to_arrow(table, frame)
         with self.lock(f"{table}-{ticker}"):
-            stored, legacy = self._stored(table, ticker)
-            if stored is not None:
-                stored = stored.filter(pc.invert(pc.is_in(stored["run_id"], value_set=new["run_id"].unique())))
-                new = pa.concat_tables([stored, new])
-            return self._rewrite(table, ticker, new, legacy)
+            big, recent = self.table_file(table, ticker), self.recent_file(table, ticker)
+            return run_tables.merge_run(table, new, big, recent, self.legacy_files(table, ticker))
 
     def fold(self, table: str, ticker: str) -> int:
-        """Fold the ticker's per-run files of a table into its one file (a shared table's: its newest night
-        into the shared file); returns how many were folded."""
+        """Fold the ticker's recent and per-run files of a table into its one file (a shared table's: its newest
+        night into the shared file); returns how many files were folded."""
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
@@ -139,10 +128,8 @@ class Warehouse:
             self._replace_shared(table, ticker, rows.filter(pc.equal(rows["as_of"], pc.max(rows["as_of"]))))
             return len(legacy)
         with self.lock(f"{table}-{ticker}"):
-            stored, legacy = self._stored(table, ticker)
-            if legacy and stored is not None:
-                self._rewrite(table, ticker, stored, legacy)
-            return len(legacy)
+            big, recent = self.table_file(table, ticker), self.recent_file(table, ticker)
+            return run_tables.fold(table, big, recent, self.legacy_files(table, ticker))
 
     def replace_latest(self, ticker: str, frame: pd.DataFrame) -> bool:
         """Make frame the ticker's rows of latest_forecasts unless a newer as_of is stored (a backfill of old
@@ -237,7 +224,9 @@ class Warehouse:
             if new.empty:
                 return 0
             merged = to_arrow("prices", new) if stored is None else pa.concat_tables([stored, to_arrow("prices", new)])
-            self._rewrite("prices", ticker, merged.sort_by("date"), legacy)
+            files.write_atomic(merged.sort_by("date"), self.table_file("prices", ticker))
+            for old in legacy:
+                old.unlink(missing_ok=True)
             return len(new)
 
     def table_files(self, table: str, tickers: list[str] | None = None) -> list[str]:
@@ -266,22 +255,34 @@ class Warehouse:
         if not paths:
             return schema, f"FROM {empty_table(table)}"
         if table in SHARED_TABLES:
-            legacy = any(p != str(self.shared_file(table)) for p in paths)
-            sql = parquet_scan([PREFIX + p for p in paths], table, schema.names, False, legacy)
+            per_ticker = any(p != str(self.shared_file(table)) for p in paths)
+            sql = parquet_scan([PREFIX + p for p in paths], table, schema.names, False, per_ticker)
             return schema, f"{sql} WHERE ticker IN ({', '.join(map(sql_text, tickers))})" if tickers else sql
-        # a pattern per ticker (or one for all), listed already: DuckDB asks for it each time it binds the view
-        patterns = [f"{self.root / table}/ticker={t}/*.parquet" for t in tickers or ["*"]]
-        for pattern in patterns:
-            files.listed[pattern] = sorted(p for p in paths if fnmatch.fnmatchcase(p, pattern))
-        legacy = any(not p.endswith(f"/{table}.parquet") for p in paths)
-        return schema, parquet_scan([PREFIX + p for p in patterns], table, schema.names, True, legacy)
+        # patterns per ticker (or for all), listed already: DuckDB asks for them each time it binds the view
+        big, recent = f"/{table}.parquet", f"/{table}{run_tables.RECENT_SUFFIX}"
+        legacy = [PREFIX + p for p in paths if not p.endswith((big, recent))]
+
+        def urls(name: str) -> list[str]:
+            patterns = [f"{self.root / table}/ticker={t}{name}" for t in tickers or ["*"]]
+            for pattern in patterns:
+                files.listed[pattern] = sorted(p for p in paths if fnmatch.fnmatchcase(p, pattern))
+            return [PREFIX + pattern for pattern in patterns if files.listed[pattern]]
+
+        whole, others = urls(big), urls(recent) + legacy
+        if not others or not whole:
+            return schema, parquet_scan(whole or others, table, schema.names, True, bool(legacy))
+        scans = (
+            parquet_scan(whole, table, schema.names, True, False),
+            parquet_scan(others, table, schema.names, True, bool(legacy)),
+        )
+        return schema, tiered_scan(*scans) if "run_id" in schema.names else " UNION ALL ".join(scans)
 
     def connect(self, tickers: list[str] | None = None, sql: str | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with one view per table and the derived views (only the given tickers' rows when
         tickers are given; only what sql reads when given), able to read the warehouse and nothing else
         (see nightcast/readonly.py)."""
         names = set(tables_read(sql, TABLES, DERIVED_VIEWS)) if sql is not None else set(TABLES) | set(DERIVED_VIEWS)
-        files = WarehouseFiles(self.root)
+        files = warehouse_files(self.root)
         return sandboxed_connection(
             files,
             {table: self.scan(table, files, tickers) for table in TABLES if table in names},

@@ -56,7 +56,7 @@ def test_run_tables_round_trip_with_dates_and_timestamps(warehouse):
         ]
     )
     path = warehouse.write_run_table("forecasts", "GOOG", "r1", row)
-    assert path == warehouse.root / "forecasts" / "ticker=GOOG" / "forecasts.parquet"
+    assert path == warehouse.root / "forecasts" / "ticker=GOOG" / "forecasts.recent.parquet"  # the small file
     out = warehouse.query("select as_of, target_date, horizon, forecast from forecasts")
     assert str(out["as_of"].iloc[0])[:10] == "2013-03-01" and out["forecast"].iloc[0] == 805.5
 
@@ -65,7 +65,7 @@ def run(run_id: str, status: str, ticker: str = "GOOG") -> pd.DataFrame:
     return pd.DataFrame([{"run_id": run_id, "ticker": ticker, "status": status}])
 
 
-def test_rewriting_a_run_replaces_its_rows_in_the_one_file_and_leaves_no_temporary_files(warehouse):
+def test_rewriting_a_run_replaces_its_rows_in_the_recent_file_and_leaves_no_temporary_files(warehouse):
     for status in ("running", "completed"):
         warehouse.write_run_table("runs", "GOOG", "r1", run("r1", status))
     warehouse.write_run_table("runs", "GOOG", "r2", run("r2", "running"))
@@ -73,24 +73,63 @@ def test_rewriting_a_run_replaces_its_rows_in_the_one_file_and_leaves_no_tempora
         ["r1", "completed"],
         ["r2", "running"],
     ]
-    assert [p.name for p in (warehouse.root / "runs" / "ticker=GOOG").iterdir()] == ["runs.parquet"]
+    assert [p.name for p in (warehouse.root / "runs" / "ticker=GOOG").iterdir()] == ["runs.recent.parquet"]
 
 
-def test_one_file_per_ticker_and_table_however_many_runs(warehouse):
-    for i in range(25):
+def test_two_files_per_ticker_and_table_however_many_runs_and_a_night_rewrites_the_small_one(warehouse):
+    from nightcast.run_tables import RECENT_RUNS
+
+    for i in range(2 * RECENT_RUNS + 7):
         for ticker in ("GOOG", "MSFT"):
-            warehouse.write_run_table("runs", ticker, f"r{i:02d}", run(f"r{i:02d}", "completed", ticker))
+            written = warehouse.write_run_table("runs", ticker, f"r{i:03d}", run(f"r{i:03d}", "completed", ticker))
+            assert written.name == ("runs.parquet" if i % (RECENT_RUNS + 1) == RECENT_RUNS else "runs.recent.parquet")
     assert sorted(str(p.relative_to(warehouse.root)) for p in warehouse.root.glob("runs/*/*")) == [
         "runs/ticker=GOOG/runs.parquet",
+        "runs/ticker=GOOG/runs.recent.parquet",
         "runs/ticker=MSFT/runs.parquet",
+        "runs/ticker=MSFT/runs.recent.parquet",
     ]
-    assert warehouse.query("select count(*) n from runs")["n"][0] == 50
+    recent = pq.read_table(warehouse.recent_file("runs", "GOOG"))
+    assert len(recent) == 2 * RECENT_RUNS + 7 - 2 * (RECENT_RUNS + 1)  # the runs since the last fold
+    assert warehouse.query("select count(*) n, count(distinct run_id) d from runs").values.tolist() == [
+        [2 * (2 * RECENT_RUNS + 7), 2 * RECENT_RUNS + 7]
+    ]
+
+
+def test_a_rerun_of_a_folded_run_replaces_its_rows_in_the_big_file(warehouse):
+    from nightcast.run_tables import RECENT_RUNS
+
+    for i in range(RECENT_RUNS + 3):
+        warehouse.write_run_table("runs", "GOOG", f"r{i:03d}", run(f"r{i:03d}", "running"))
+    assert warehouse.write_run_table("runs", "GOOG", "r000", run("r000", "abandoned")).name == "runs.parquet"
+    assert pq.read_metadata(warehouse.recent_file("runs", "GOOG")).num_rows == 0  # emptied, never deleted
+    rows = warehouse.query("select run_id, status from runs order by 1").values.tolist()
+    assert len(rows) == RECENT_RUNS + 3 and rows[0] == ["r000", "abandoned"]
+
+
+def test_a_fold_that_died_before_emptying_the_recent_file_shows_no_row_twice(warehouse):
+    """A fold renames the big file over the old one, then an empty recent file over the recent one: a reader
+    in between (or after a kill -9 there) finds the same runs in both."""
+    import shutil
+
+    for i in range(3):
+        warehouse.write_run_table("runs", "GOOG", f"r{i}", run(f"r{i}", "completed"))
+    recent = warehouse.recent_file("runs", "GOOG")
+    shutil.copy(recent, recent.with_name("kept"))
+    assert warehouse.fold("runs", "GOOG") == 1 and pq.read_metadata(recent).num_rows == 0
+    assert warehouse.fold("runs", "GOOG") == 0  # nothing left to fold
+    shutil.move(recent.with_name("kept"), recent)  # the state between the fold's two renames
+    assert warehouse.query("select count(*) n from runs")["n"][0] == 3
+    assert warehouse.query("select count(*) n from runs", tickers=["GOOG"])["n"][0] == 3
+    warehouse.write_run_table("runs", "GOOG", "r3", run("r3", "completed"))  # the next write drops them
+    assert len(pq.read_table(recent)) == 1
+    assert warehouse.query("select count(*) n from runs")["n"][0] == 4
 
 
 def test_a_ticker_filter_opens_only_that_ticker_s_file(warehouse):
     for ticker in ("GOOG", "MSFT"):
         warehouse.write_run_table("runs", ticker, "r1", run("r1", "completed", ticker))
-    (warehouse.root / "runs" / "ticker=MSFT" / "runs.parquet").write_bytes(b"not parquet at all")
+    warehouse.recent_file("runs", "MSFT").write_bytes(b"not parquet at all")
     assert warehouse.query("select ticker from runs where ticker = 'GOOG'")["ticker"].tolist() == ["GOOG"]
     assert warehouse.query("select ticker from runs", tickers=["GOOG"])["ticker"].tolist() == ["GOOG"]
     with pytest.raises(Exception):
@@ -104,7 +143,7 @@ def test_per_run_files_of_the_old_layout_are_read_then_folded_by_the_next_write(
     pq.write_table(pa.table({"run_id": ["old2"], "ticker": ["GOOG"], "status": ["completed"]}), folder / "old2.parquet")
     assert warehouse.query("select count(*) n from runs")["n"][0] == 2  # read as they are
     warehouse.write_run_table("runs", "GOOG", "old1", run("old1", "abandoned"))  # a later run marks it abandoned
-    assert [p.name for p in folder.iterdir()] == ["runs.parquet"]
+    assert [p.name for p in folder.iterdir()] == ["runs.recent.parquet"]
     assert warehouse.query("select run_id, status from runs order by 1").values.tolist() == [
         ["old1", "abandoned"],
         ["old2", "completed"],
@@ -304,7 +343,7 @@ def test_a_warehouse_written_before_candidates_still_reads(warehouse, prices):
     (r2: the old code's later rerun of the same night, so its rows are the night's realized forecasts)."""
     two_candidates(warehouse, prices)
     old = (
-        pq.read_table(warehouse.table_file("forecasts", "GOOG"))
+        pq.read_table(warehouse.recent_file("forecasts", "GOOG"))
         .select(["run_id", "ticker", "as_of", "target_date", "horizon", "forecast", "model_version"])
         .slice(0, 3)
     )
@@ -327,7 +366,7 @@ def test_a_warehouse_written_before_candidates_still_reads(warehouse, prices):
 
 def test_a_rerun_of_a_night_replaces_the_earlier_run_in_the_accuracy_views(warehouse, prices):
     two_candidates(warehouse, prices)
-    rerun = pq.read_table(warehouse.table_file("forecasts", "GOOG")).to_pandas()
+    rerun = pq.read_table(warehouse.recent_file("forecasts", "GOOG")).to_pandas()
     warehouse.write_run_table("forecasts", "GOOG", "r3", rerun.assign(run_id="r3", forecast=rerun["forecast"] + 1))
     assert len(warehouse.query("select * from forecasts")) == 2 * len(rerun)
     realized = warehouse.query("select distinct run_id from realized_forecasts")
@@ -364,7 +403,7 @@ def test_backtest_tables_round_trip_with_folds_and_a_null_overall_row(warehouse)
         }
     )
     assert warehouse.write_run_table("backtests", "GOOG", "b1", rows) == (
-        warehouse.root / "backtests" / "ticker=GOOG" / "backtests.parquet"
+        warehouse.root / "backtests" / "ticker=GOOG" / "backtests.recent.parquet"
     )
     warehouse.write_run_table("backtest_metrics", "GOOG", "b1", metrics)
     out = warehouse.query("""select b.fold, b.cutoff, count(*) as n, max(b.date) as last_day, m.rmse

@@ -143,3 +143,47 @@ def test_cold_candidates_are_backtested_once_and_only_with_enough_history():
     assert registry.cold_candidates(realized.iloc[:10], {"naive"}, settings, 100) == ["drift", "ets"]
     assert registry.cold_candidates(realized.iloc[:10], set(), settings, 12) == []  # 2 x 5 days + 3 rows needed
     assert np.isfinite(registry.choose_champion(realized, ["naive"], None, 0.0, 1).evidence.mase)
+
+
+def test_stored_forecasts_of_a_window_hold_every_origin_the_evidence_of_that_window_uses(tmp_path):
+    from nightcast.warehouse import Warehouse
+    from tasks import evidence as evidence_stage
+
+    wh = Warehouse(tmp_path / "wh")
+    days = pd.bdate_range("2024-01-01", periods=40)
+    prices = pd.DataFrame({"date": days, "close": 100 + np.arange(40.0)})
+    for k, as_of in enumerate(days[:30]):  # one live night per day, two horizons
+        rows = pd.DataFrame(
+            {
+                "run_id": f"r{k:03d}",
+                "ticker": "GOOG",
+                "as_of": as_of,
+                "target_date": days[k + 1 : k + 3],
+                "horizon": [1, 2],
+                "forecast": [101.0 + k, 102.0 + k],
+                "candidate": "naive",
+            }
+        )
+        wh.write_run_table("forecasts", "GOOG", f"r{k:03d}", rows)
+    backtest = pd.DataFrame(  # a backtest origin among the live ones, and an older one
+        {
+            "run_id": "b",
+            "ticker": "GOOG",
+            "candidate": "ets",
+            "as_of": days[[19, 4]],
+            "date": days[[20, 5]],
+            "horizon": 1,
+            "predicted": 1.0,
+        }
+    )
+    wh.write_run_table("backtests", "GOOG", "b", backtest)
+    as_of = days[25].date()
+    everything, last = registry.stored_forecasts(wh, "GOOG", as_of), registry.stored_forecasts(wh, "GOOG", as_of, 7)
+    assert len(everything) == 25 + 24 + 2  # horizon 1 of origins 0..24, horizon 2 of 0..23, two backtests
+    assert sorted(set(pd.to_datetime(last["as_of"]))) == list(days[18:25])  # the last 7 origins
+    facts = evidence_stage.price_facts(prices)
+    whole, windowed = (evidence_stage.realized(f, facts, as_of, 7) for f in (everything, last))
+    key = ["candidate", "as_of", "horizon"]
+    pd.testing.assert_frame_equal(
+        whole.sort_values(key).reset_index(drop=True), windowed.sort_values(key).reset_index(drop=True)
+    )
