@@ -375,8 +375,8 @@ def scale_lines(results: list[dict] | None) -> list[str]:
     lines = [
         "",
         f"warehouse at scale ({TICKERS} tickers; `nightcast query` end to end, best of 3; overhead: one "
-        "ticker's nightly reads and writes, median of its last 20 nights; a fold night adds the fold, and the "
-        "mean spreads it over the nights between folds):",
+        "ticker's nightly reads and writes, median of the 100 live nights of 5 tickers; a fold night adds the "
+        "fold, and the mean spreads it over the nights between folds):",
         "",
         "| nights | files | MB | latest per ticker | one ticker's history | accuracy of one ticker | overhead "
         "| fold night adds | mean overhead |",

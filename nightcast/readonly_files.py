@@ -10,6 +10,7 @@ only; every call that would create, change or delete anything raises PermissionE
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import glob
 import os
 import threading
@@ -17,6 +18,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from fsspec import AbstractFileSystem
+
+from nightcast.run_tables import RECENT_SUFFIX
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -180,3 +183,26 @@ def tiered_scan(big: str, others: str) -> str:
         f"LEFT JOIN (SELECT DISTINCT ticker, run_id FROM ({big})) AS b ON b.ticker = o.ticker AND b.run_id = o.run_id "
         "WHERE b.run_id IS NULL"
     )
+
+
+def partitioned_scan(
+    table: str, columns: list[str], paths: list[str], folder: str, tickers: list[str] | None, files: WarehouseFiles
+) -> str:
+    """The SELECT of a table kept one folder per ticker (`folder`/ticker=T/), over paths (its files, of the
+    given tickers only when given): the big files, and the recent and per-run files but for rows whose run
+    a big file holds. Each is read by pattern, per ticker or for all, with files.listed set to paths, so that
+    DuckDB binding the view again asks for no new listing."""
+    big, recent = f"/{table}.parquet", f"/{table}{RECENT_SUFFIX}"
+    legacy = [PREFIX + p for p in paths if not p.endswith((big, recent))]
+
+    def urls(name: str) -> list[str]:
+        patterns = [f"{folder}/ticker={t}{name}" for t in tickers or ["*"]]
+        for pattern in patterns:
+            files.listed[pattern] = sorted(p for p in paths if fnmatch.fnmatchcase(p, pattern))
+        return [PREFIX + pattern for pattern in patterns if files.listed[pattern]]
+
+    whole, others = urls(big), urls(recent) + legacy
+    if not others or not whole:
+        return parquet_scan(whole or others, table, columns, True, bool(legacy))
+    scans = parquet_scan(whole, table, columns, True, False), parquet_scan(others, table, columns, True, bool(legacy))
+    return tiered_scan(*scans) if "run_id" in columns else " UNION ALL ".join(scans)

@@ -112,3 +112,21 @@ def fold(table: str, big: Path, recent: Path, legacy: list[Path]) -> int:
         for path in legacy:
             path.unlink(missing_ok=True)
     return len(pending)
+
+
+def replace_newest(table: str, ticker: str, new: pa.Table, shared: Path, legacy: list[Path]) -> bool:
+    """Replace the ticker's rows of a shared table (every ticker's newest night, in one file) by new unless a
+    newer as_of is stored (then the newest stored night stays); the ticker's files from before the table was
+    shared are folded in and deleted. The caller holds the table's lock."""
+    import pyarrow.compute as pc
+
+    stored = _read([shared], table)
+    stored = new.schema.empty_table() if stored is None else stored
+    mine = pa.concat_tables([stored.filter(pc.equal(stored["ticker"], ticker)), *filter(None, [_read(legacy, table)])])
+    newer = bool(len(mine)) and pc.max(mine["as_of"]).as_py() > pc.max(new["as_of"]).as_py()
+    if legacy or not newer:
+        keep = mine.filter(pc.equal(mine["as_of"], pc.max(mine["as_of"]))) if newer else new
+        files.write_atomic(pa.concat_tables([stored.filter(pc.not_equal(stored["ticker"], ticker)), keep]), shared)
+    for old in legacy:
+        old.unlink(missing_ok=True)
+    return not newer

@@ -17,7 +17,6 @@ are read as they are, and folded into the ticker's (or the shared) file by its n
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
@@ -31,7 +30,14 @@ from nightcast import files, run_tables
 from nightcast.arrow_tables import aligned, to_arrow
 from nightcast.files import pid_alive, write_folder_atomic
 from nightcast.readonly import QueryRefused, check_statement, sandboxed_connection, tables_read, warehouse_files
-from nightcast.readonly_files import PREFIX, WarehouseFiles, empty_table, parquet_scan, sql_text, tiered_scan
+from nightcast.readonly_files import (
+    PREFIX,
+    WarehouseFiles,
+    empty_table,
+    parquet_scan,
+    partitioned_scan,
+    sql_text,
+)
 from nightcast.schema import SHARED_TABLES, TABLES
 from nightcast.tickers import TICKER_PATTERN
 from nightcast.views import DERIVED_VIEWS
@@ -137,26 +143,11 @@ class Warehouse:
         return self._replace_shared("latest_forecasts", ticker, to_arrow("latest_forecasts", frame))
 
     def _replace_shared(self, table: str, ticker: str, new: pa.Table) -> bool:
-        """Replace the ticker's rows of a shared table by new unless a newer as_of is stored (then the newest
-        stored night stays); the ticker's files from before the table was shared are folded in and deleted."""
-        import pyarrow.compute as pc
-        import pyarrow.parquet as pq
-
-        path = self.shared_file(table)
+        """Replace the ticker's rows of a shared table unless a newer night is stored (under the table's lock)."""
         with self.lock(table):
-            legacy = self.legacy_files(table, ticker)
-            shared = aligned(pq.read_table(path), table) if path.exists() else new.schema.empty_table()
-            mine = pa.concat_tables(
-                [shared.filter(pc.equal(shared["ticker"], ticker)), *(aligned(pq.read_table(p), table) for p in legacy)]
+            return run_tables.replace_newest(
+                table, ticker, new, self.shared_file(table), self.legacy_files(table, ticker)
             )
-            newer = bool(len(mine)) and pc.max(mine["as_of"]).as_py() > pc.max(new["as_of"]).as_py()
-            if legacy or not newer:
-                keep = mine.filter(pc.equal(mine["as_of"], pc.max(mine["as_of"]))) if newer else new
-                others = shared.filter(pc.not_equal(shared["ticker"], ticker))
-                files.write_atomic(pa.concat_tables([others, keep]), path)
-            for old in legacy:
-                old.unlink(missing_ok=True)
-            return not newer
 
     def write_bytes(self, path: Path, data: bytes) -> None:
         """Write a non-table file (e.g. a plot) atomically inside the warehouse."""
@@ -258,24 +249,7 @@ class Warehouse:
             per_ticker = any(p != str(self.shared_file(table)) for p in paths)
             sql = parquet_scan([PREFIX + p for p in paths], table, schema.names, False, per_ticker)
             return schema, f"{sql} WHERE ticker IN ({', '.join(map(sql_text, tickers))})" if tickers else sql
-        # patterns per ticker (or for all), listed already: DuckDB asks for them each time it binds the view
-        big, recent = f"/{table}.parquet", f"/{table}{run_tables.RECENT_SUFFIX}"
-        legacy = [PREFIX + p for p in paths if not p.endswith((big, recent))]
-
-        def urls(name: str) -> list[str]:
-            patterns = [f"{self.root / table}/ticker={t}{name}" for t in tickers or ["*"]]
-            for pattern in patterns:
-                files.listed[pattern] = sorted(p for p in paths if fnmatch.fnmatchcase(p, pattern))
-            return [PREFIX + pattern for pattern in patterns if files.listed[pattern]]
-
-        whole, others = urls(big), urls(recent) + legacy
-        if not others or not whole:
-            return schema, parquet_scan(whole or others, table, schema.names, True, bool(legacy))
-        scans = (
-            parquet_scan(whole, table, schema.names, True, False),
-            parquet_scan(others, table, schema.names, True, bool(legacy)),
-        )
-        return schema, tiered_scan(*scans) if "run_id" in schema.names else " UNION ALL ".join(scans)
+        return schema, partitioned_scan(table, schema.names, paths, str(self.root / table), tickers, files)
 
     def connect(self, tickers: list[str] | None = None, sql: str | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with one view per table and the derived views (only the given tickers' rows when

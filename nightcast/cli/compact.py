@@ -1,5 +1,5 @@
-"""`nightcast compact`: fold per-run files of a warehouse written before the one-file layout, fill its
-latest_forecasts, and (with --keep-runs) prune old model folders, plots and Data Docs pages."""
+"""`nightcast compact`: fold recent runs, and per-run files of a warehouse written before the one-file layout,
+fill its latest_forecasts, and (with --keep-runs) prune old model folders, plots and Data Docs pages."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ def command(args: argparse.Namespace) -> int:
         folded += upkeep.compact(warehouse, ticker)
         pruned += upkeep.prune(warehouse, ticker, args.keep_runs) if args.keep_runs else 0
     print(
-        f"compacted {len(names)} ticker(s) in {warehouse.root}: {folded} per-run file(s) folded into one file "
-        f"per ticker and table"
+        f"compacted {len(names)} ticker(s) in {warehouse.root}: {folded} recent or per-run file(s) folded into "
+        f"each ticker's file of their table"
         + (f", {pruned} old model folder(s), plot(s) and page(s) pruned" if args.keep_runs else "")
     )
     return 0

@@ -40,7 +40,7 @@ def test_a_per_run_warehouse_reads_as_it_is_and_compacts_to_one_file_per_table(t
     assert before == {"runs": 2, "forecasts": 4, "metrics": 2, "predictions": 2}
     assert main(["compact", "--warehouse", str(wh.root)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("compacted 1 ticker(s)") and "8 per-run file(s) folded" in out
+    assert out.startswith("compacted 1 ticker(s)") and "8 recent or per-run file(s) folded" in out
     assert sorted(str(p.relative_to(wh.root)) for p in wh.root.glob("*/ticker=GOOG/*.parquet")) == [
         "forecasts/ticker=GOOG/forecasts.parquet",
         "metrics/ticker=GOOG/metrics.parquet",
