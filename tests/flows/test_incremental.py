@@ -112,7 +112,7 @@ def test_a_split_is_refused_and_nothing_stored_changes(tmp_path, yahoo):
     assert f"between {day(yahoo, 135)} and {day(yahoo, 139)} (new/old 0.5 on every one: a split" in message
     after = snapshot(root)
     changed = {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
-    assert changed == {"runs/ticker=AAA/runs.parquet"}  # only the failed run's row was added
+    assert changed == {"runs/ticker=AAA/runs.recent.parquet"}  # only the failed run's row was added
     runs = Warehouse(root).query("select status, error from runs order by started_at")
     assert runs["status"].tolist() == ["completed", "failed"] and "split" in runs["error"].iloc[1]
 
