@@ -96,19 +96,19 @@ def check_statement(sql: str) -> duckdb.Statement:
     return statement
 
 
-_PARSER: list[duckdb.DuckDBPyConnection] = []
+_PARSER: dict[int, duckdb.DuckDBPyConnection] = {}
 _PARSER_LOCK = threading.Lock()
 
 
 def _parser() -> duckdb.DuckDBPyConnection:
     """One connection per process for naming tables: no tables, no file system (a new DuckDB costs 30 ms)."""
-    if not _PARSER:
+    if os.getpid() not in _PARSER:  # one per process: a forked child never uses its parent's
         con = duckdb.connect(":memory:", config=dict(SANDBOX_SETTINGS))
         con.execute("SET disabled_filesystems='LocalFileSystem'")
         con.execute("SET enable_external_access=false")
         con.execute("SET lock_configuration=true")
-        _PARSER.append(con)
-    return _PARSER[0]
+        _PARSER[os.getpid()] = con
+    return _PARSER[os.getpid()]
 
 
 def _parameters_as_null(sql: str) -> str:

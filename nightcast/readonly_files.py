@@ -54,10 +54,6 @@ class WarehouseFiles(AbstractFileSystem):
             raise PermissionError(f"{path} lies outside the warehouse")
         return local
 
-    def url(self, path: str | os.PathLike[str]) -> str:
-        """The nightcast:// address of a file inside the warehouse."""
-        return PREFIX + self.local(os.fspath(path))
-
     def glob(self, path: str, **kwargs: Any) -> list[str]:
         local = self.local(path)
         if os.path.exists(local) or not _WILDCARDS & set(local):

@@ -4,7 +4,7 @@ nights are stored.
 A ticker's folder of a table holds two files: `<table>.parquet`, every run up to the last fold, and
 `<table>.recent.parquet`, the runs since (at most RECENT_RUNS). A run's write rewrites the recent file
 alone; the write that would put more than RECENT_RUNS runs in it folds them into the big file instead (one
-rewrite of the history every RECENT_RUNS nights), and so does a rerun of a run already folded.
+rewrite of the history every RECENT_RUNS + 1 nights), and so does a rerun of a run already folded.
 
 A fold renames the new big file over the old one, then renames an empty recent file over the recent one
 (never deleting it, so that a reader that listed it still finds it): for an instant (or, after a crash
@@ -42,9 +42,9 @@ def _without(rows: pa.Table, runs: pa.Array) -> pa.Table:
 
 
 def _runs_of(path: Path, runs: pa.Array) -> pa.Array:
-    """Those of runs, and of the runs a big file holds, that the big file may hold: none when every one
-    sorts after the file's largest run id (run ids sort by time, so a night's runs do), read from the
-    file's statistics; else the file's run_id column is read."""
+    """The runs a big file holds, as far as the given runs need to know: none when every one of them sorts
+    after the file's largest run id (run ids sort by time, so a new night's do), read from the file's
+    statistics without reading a row; else every run in the file's run_id column."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
@@ -78,7 +78,7 @@ def merge_run(table: str, new: pa.Table, big: Path, recent: Path, legacy: list[P
     pending = _read([recent, *legacy], table)
     runs = new["run_id"].unique()
     folded = _runs_of(big, runs if pending is None else pa.concat_arrays([runs, pending["run_id"].unique()]))
-    if pending is not None:  # without rows of a fold that died before deleting the recent file
+    if pending is not None:  # without rows of a fold that died before emptying the recent file
         pending = _without(_without(pending, folded), runs)
     rows = new if pending is None else pa.concat_tables([pending, new])
     if pc.any(pc.is_in(runs, value_set=folded)).as_py() or len(rows["run_id"].unique()) > RECENT_RUNS:
@@ -130,3 +130,14 @@ def replace_newest(table: str, ticker: str, new: pa.Table, shared: Path, legacy:
     for old in legacy:
         old.unlink(missing_ok=True)
     return not newer
+
+
+def fold_newest(table: str, ticker: str, shared: Path, legacy: list[Path]) -> int:
+    """Fold a ticker's files from before a table was shared into the shared file (their newest night, unless
+    a newer one is stored there); returns how many were folded. The caller holds the table's lock."""
+    import pyarrow.compute as pc
+
+    rows = _read(legacy, table)
+    if rows is not None:
+        replace_newest(table, ticker, rows.filter(pc.equal(rows["as_of"], pc.max(rows["as_of"]))), shared, legacy)
+    return len(legacy)

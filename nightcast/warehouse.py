@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from nightcast import files, run_tables
-from nightcast.arrow_tables import aligned, to_arrow
+from nightcast.arrow_tables import to_arrow
 from nightcast.files import pid_alive, write_folder_atomic
 from nightcast.readonly import QueryRefused, check_statement, sandboxed_connection, tables_read, warehouse_files
 from nightcast.readonly_files import (
@@ -125,14 +125,10 @@ class Warehouse:
     def fold(self, table: str, ticker: str) -> int:
         """Fold the ticker's recent and per-run files of a table into its one file (a shared table's: its newest
         night into the shared file); returns how many files were folded."""
-        import pyarrow.compute as pc
-        import pyarrow.parquet as pq
-
-        legacy = self.legacy_files(table, ticker)
-        if table in SHARED_TABLES and legacy:
-            rows = pa.concat_tables([aligned(pq.read_table(p), table) for p in legacy])
-            self._replace_shared(table, ticker, rows.filter(pc.equal(rows["as_of"], pc.max(rows["as_of"]))))
-            return len(legacy)
+        if table in SHARED_TABLES:
+            with self.lock(table):
+                legacy = self.legacy_files(table, ticker)
+                return run_tables.fold_newest(table, ticker, self.shared_file(table), legacy)
         with self.lock(f"{table}-{ticker}"):
             big, recent = self.table_file(table, ticker), self.recent_file(table, ticker)
             return run_tables.fold(table, big, recent, self.legacy_files(table, ticker))

@@ -99,23 +99,22 @@ def stored_forecasts(warehouse: Warehouse, ticker: str, as_of: dt.date, window: 
     """The ticker's candidate forecasts whose target is on or before as_of: live ones (with their intervals)
     and backtest ones; one per candidate, origin and horizon (a live forecast wins, then the latest run).
     With a window, only those of the last `window` origins (all that evidence of that window can use), so
-    that a night reads a bounded part of a history that grows every night."""
+    that what a night loads and scores stays bounded however long the history grows."""
     return warehouse.query(
         """
-        with picked as (
-            select candidate, as_of, target_date, horizon, forecast, lower_80, upper_80, lower_95, upper_95 from (
-                select *, row_number() over (partition by candidate, as_of, horizon order by source, run_id desc)
-                    as pick
-                from (select run_id, candidate, as_of, target_date, horizon, forecast, lower_80, upper_80,
-                             lower_95, upper_95, 0 as source
-                      from forecasts where ticker = ? and target_date <= ? and candidate is not null
-                      union all
-                      select run_id, candidate, as_of, date, horizon, predicted, null, null, null, null, 1
-                      from backtests where ticker = ? and date <= ? and candidate is not null
-                          and horizon is not null))
-            where pick = 1),
-        origins as (select distinct as_of from picked order by as_of desc limit ?)
-        select * from picked where ? = 0 or as_of >= (select min(as_of) from origins)""",
+        with raw as (
+            select run_id, candidate, as_of, target_date, horizon, forecast, lower_80, upper_80, lower_95,
+                   upper_95, 0 as source
+            from forecasts where ticker = ? and target_date <= ? and candidate is not null
+            union all
+            select run_id, candidate, as_of, date, horizon, predicted, null, null, null, null, 1
+            from backtests where ticker = ? and date <= ? and candidate is not null and horizon is not null),
+        origins as (select distinct as_of from raw order by as_of desc limit ?),
+        kept as (select * from raw where ? = 0 or as_of >= (select min(as_of) from origins))
+        select candidate, as_of, target_date, horizon, forecast, lower_80, upper_80, lower_95, upper_95 from (
+            select *, row_number() over (partition by candidate, as_of, horizon order by source, run_id desc) as pick
+            from kept)
+        where pick = 1""",
         [ticker, as_of, ticker, as_of, max(window, 1), window],
         tickers=[ticker],
     )

@@ -438,3 +438,28 @@ def test_a_query_of_one_view_reads_the_same_rows_as_with_every_view(warehouse, p
     assert warehouse.query(sql).to_dict("records") == warehouse.connect().execute(sql).df().to_dict("records")
     with pytest.raises(Exception, match="forecastz"):
         warehouse.query("select * from forecastz")
+
+
+def test_each_query_sees_the_files_as_they_are_when_it_starts(warehouse):
+    """One DuckDB per warehouse and process serves every query; the files are listed again for each."""
+    warehouse.write_run_table("runs", "GOOG", "r1", run("r1", "completed"))
+    assert warehouse.query("select count(*) n from runs")["n"][0] == 1
+    warehouse.write_run_table("runs", "MSFT", "r1", run("r1", "completed", "MSFT"))
+    warehouse.write_run_table("runs", "GOOG", "r2", run("r2", "completed"))
+    assert warehouse.query("select ticker, count(*) n from runs group by 1 order by 1").values.tolist() == [
+        ["GOOG", 2],
+        ["MSFT", 1],
+    ]
+
+
+def test_connections_of_one_warehouse_keep_their_own_views(warehouse):
+    for ticker in ("GOOG", "MSFT"):
+        warehouse.write_run_table("runs", ticker, "r1", run("r1", "completed", ticker))
+    goog, msft = warehouse.connect(["GOOG"]), warehouse.connect(["MSFT"])
+    try:
+        assert goog.execute("select distinct ticker from runs").fetchall() == [("GOOG",)]
+        assert msft.execute("select distinct ticker from runs").fetchall() == [("MSFT",)]
+    finally:
+        goog.close()
+        msft.close()
+    assert warehouse.query("select count(*) n from runs")["n"][0] == 2
