@@ -16,7 +16,6 @@ warehouse overhead for one ticker: every read and write the nightly makes except
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -263,35 +262,41 @@ def cli_query(root: Path, sql: str) -> float:
     return min(walls)
 
 
-def measure_size(nights: int, log) -> dict:
-    """Build one warehouse, replay the live nights and measure it."""
-    with tempfile.TemporaryDirectory(prefix="nightcast-scale-") as tmp:
-        root = Path(tmp) / "warehouse"
-        started = time.perf_counter()
-        live = generate(root, nights)
-        os.sync()  # measure a warehouse at rest, not the kernel writing back the generator's gigabyte
-        log(f"scale {nights} nights: generated in {time.perf_counter() - started:.0f} s; live nights")
-        wh, rng = Warehouse(root), np.random.default_rng(1)
-        overheads = [
-            nightly_io(wh, ticker, as_of, k, rng) for ticker, days in live.items() for k, as_of in enumerate(days)
-        ]
-        fold_s = fold_night(wh, list(live)[-1])
-        files = [p for p in root.rglob("*") if p.is_file()]
-        out = {
-            "nights": nights,
-            "files": len(files),
-            "bytes": sum(p.stat().st_size for p in files),
-            "overhead_s": statistics.median(overheads),
-            "fold_s": fold_s,
-            "mean_s": statistics.median(overheads) + fold_s / (RECENT_RUNS + 1),
-            **{name: cli_query(root, sql) for name, sql in QUERIES.items()},
-        }
-        shutil.rmtree(root, ignore_errors=True)
-        return out
+def measure_at(root: Path, nights: int, overheads: list[float], wh: Warehouse, live: dict) -> dict:
+    """Files, bytes, a fold night and the queries of one generated warehouse whose live nights were replayed."""
+    fold_s = fold_night(wh, list(live)[-1])
+    files = [p for p in root.rglob("*") if p.is_file()]
+    return {
+        "nights": nights,
+        "files": len(files),
+        "bytes": sum(p.stat().st_size for p in files),
+        "overhead_s": statistics.median(overheads),
+        "fold_s": fold_s,
+        "mean_s": statistics.median(overheads) + fold_s / (RECENT_RUNS + 1),
+        **{name: cli_query(root, sql) for name, sql in QUERIES.items()},
+    }
 
 
 def measure(log, sizes: tuple[int, ...] = SIZES) -> list[dict]:
-    return [measure_size(n, log) for n in sizes]
+    """Generate a warehouse of each size, then replay the live nights at every size in turn (night k of a
+    ticker at 20 nights, then at 250, then at 1,260, ...), so that the machine's slow and fast moments fall
+    on every size alike and the sizes' overheads compare; then measure each warehouse."""
+    with tempfile.TemporaryDirectory(prefix="nightcast-scale-") as tmp:
+        roots = {n: Path(tmp) / f"warehouse-{n}" for n in sizes}
+        lives = {}
+        for n in sizes:
+            started = time.perf_counter()
+            lives[n] = generate(roots[n], n)
+            log(f"scale {n} nights: generated in {time.perf_counter() - started:.0f} s")
+        os.sync()  # measure warehouses at rest, not the kernel writing back the generators' gigabytes
+        log("scale: live nights, every size in turn")
+        whs, rng = {n: Warehouse(roots[n]) for n in sizes}, np.random.default_rng(1)
+        overheads: dict[int, list[float]] = {n: [] for n in sizes}
+        for ticker in lives[sizes[0]]:
+            for k in range(LIVE_NIGHTS):
+                for n in sizes:
+                    overheads[n].append(nightly_io(whs[n], ticker, lives[n][ticker][k], k, rng))
+        return [measure_at(roots[n], n, overheads[n], whs[n], lives[n]) for n in sizes]
 
 
 def last_line(results: list[dict]) -> str:
