@@ -15,12 +15,17 @@ layout before one file per ticker (one per run) are read and folded like recent 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from nightcast import files
-from nightcast.arrow_tables import aligned
+from nightcast.arrow_tables import aligned, to_arrow
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 RECENT_RUNS = 32
 """Runs a ticker's recent file holds before they are folded into its big file."""
@@ -141,3 +146,18 @@ def fold_newest(table: str, ticker: str, shared: Path, legacy: list[Path]) -> in
     if rows is not None:
         replace_newest(table, ticker, rows.filter(pc.equal(rows["as_of"], pc.max(rows["as_of"]))), shared, legacy)
     return len(legacy)
+
+
+def merge_closes(stored: pa.Table | None, new: pd.DataFrame, replace: Iterable) -> tuple[pa.Table, int]:
+    """A ticker's prices with the dates of new not yet stored added, date-ordered; a stored date in replace
+    (a taken revision) takes new's row. Returns the rows and how many came from new."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    new = new.assign(date=pd.to_datetime(new["date"]).dt.date)
+    swap = set(pd.to_datetime(pd.Series(list(replace), dtype="object")).dt.date)
+    if stored is not None:
+        new = new[~new["date"].isin(set(stored["date"].to_pylist()) - swap)]
+        stored = stored.filter(pc.invert(pc.is_in(stored["date"], pa.array(sorted(swap), pa.date32()))))
+    rows = to_arrow("prices", new)
+    return (rows if stored is None else pa.concat_tables([stored, rows])).sort_by("date"), len(new)

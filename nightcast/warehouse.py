@@ -197,24 +197,16 @@ class Warehouse:
     ) -> int:
         """Add dates not yet stored for the ticker; a stored row is kept as it is unless its date is in replace
         (a taken revision), when the frame's row replaces it. Returns rows written."""
-        import pandas as pd
-        import pyarrow.compute as pc
-
         with self.lock(f"prices-{ticker}"):
             stored, legacy = self._stored("prices", ticker)
-            new = frame.assign(source=source, ingested_at=ingested_at)
-            new = new.assign(date=pd.to_datetime(new["date"]).dt.date)
-            swap = set(pd.to_datetime(pd.Series(list(replace), dtype="object")).dt.date)
-            if stored is not None:
-                new = new[~new["date"].isin(set(stored["date"].to_pylist()) - swap)]
-                stored = stored.filter(pc.invert(pc.is_in(stored["date"], pa.array(sorted(swap), pa.date32()))))
-            if new.empty:
-                return 0
-            merged = to_arrow("prices", new) if stored is None else pa.concat_tables([stored, to_arrow("prices", new)])
-            files.write_atomic(merged.sort_by("date"), self.table_file("prices", ticker))
-            for old in legacy:
-                old.unlink(missing_ok=True)
-            return len(new)
+            merged, added = run_tables.merge_closes(
+                stored, frame.assign(source=source, ingested_at=ingested_at), replace
+            )
+            if added:
+                files.write_atomic(merged, self.table_file("prices", ticker))
+                for old in legacy:
+                    old.unlink(missing_ok=True)
+            return added
 
     def table_files(self, table: str, tickers: list[str] | None = None) -> list[str]:
         """The Parquet files of a table (of the given tickers only, and a shared table's one file), ticker by
