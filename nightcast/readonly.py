@@ -97,17 +97,26 @@ def check_statement(sql: str) -> duckdb.Statement:
 
 
 _PARSER: dict[int, duckdb.DuckDBPyConnection] = {}
-_PARSER_LOCK = threading.Lock()
+_LOCK = threading.Lock()
+
+
+def _locked_database(files: WarehouseFiles | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that can touch no file but, through files when given, read the warehouse; its
+    local file system is disabled, external access is off and its configuration is locked."""
+    con = duckdb.connect(":memory:", config=dict(SANDBOX_SETTINGS))
+    con.execute("SET disabled_filesystems='LocalFileSystem'")
+    if files is not None:
+        con.register_filesystem(files)
+        con.execute(f"SET allowed_directories=[{sql_text(PREFIX + files.root + '/')}]")
+    con.execute("SET enable_external_access=false")
+    con.execute("SET lock_configuration=true")
+    return con
 
 
 def _parser() -> duckdb.DuckDBPyConnection:
     """One connection per process for naming tables: no tables, no file system (a new DuckDB costs 30 ms)."""
     if os.getpid() not in _PARSER:  # one per process: a forked child never uses its parent's
-        con = duckdb.connect(":memory:", config=dict(SANDBOX_SETTINGS))
-        con.execute("SET disabled_filesystems='LocalFileSystem'")
-        con.execute("SET enable_external_access=false")
-        con.execute("SET lock_configuration=true")
-        _PARSER[os.getpid()] = con
+        _PARSER[os.getpid()] = _locked_database()
     return _PARSER[os.getpid()]
 
 
@@ -133,7 +142,7 @@ def tables_read(sql: str, tables: Iterable[str], views: Mapping[str, str]) -> li
     function) or sql names something else (so that an error can suggest every name). DuckDB is asked on a
     connection with no tables and no file system: asking reads nothing."""
     known = [*tables, *views]
-    with _PARSER_LOCK:
+    with _LOCK:
         con = _parser()
         try:
             named = {name.lower() for name in con.get_table_names(_parameters_as_null(sql))}
@@ -152,16 +161,10 @@ def _sandbox(root: str) -> tuple[duckdb.DuckDBPyConnection, WarehouseFiles]:
     cursor of this one), with the file system it reads through. Keyed by process too: a forked child never
     uses its parent's."""
     key = (os.path.realpath(root), os.getpid())
-    with _PARSER_LOCK:
+    with _LOCK:
         if key not in _SANDBOXES:
             files = WarehouseFiles(key[0])
-            con = duckdb.connect(":memory:", config=dict(SANDBOX_SETTINGS))
-            con.register_filesystem(files)
-            con.execute("SET disabled_filesystems='LocalFileSystem'")
-            con.execute(f"SET allowed_directories=[{sql_text(PREFIX + files.root + '/')}]")
-            con.execute("SET enable_external_access=false")
-            con.execute("SET lock_configuration=true")
-            _SANDBOXES[key] = con, files
+            _SANDBOXES[key] = _locked_database(files), files
         return _SANDBOXES[key]
 
 

@@ -2,9 +2,10 @@
 
 DuckDB's own Parquet reader (filter and projection pushdown, hive pruning by ticker, no pyarrow.dataset
 and so no pandas at start-up) reads the tables through `WarehouseFiles`, registered on the connection
-under the protocol nightcast://, while DuckDB's local file system stays disabled. Every path is resolved
-(symbolic links and `..` included) and must lie inside the warehouse; every file is opened for reading
-only; every call that would create, change or delete anything raises PermissionError.
+under the protocol nightcast://, while DuckDB's local file system stays disabled. Every path, with `..`
+resolved, must lie inside the warehouse (a symbolic link placed inside it is followed, for reading);
+every file is opened for reading only; every call that would create, change or delete anything raises
+PermissionError.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ def parquet_scan(urls: list[str], table: str, columns: Sequence[str], partitione
 
 def tiered_scan(big: str, others: str) -> str:
     """The rows of the big files' SELECT and those of the others' (recent or per-run files) whose run the big
-    file of their ticker does not hold: a fold writes the big file before it deletes the recent one. (A left
+    file of their ticker does not hold: a fold writes the big file before it empties the recent one. (A left
     join rather than NOT EXISTS, so that a filter on the ticker prunes the big files on both sides.)"""
     return (
         f"SELECT * FROM ({big}) UNION ALL SELECT o.* FROM ({others}) AS o "
