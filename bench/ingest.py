@@ -71,7 +71,7 @@ def measure(log: Callable[[str], None]) -> dict:
     os.environ["NIGHTCAST_BENCH_DAYS"] = str(DAYS)
     from bench.synthetic_yahoo import synthetic_download
     from tasks import batches
-    from tasks.ingest import YahooSource
+    from tasks.yahoo import YahooSource
 
     tickers = [f"T{i:04d}" for i in range(TICKERS)]
     with tempfile.TemporaryDirectory() as tmp:

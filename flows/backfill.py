@@ -20,13 +20,16 @@ from tasks.split import replay_dates
 def backfill(
     settings: Settings = Settings(),
     days: Annotated[int, Field(ge=1, le=1000, description="Trading days to replay.")] = 5,
+    prefetched: Annotated[
+        str | None, Field(description="Parquet file of the ticker's whole history, fetched already; empty: fetch.")
+    ] = None,
 ) -> list[TickerOutcome]:
     """Run retrain once per replayed night, oldest first; a failed night is reported, the rest go on."""
-    nights = replay_dates(prices.ingest(settings)["date"], days)
+    nights = replay_dates(prices.ingest(settings, None, prefetched)["date"], days)
     outcomes = []
     with progress.counted("nights", f"backfill {settings.ticker}", len(nights)) as bar:
         for night in nights:
-            outcomes.append(retrain_ticker(settings.until(night)))
+            outcomes.append(retrain_ticker(settings.until(night), prefetched, discard=False))
             bar.advance("nights")
     get_run_logger().info(summarize(outcomes, unit="nights"))
     return outcomes

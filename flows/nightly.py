@@ -12,8 +12,7 @@ from nightcast.errors import ExpectedFailure
 from nightcast.plans import NightlyPlan
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
-from tasks import batches, store
-from tasks import ingest as ingest_stage
+from tasks import batches, sources, store
 
 
 @dataclass(frozen=True)
@@ -38,15 +37,16 @@ class TickersFailed(ExpectedFailure, RuntimeError):
 
 
 @task(name="retrain_ticker", cache_policy=NO_CACHE)
-def retrain_ticker(settings: Settings, prefetched: str | None = None) -> TickerOutcome:
+def retrain_ticker(settings: Settings, prefetched: str | None = None, discard: bool = True) -> TickerOutcome:
     """Run the retrain flow for one ticker and report its outcome instead of raising (no blind retries);
-    prefetched: the ticker's rows from the nightly's batch download, deleted once the run has ended."""
+    prefetched: the ticker's rows from the nightly's batch download, deleted once the run has ended (unless
+    discard is false: a backfill's nights all read one file)."""
     try:
         result = retrain(settings=settings, prefetched=prefetched)
     except Exception as error:
         return TickerOutcome(ticker=settings.ticker, status="failed", error=str(error).splitlines()[0])
     finally:
-        if prefetched:
+        if prefetched and discard:
             Warehouse(resolve_root(settings.warehouse)).discard_incoming(prefetched)
     return TickerOutcome(
         ticker=result.ticker,
@@ -79,7 +79,7 @@ def prefetch(plan: NightlyPlan) -> dict[str, str]:
     """Fetch every ticker's new days from a network source in batches and stage each ticker's rows for its
     run; ticker -> staged file. A source without batches (the bundled sample) is left to each run."""
     settings = plan.settings
-    source = ingest_stage.source_for(settings)
+    source = sources.source_for(settings)
     if not isinstance(source, batches.BatchSource):
         return {}
     warehouse = Warehouse(resolve_root(settings.warehouse))

@@ -13,7 +13,7 @@ from flows.steps import stage
 from nightcast.candidates import candidate as lookup
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
-from tasks import forecasters, tonight
+from tasks import forecasters, sources, tonight
 from tasks import ingest as ingest_stage
 from tasks import revisions as revisions_stage
 from tasks import store as store_stage
@@ -21,10 +21,11 @@ from tasks import validate as validate_stage
 from tasks.expectations import Limits
 
 
-def retry_if_unavailable(task, task_run, state) -> bool:
-    """Retry ingest only when a network source was unavailable; bad files or symbols fail at once."""
+def retry_if_throttled(task, task_run, state) -> bool:
+    """Retry ingest only when a network source asked us to slow down (a rate limit). An unreachable source
+    was already asked again by the source itself, and bad files or symbols fail at once."""
     error = state.result(raise_on_failure=False)
-    return isinstance(getattr(error, "cause", error), ingest_stage.SourceUnavailable)
+    return isinstance(getattr(error, "cause", error), ingest_stage.SourceThrottled)
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,14 @@ def load_stored(warehouse: Warehouse, ticker: str) -> Stored:
     return Stored(prices, recorded)
 
 
-@stage("ingest", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_if_unavailable)
+@stage("ingest", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_if_throttled)
 def ingest(
     settings: Settings, window: revisions_stage.FetchWindow | None = None, prefetched: str | None = None
 ) -> pd.DataFrame:
     """Fetch the ticker's prices within the window from the configured source, or read the rows the
     nightly fetched for it in a batch (prefetched: their Parquet file)."""
     source = ingest_stage.FileSource(prefetched) if prefetched else None
-    return ingest_stage.ingest_prices(settings, source, window)
+    return sources.ingest_prices(settings, source, window)
 
 
 @stage("reconcile")

@@ -1,6 +1,6 @@
 """Many tickers from a network source in few calls: tickers that need the same window are asked for together,
 batch_size symbols per call, a bounded number of calls at once, with exponential backoff when a call fails or
-comes back empty (how Yahoo answers throttling)."""
+is throttled (Yahoo's rate limit)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from tasks.ingest import SourceUnavailable
+from tasks.ingest import SourceThrottled, SourceUnavailable
 from tasks.revisions import FetchWindow, fetch_window
 
 
@@ -58,14 +58,17 @@ def plan_batches(windows: dict[str, FetchWindow], size: int) -> list[Batch]:
 def fetch_batch(
     source: BatchSource, batch: Batch, backoff: Backoff, sleep: Callable[[float], None] = time.sleep
 ) -> dict[str, pd.DataFrame]:
-    """One batch's prices, retried with backoff while the source is unavailable; {} when it stays so."""
+    """One batch's prices, retried with backoff while the source throttles; {} when it stays so, or when it is
+    unreachable (the source itself asked again once)."""
     for delay in [*backoff.delays(), None]:
         try:
             return source.fetch_many(list(batch.tickers), batch.window.start, batch.window.end)
-        except SourceUnavailable:
+        except SourceThrottled:
             if delay is None:
                 return {}
             sleep(delay)
+        except SourceUnavailable:
+            return {}
     return {}
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Protocol
 
@@ -11,8 +10,6 @@ import pandas as pd
 
 from nightcast.errors import ExpectedFailure
 from nightcast.schema import PRICE_COLUMNS, REQUIRED_PRICE_COLUMNS
-from nightcast.settings import Settings
-from tasks.revisions import FetchWindow
 
 NUMERIC = ("open", "high", "low", "close", "adj_close", "volume")
 FALLBACK = "use --source sample (bundled GOOG, ^GSPC) or --source file --path FILE"
@@ -26,7 +23,15 @@ class IngestError(ExpectedFailure, ValueError):
 
 
 class SourceUnavailable(IngestError):
-    """A network source gave nothing (offline, throttled or unknown symbol): worth retrying later."""
+    """A network source could not be reached (no network, DNS, timeout, server error): worth retrying later."""
+
+
+class SourceThrottled(SourceUnavailable):
+    """A network source asked us to slow down (a rate limit): worth retrying after a longer wait."""
+
+
+class UnknownSymbol(IngestError):
+    """The source has no such symbol (or no prices for it at all): retrying will not help."""
 
 
 class PriceSource(Protocol):
@@ -35,7 +40,7 @@ class PriceSource(Protocol):
     def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame: ...
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
     """An exception as 'Type: message' on a single line."""
     message = " ".join(str(error).split())
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
@@ -110,7 +115,7 @@ def normalize_prices(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
     return out.loc[:, list(PRICE_COLUMNS)].reset_index(drop=True)
 
 
-def _within(frame: pd.DataFrame, start: date | None, end: date | None) -> pd.DataFrame:
+def within_dates(frame: pd.DataFrame, start: date | None, end: date | None) -> pd.DataFrame:
     """Rows with start <= date <= end (either bound optional), order kept, index reset."""
     keep = frame["date"].between(pd.Timestamp(start or date.min), pd.Timestamp(end or date.max))
     return frame[keep].reset_index(drop=True)
@@ -132,70 +137,7 @@ class SampleSource:
                 f"no bundled sample prices for {ticker!r}; bundled tickers: "
                 f"{', '.join(files) or 'none'}; use --source yahoo or --source file --path FILE"
             )
-        return _within(normalize_prices(pd.read_parquet(files[ticker]), ticker), start, end)
-
-
-class YahooSource:
-    """Daily prices from Yahoo Finance through yfinance (network); nothing comes back -> IngestError."""
-
-    def __init__(self, download: Callable[..., pd.DataFrame] | None = None):
-        self._download = download
-
-    def _call(self, symbols: str | list[str], start: date | None, end: date | None) -> pd.DataFrame:
-        """One yfinance download of unadjusted daily prices; an error or nothing back -> SourceUnavailable."""
-        download = self._download
-        if download is None:
-            import yfinance
-
-            download = yfinance.download
-        options: dict[str, object] = dict(
-            auto_adjust=False, actions=False, progress=False, multi_level_index=True, threads=False
-        )
-        if start is None:
-            options["period"] = "max"
-        else:
-            options["start"] = start
-            if end is not None:
-                options["end"] = end + timedelta(days=1)  # yfinance's end is exclusive
-        names = symbols if isinstance(symbols, str) else ",".join(symbols)
-        where = f"{names!r} ({start or 'earliest'}..{end or 'latest'})"
-        try:
-            raw = download(symbols, **options)
-        except Exception as error:
-            raise SourceUnavailable(
-                f"Yahoo Finance download failed for {where}: {_one_line(error)}; {FALLBACK}"
-            ) from error
-        if raw is None or raw.empty:
-            raise SourceUnavailable(
-                f"Yahoo Finance returned no prices for {where}: the symbol may be "
-                f"unknown or Yahoo unreachable; {FALLBACK}"
-            )
-        return raw
-
-    def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
-        """Download ticker's unadjusted daily prices and normalize them."""
-        raw = self._call(ticker, start, end)
-        try:
-            return _within(normalize_prices(raw, ticker), start, end)
-        except IngestError as error:
-            raise IngestError(f"Yahoo Finance data for {ticker!r}: {error}") from error
-
-    def fetch_many(self, tickers: list[str], start: date | None, end: date | None) -> dict[str, pd.DataFrame]:
-        """One download for several tickers; each ticker's rows normalized (the days yfinance adds to align
-        the tickers, all empty, dropped). A ticker that came back empty or malformed is left out."""
-        raw = self._call(list(tickers), start, end)
-        out = {}
-        levels = range(raw.columns.nlevels)
-        for ticker in tickers:
-            level = next((i for i in levels if ticker in set(raw.columns.get_level_values(i))), None)
-            try:  # one ticker's columns first: normalizing a slice is much cheaper than the whole batch
-                frame = normalize_prices(raw.xs(ticker, axis=1, level=level) if level is not None else raw, ticker)
-            except IngestError:
-                continue
-            frame = _within(frame[frame[list(NUMERIC)].notna().any(axis=1)], start, end)
-            if not frame.empty:
-                out[ticker] = frame
-        return out
+        return within_dates(normalize_prices(pd.read_parquet(files[ticker]), ticker), start, end)
 
 
 class FileSource:
@@ -214,30 +156,8 @@ class FileSource:
         try:
             raw = pd.read_csv(self.path) if suffix == ".csv" else pd.read_parquet(self.path)
         except Exception as error:
-            raise IngestError(f"could not read {self.path}: {_one_line(error)}") from error
+            raise IngestError(f"could not read {self.path}: {one_line(error)}") from error
         try:
-            return _within(normalize_prices(raw, ticker), start, end)
+            return within_dates(normalize_prices(raw, ticker), start, end)
         except IngestError as error:
             raise IngestError(f"{self.path}: {error}") from error
-
-
-def source_for(settings: Settings) -> PriceSource:
-    """The price source the settings name."""
-    if settings.source == "file":
-        return FileSource(settings.path or "")
-    return YahooSource() if settings.source == "yahoo" else SampleSource()
-
-
-def ingest_prices(
-    settings: Settings, source: PriceSource | None = None, window: FetchWindow | None = None
-) -> pd.DataFrame:
-    """Fetch settings' ticker within the window (default: settings' start..end) from the source; no rows at
-    all -> IngestError."""
-    start, end = (window.start, window.end) if window else (settings.start, settings.end)
-    frame = _within((source or source_for(settings)).fetch(settings.ticker, start, end), start, end)
-    if frame.empty:
-        raise IngestError(
-            f"no prices for {settings.ticker!r} between {start or 'the earliest date'} "
-            f"and {end or 'the latest date'} from source {settings.source!r}"
-        )
-    return frame

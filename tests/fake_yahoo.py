@@ -25,7 +25,7 @@ class Call:
 class FakeYahoo:
     """yfinance.download over `histories` (ticker -> normalized prices): (Price, Ticker) columns, dates aligned
     across the tickers asked for (NaN where a ticker has no row, all NaN for an unknown ticker), an empty
-    frame when nothing matches; `throttle` calls fail first as Yahoo's rate limit does."""
+    frame when nothing matches; the first `throttle` calls fail with yfinance's rate-limit error."""
 
     def __init__(self, histories: dict[str, pd.DataFrame], throttle: int = 0, delay: float = 0.0):
         self.histories = histories
@@ -48,7 +48,9 @@ class FakeYahoo:
         try:
             time.sleep(self.delay)
             if throttled:
-                raise RuntimeError("Too Many Requests. Rate limited. Try after a while.")
+                from yfinance.exceptions import YFRateLimitError
+
+                raise YFRateLimitError()
             return self._frame(symbols, start, end)
         finally:
             with self._lock:

@@ -71,12 +71,26 @@ class PrefectOnlyWarnings(logging.Filter):
 def add_console_options(parser: argparse.ArgumentParser) -> None:
     """--verbose and --quiet for a command that runs a flow."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--verbose", action="store_true", help="also show Prefect's own log lines")
+    group.add_argument("--verbose", action="store_true", help="also show Prefect's and yfinance's own log lines")
     group.add_argument(
         "--quiet",
         action="store_true",
         help="no progress bars or stage lines: only the result, or one error line (for cron)",
     )
+
+
+CLIENT_LOGGERS = ("yfinance",)
+"""Loggers of the clients nightcast wraps: a failed download ends in nightcast's own line naming the cause."""
+
+
+def quiet_clients(args: argparse.Namespace) -> None:
+    """Keep the wrapped clients' own log lines off the console unless --verbose."""
+    verbose = bool(getattr(args, "verbose", False))
+    for name in CLIENT_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.propagate = verbose
+        if not verbose and not logger.handlers:
+            logger.addHandler(logging.NullHandler())
 
 
 def set_up(args: argparse.Namespace) -> RichListener | None:

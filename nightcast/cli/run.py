@@ -5,21 +5,26 @@ from __future__ import annotations
 import argparse
 
 from nightcast.cli.common import add_settings_options, prepare_prefect, run_flow, settings_from_args, start_preload
+from nightcast.cli.prefetch import discard_prefetched, prefetch_prices
 
 ACCURACY_SQL = """select horizon, n, mae, naive_mae, mase, naive_mase, coverage_80, coverage_95
     from served_accuracy where ticker = ? order by horizon"""
 
 
 def command_run(args: argparse.Namespace) -> int:
-    """Run the retrain flow once and print the summary."""
+    """Fetch tonight's prices (a failing source ends here, in seconds), run the retrain flow, print the summary."""
     settings = settings_from_args(args)
-    prepare_prefect()
-    from flows.retrain import retrain
-    from tasks.plot import leaderboard
-    from tasks.summary import night_text
+    staged = prefetch_prices(settings, args)
+    try:
+        prepare_prefect()
+        from flows.retrain import retrain
+        from tasks.plot import leaderboard
+        from tasks.summary import night_text
 
-    start_preload(settings)
-    result = run_flow(args, retrain, settings=settings)
+        start_preload(settings)
+        result = run_flow(args, retrain, settings=settings, prefetched=staged)
+    finally:
+        discard_prefetched(settings, staged)
     print(night_text(result, leaderboard(result.scores)))
     return 0
 
@@ -27,12 +32,16 @@ def command_run(args: argparse.Namespace) -> int:
 def command_backfill(args: argparse.Namespace) -> int:
     """Replay the last --days trading days night by night and print the served forecasts' accuracy so far."""
     settings = settings_from_args(args)
-    prepare_prefect()
-    from flows.backfill import backfill
-    from nightcast.warehouse import Warehouse, resolve_root
-    from tasks.summary import backfill_text
+    staged = prefetch_prices(settings.model_copy(update={"refetch": True}), args)  # every night reads from it
+    try:
+        prepare_prefect()
+        from flows.backfill import backfill
+        from nightcast.warehouse import Warehouse, resolve_root
+        from tasks.summary import backfill_text
 
-    outcomes = run_flow(args, backfill, settings=settings, days=args.days)
+        outcomes = run_flow(args, backfill, settings=settings, days=args.days, prefetched=staged)
+    finally:
+        discard_prefetched(settings, staged)
     accuracy = Warehouse(resolve_root(settings.warehouse)).query(
         ACCURACY_SQL, [settings.ticker], tickers=[settings.ticker]
     )

@@ -7,12 +7,12 @@ import yfinance
 from prefect.states import Failed
 
 from flows.nightly import TickerOutcome, TickersFailed, nightly, summarize
-from flows.prices import retry_if_unavailable
+from flows.prices import retry_if_throttled
 from flows.runners import build_task_runner
 from flows.steps import StageFailed
 from nightcast.plans import NightlyPlan, RunnerSettings
 from nightcast.warehouse import Warehouse
-from tasks.ingest import IngestError, SourceUnavailable
+from tasks.ingest import IngestError, SourceThrottled, SourceUnavailable, UnknownSymbol
 from tests.conftest import random_walk_prices
 from tests.fake_yahoo import FakeYahoo
 
@@ -88,11 +88,14 @@ def test_runner_settings_choose_the_task_runner():
     assert remote.address == "tcp://10.0.0.5:8786"
 
 
-def test_ingest_retries_only_when_the_source_was_unavailable():
-    unavailable = Failed(data=StageFailed("ingest", SourceUnavailable("Yahoo Finance returned no prices")))
+def test_ingest_retries_only_when_the_source_throttled():
+    throttled = Failed(data=StageFailed("ingest", SourceThrottled("Yahoo Finance: rate limit")))
+    unreachable = Failed(data=StageFailed("ingest", SourceUnavailable("Yahoo Finance: cannot resolve")))
+    unknown = Failed(data=StageFailed("ingest", UnknownSymbol("Yahoo Finance has no prices for 'XYZ'")))
     bad_file = Failed(data=StageFailed("ingest", IngestError("file not found: x.csv")))
-    assert retry_if_unavailable(None, None, unavailable) is True
-    assert retry_if_unavailable(None, None, bad_file) is False
+    assert retry_if_throttled(None, None, throttled) is True
+    for state in (unreachable, unknown, bad_file):  # the source asked an unreachable Yahoo again itself
+        assert retry_if_throttled(None, None, state) is False
 
 
 def test_summary_names_every_ticker():

@@ -92,10 +92,10 @@ def test_empty_frame_from_yahoo(wh, monkeypatch):
     text = run_and_check(
         wh,
         {"source": "yahoo", "ticker": "ACME", "start": "2020-01-01", "end": "2020-12-31", "time_step": 10, "epochs": 1},
-        "ingest failed: Yahoo Finance returned no prices for 'ACME'",
+        "ingest failed: Yahoo Finance has no prices for 'ACME' (2020-07-22..2020-12-31): the symbol is unknown",
         validated=False,
     )
-    assert "--source sample" in text and len(calls) == 3  # the network source was retried twice
+    assert len(calls) == 1 and "Yahoo Finance" in text  # an unknown symbol is not asked for again
 
 
 def test_unknown_ticker(wh):

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from tasks.batches import Backoff, Batch, fetch_batch, fetch_batches, plan_batches, plan_windows
-from tasks.ingest import SourceUnavailable, YahooSource
+from tasks.ingest import SourceUnavailable
 from tasks.revisions import FetchWindow
+from tasks.yahoo import YahooSource
 from tests.conftest import random_walk_prices
 from tests.fake_yahoo import FakeYahoo
 
