@@ -11,6 +11,8 @@ import json
 import sys
 import time
 
+from nightcast.quiet_import import load_keras, load_tensorflow
+
 EPOCHS = 6
 VARIANTS = {
     "keras-fit": "Keras model.fit, defaults (batch 32): the tutorial-faithful fit",
@@ -27,8 +29,8 @@ VARIANTS = {
 
 
 def _keras_variant(name: str, data) -> tuple[float, float]:
-    import keras
-    import tensorflow as tf
+    keras = load_keras()
+    tf = load_tensorflow()
 
     from bench.tutorial import tutorial_model
 
@@ -66,7 +68,8 @@ def _keras_variant(name: str, data) -> tuple[float, float]:
 
 def _custom_variant(name: str, data) -> tuple[float, float]:
     import numpy as np
-    import tensorflow as tf
+
+    tf = load_tensorflow()
 
     from tasks import train, wavefront
     from tasks.models import build_model
@@ -113,9 +116,8 @@ def _custom_variant(name: str, data) -> tuple[float, float]:
 
 def _nightcast_variant(data) -> tuple[float, float]:
     from tasks import train
-    from tasks.models import _keras
 
-    _keras()
+    load_keras()
     started = time.perf_counter()
     train.train_model(data.train_X, data.train_y, 1, 32, 0)
     first = time.perf_counter() - started  # a fresh fit: includes tracing and compilation
@@ -128,7 +130,7 @@ def run_variant(name: str) -> dict:
     from bench.common import load_series
 
     data = load_series("GOOG")
-    import keras  # noqa: F401  (TensorFlow imported before any clock starts)
+    load_keras()  # TensorFlow imported before any clock starts
 
     if name.startswith("keras"):
         first, per_epoch = _keras_variant(name, data)

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from nightcast.quiet_import import load_keras
+
 TUTORIAL_EPOCHS = 80
 TUTORIAL_BATCH_SIZE = 32
 
 
 def tutorial_model(time_step: int):
     """The tutorial's Sequential: SimpleRNN(20, return_sequences=True) x2, SimpleRNN(20), Dense(1)."""
-    import keras
+    keras = load_keras()
 
     model = keras.Sequential()
     model.add(keras.Input(shape=(time_step, 1)))
@@ -35,7 +37,7 @@ def tutorial_model(time_step: int):
 
 def tutorial_fit(X: np.ndarray, y: np.ndarray, seed: int, epochs: int = TUTORIAL_EPOCHS):
     """Fit the tutorial's model with Keras defaults (batch 32, adam at 0.001, shuffled); returns (model, history)."""
-    import keras
+    keras = load_keras()
 
     keras.utils.set_random_seed(seed)
     model = tutorial_model(X.shape[1])

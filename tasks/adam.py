@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nightcast.quiet_import import load_tensorflow
 from tasks.wavefront import wavefront_loss_and_grads, wavefront_predict
 
 ADAM_BETA_1 = 0.9
@@ -43,6 +44,19 @@ def padded(X: np.ndarray, y: np.ndarray, size: int) -> tuple[np.ndarray, np.ndar
     )
 
 
+def adam_step(theta, m, v, t, rate, g):
+    """One Adam update of theta by gradient g (TensorFlow tensors): Keras' Adam, operation for operation.
+
+    Returns the new theta, moments and step count."""
+    import tensorflow as tf  # traced inside tf.function, after load_tensorflow: a plain import, no call
+
+    t = t + 1.0
+    m = m + (g - m) * (1.0 - ADAM_BETA_1)
+    v = v + (g * g - v) * (1.0 - ADAM_BETA_2)
+    alpha = rate * tf.sqrt(1.0 - ADAM_BETA_2**t) / (1.0 - ADAM_BETA_1**t)
+    return theta - alpha * m / (tf.sqrt(v) + ADAM_EPSILON), m, v, t
+
+
 def compiled_steps(shapes: tuple, jit_compile: bool):
     """The train steps and the validation error for weights of these shapes, made once per process.
 
@@ -54,7 +68,7 @@ def compiled_steps(shapes: tuple, jit_compile: bool):
     key = (shapes, bool(jit_compile))
     if key in _COMPILED:
         return _COMPILED[key]
-    import tensorflow as tf
+    tf = load_tensorflow()
 
     sizes = [int(np.prod(shape)) for shape in shapes]
 
@@ -64,11 +78,7 @@ def compiled_steps(shapes: tuple, jit_compile: bool):
     def update(theta, m, v, t, rate, x, y, w):
         loss, grads = wavefront_loss_and_grads(x, y, w, unflatten(theta))
         g = tf.concat([tf.reshape(grad, [-1]) for grad in grads], 0)
-        t = t + 1.0
-        m = m + (g - m) * (1.0 - ADAM_BETA_1)
-        v = v + (g * g - v) * (1.0 - ADAM_BETA_2)
-        alpha = rate * tf.sqrt(1.0 - ADAM_BETA_2**t) / (1.0 - ADAM_BETA_1**t)
-        return theta - alpha * m / (tf.sqrt(v) + ADAM_EPSILON), m, v, t, loss
+        return (*adam_step(theta, m, v, t, rate, g), loss)
 
     @tf.function(jit_compile=jit_compile)
     def steps(theta, m, v, t, rates, xs, ys, ws):

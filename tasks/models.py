@@ -10,7 +10,6 @@ TensorFlow/Keras are imported inside the functions so that importing this module
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -21,6 +20,7 @@ import numpy as np
 
 from nightcast import progress
 from nightcast.candidates import KINDS
+from nightcast.quiet_import import load_keras, load_tensorflow
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -46,15 +46,6 @@ class TrainedModel:
         return len(self.losses)
 
 
-def _keras():
-    """Import Keras on the TensorFlow backend, quietly."""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    return keras
-
-
 def build_model(
     time_step: int, units: int = UNITS, learning_rate: float = 0.001, kind: str = "simple_rnn", seed: int = 0
 ) -> keras.Model:
@@ -66,7 +57,7 @@ def build_model(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown model {kind!r}: use one of {', '.join(KINDS)}")
-    keras = _keras()
+    keras = load_keras()
     init = keras.initializers
     seeds = iter(int(s) for s in np.random.SeedSequence(seed).generate_state(2 * LAYERS + 1))
     layer = getattr(keras.layers, KINDS[kind])
@@ -114,8 +105,8 @@ def start_fit(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Seed Keras and make TensorFlow deterministic; X as (n, time_step, 1) and y as (n,) float32, and how
     many of the last windows the validation slice holds (0 when the fraction leaves none, or nothing to train)."""
-    keras = _keras()
-    import tensorflow as tf
+    keras = load_keras()
+    tf = load_tensorflow()
 
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
@@ -142,7 +133,7 @@ def fit_keras(
 ) -> TrainedModel:
     """Keras' fit of an lstm or gru stack: Adam on a cosine decay, optional early stopping on the most
     recent training windows (Keras' validation_split takes the last ones, before shuffling)."""
-    keras = _keras()
+    keras = load_keras()
     started = time.perf_counter()
     X, y, n_val = start_fit(X, y, seed, validation_fraction)
     steps = epochs * -(-(len(X) - n_val) // min(batch_size, len(X) - n_val))
@@ -208,5 +199,5 @@ def save_model(model: keras.Model, path: Path) -> None:
 
 def load_model(path: Path) -> keras.Model:
     """Load a .keras model with safe mode on (no arbitrary code from the file)."""
-    keras = _keras()
+    keras = load_keras()
     return keras.models.load_model(path, safe_mode=True)

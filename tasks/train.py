@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nightcast.quiet_import import load_keras, load_tensorflow
 from nightcast.settings import Settings
 from tasks.adam import CHUNK_STEPS, assign_flat, compiled_steps, learning_rates, padded, store_adam_state
-from tasks.models import TrainedModel, _keras, build_model, epoch_reporter, fit_keras, start_fit
+from tasks.models import TrainedModel, build_model, epoch_reporter, fit_keras, start_fit
 from tasks.wavefront import rnn_weights
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,8 +55,8 @@ def configure_threads(threads: int) -> bool:
     Thread pools can only be sized before TensorFlow runs its first operation; later calls change
     nothing and return False.
     """
-    _keras()
-    import tensorflow as tf
+    load_keras()
+    tf = load_tensorflow()
 
     if threads <= 0:
         return False
@@ -103,9 +104,9 @@ def train_model(
         raise ValueError(
             "need 0 <= validation_fraction < 1, patience >= 0, learning_rate > 0 and 0 < final_lr_fraction <= 1"
         )
-    _keras()
+    load_keras()
     configure_threads(threads)
-    import tensorflow as tf
+    tf = load_tensorflow()
 
     started = time.perf_counter()
     X, y, n_val = start_fit(X, y, seed, validation_fraction)
@@ -192,10 +193,10 @@ def preload(
     it took. Thread pools are sized here (see configure_threads) because this is TensorFlow's first use.
     """
     started = time.perf_counter()
-    _keras()
+    load_keras()
     configure_threads(threads)
     if time_step:
-        import tensorflow as tf
+        tf = load_tensorflow()
 
         model = build_model(time_step)
         weights = rnn_weights(model)

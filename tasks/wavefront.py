@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tasks.models import LAYERS, _keras
+from nightcast.quiet_import import load_keras
+from tasks.models import LAYERS
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -22,7 +23,7 @@ def rnn_weights(model: keras.Model) -> list:
     kernel, recurrent kernel and bias of each SimpleRNN, then the Dense kernel and bias. Anything but the
     tutorial's stack (tanh SimpleRNNs with biases, a linear Dense(1)) is refused.
     """
-    keras = _keras()
+    keras = load_keras()
     layers = model.layers
     rnns, dense = layers[:-1], layers[-1]
     if (
@@ -71,7 +72,7 @@ def _wavefront(tf, x, weights):
 
 def wavefront_predict(x, weights):
     """The model's output for windows x ([batch, T, 1]) computed the wavefront way (a TensorFlow op)."""
-    import tensorflow as tf
+    import tensorflow as tf  # traced inside tf.function, after load_tensorflow: a plain import, no call
 
     M, c, mask, units, steps, batch = _wavefront(tf, x, weights)
 
@@ -96,7 +97,7 @@ def wavefront_loss_and_grads(x, y, w, weights):
     written out: dpre_k = g_k * mask_k * (1 - s_k^2), g_{k-1} = dpre_k @ M^T, and the weight gradients
     are sums over every step, computed as single products after the loop.
     """
-    import tensorflow as tf
+    import tensorflow as tf  # traced inside tf.function, after load_tensorflow: a plain import, no call
 
     M, c, mask, units, steps, batch = _wavefront(tf, x, weights)
     width = LAYERS * units

@@ -1,7 +1,9 @@
 """What a user sees: an expected failure is one error line with no traceback, and TensorFlow stays quiet.
 
 The command runs as a user starts it (the installed entry point, or python -m), with none of the Makefile's
-environment (no TF_CPP_MIN_LOG_LEVEL), against the test session's Prefect server.
+environment (no TF_*, GX_*, PREFECT_* or CUDA_VISIBLE_DEVICES of ours), against the test session's Prefect
+server, on a CPU played by avx512_cpu/sitecustomize.py: TensorFlow's import writes the start-up notices an
+AVX-512 CPU makes it print whatever its log level, and one real error line that must still be seen.
 """
 
 from __future__ import annotations
@@ -22,14 +24,22 @@ from tests.reliability.test_bad_input import yahoo_layout
 
 ENTRY_POINT = Path(sys.executable).with_name("nightcast")
 NOISE = ("Traceback", "absl::InitializeLog", "oneDNN", "cpu_feature_guard", "This TensorFlow binary", "| ERROR")
+PLAYED_CPU = Path(__file__).with_name("avx512_cpu")
+REAL_TENSORFLOW_ERROR = "stand_in.cc:1] a real TensorFlow error that must be seen"
+OURS = ("TF_", "KERAS_", "GX_", "PREFECT_", "PYTEST", "NIGHTCAST_", "CUDA_VISIBLE_DEVICES", "PYTHONPATH")
 
 
-def nightcast(args: list[str], tmp_path: Path, module: bool = False) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PYTEST", "NIGHTCAST_"))}
+def nightcast(
+    args: list[str], tmp_path: Path, module: bool = False, **extra_env: str
+) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
+    assert not [k for k in env if k.startswith(("TF_", "GX_", "PREFECT_"))]
     env.update(
         PREFECT_API_URL=PREFECT_API_URL.value(),
         PREFECT_HOME=str(tmp_path / "ph"),
         NIGHTCAST_WAREHOUSE=str(tmp_path / "wh"),
+        PYTHONPATH=str(PLAYED_CPU),
+        **extra_env,
     )
     command = [sys.executable, "-m", "nightcast.cli"] if module else [str(ENTRY_POINT)]
     return subprocess.run(command + args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
@@ -100,9 +110,11 @@ def test_a_successful_run_prints_no_tensorflow_noise(tmp_path):
             "naive,simple_rnn-log_return",
         ],
         tmp_path,
+        PLAY_TENSORFLOW_ERROR="1",
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert not [noise for noise in NOISE if noise in done.stdout + done.stderr], done.stderr[-3000:]
+    assert done.stderr.count(REAL_TENSORFLOW_ERROR) == 1  # TensorFlow was imported, and its real lines arrive
 
 
 def record(error: BaseException) -> logging.LogRecord:
