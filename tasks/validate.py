@@ -52,7 +52,7 @@ def _context(folder: pathlib.Path | None) -> Any:
     return gx_module().get_context(mode="ephemeral", project_config=config)
 
 
-def _checkpoint(context: Any, whole: Any, suite: gx.ExpectationSuite) -> Any:
+def _checkpoint(context: Any, whole: Any, suite: gx.ExpectationSuite, result_format: dict[str, Any]) -> Any:
     """A checkpoint that validates the suite and updates the Data Docs site."""
     gx = gx_module()
     definition = context.validation_definitions.add(
@@ -62,7 +62,7 @@ def _checkpoint(context: Any, whole: Any, suite: gx.ExpectationSuite) -> Any:
         gx.Checkpoint(
             name="prices",
             validation_definitions=[definition],
-            result_format=_RESULT_FORMAT,
+            result_format=result_format,
             actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[_SITE])],
         )
     )
@@ -71,10 +71,22 @@ def _checkpoint(context: Any, whole: Any, suite: gx.ExpectationSuite) -> Any:
 _RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES}
 
 
-def _run(
-    frame: pd.DataFrame, suite: gx.ExpectationSuite, folder: pathlib.Path | None = None
+def _result_format(index_columns: list[str] | None) -> dict[str, Any]:
+    """SUMMARY; COMPLETE naming each unexpected row by index_columns when given."""
+    if not index_columns:
+        return _RESULT_FORMAT
+    return {**_RESULT_FORMAT, "result_format": "COMPLETE", "unexpected_index_column_names": index_columns}
+
+
+def run_suite(
+    frame: pd.DataFrame,
+    suite: gx.ExpectationSuite,
+    folder: pathlib.Path | None = None,
+    index_columns: list[str] | None = None,
 ) -> tuple[list[Any], pathlib.Path | None]:
-    """Validate in a fresh context; with a folder, through a checkpoint that writes Data Docs there."""
+    """Validate in a fresh context; with a folder, through a checkpoint that writes Data Docs there. With
+    index_columns, each failed result lists its unexpected rows by those columns (unexpected_index_list)."""
+    result_format = _result_format(index_columns)
     with _LOCK:  # GX keeps the active context in a process-wide global: one validation at a time
         context = _context(folder)
         whole = (
@@ -83,13 +95,10 @@ def _run(
             .add_batch_definition_whole_dataframe("whole")
         )
         if folder is None:
-            result = whole.get_batch(batch_parameters={"dataframe": frame}).validate(
-                suite, result_format=_RESULT_FORMAT
-            )
+            result = whole.get_batch(batch_parameters={"dataframe": frame}).validate(suite, result_format=result_format)
             return list(result.results), None
-        key, result = next(
-            iter(_checkpoint(context, whole, suite).run(batch_parameters={"dataframe": frame}).run_results.items())
-        )
+        checkpoint = _checkpoint(context, whole, suite, result_format)
+        key, result = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.items()))
         url = context.get_docs_sites_urls(resource_identifier=key, site_name=_SITE)[0]["site_url"]
     return list(result.results), pathlib.Path(url2pathname(urlparse(url).path))
 
@@ -116,7 +125,7 @@ def _validate(
     batch = derive(frame, limits or Limits())
     suite, skipped = _runnable(build_suite(min_rows, batch.limits), frame, batch)
     order = {(e.expectation_type, kwargs_json(e.configuration.kwargs)): i for i, e in enumerate(suite.expectations)}
-    results, page = _run(batch.frame, suite, folder)
+    results, page = run_suite(batch.frame, suite, folder)
     results.sort(key=lambda r: order[r.expectation_config.type, kwargs_json(r.expectation_config.kwargs)])
     outcomes = tuple(outcome(result, skipped, batch) for result in results)
     return ValidationReport(success=all(outcome.success for outcome in outcomes), outcomes=outcomes), page

@@ -94,6 +94,10 @@ def _move_text(batch: Batch, count: int, success: bool) -> str:
 
 
 _DERIVED_TEXT = {"days_after_today": _future_text, "gap_days": _gap_text, "daily_move": _move_text}
+_PANEL_TEXT = {  # the panel suite's per-ticker columns (tasks.panel_validate): passed, failed
+    "sessions": ("every ticker has at least {min_value:.0f} rows", "{count} row(s) of tickers under {min_value:.0f}"),
+    "date_step": ("dates strictly increasing per ticker", "{count} row(s) not after their ticker's previous date"),
+}
 
 
 def _observed(kind: str, kwargs: dict[str, Any], result: dict[str, Any], success: bool, batch: Batch) -> str:
@@ -110,6 +114,8 @@ def _observed(kind: str, kwargs: dict[str, Any], result: dict[str, Any], success
     count = result.get("unexpected_count") or 0
     if kwargs.get("column") in _DERIVED_TEXT:
         return _DERIVED_TEXT[kwargs["column"]](batch, count, success)
+    if kwargs.get("column") in _PANEL_TEXT:
+        return _PANEL_TEXT[kwargs["column"]][0 if success else 1].format(count=count, **kwargs)
     text = _TEXT.get(kind, f"{kind}: {{count}} unexpected value(s)").format(count=count, **kwargs)
     shown = [_example(v) for v in (result.get("partial_unexpected_list") or [])[:EXAMPLES]]
     return f"{text} (e.g. {', '.join(shown)})" if shown and not success else text
