@@ -40,7 +40,7 @@ def main() -> None:
         from nightcast.settings import Settings
         from tasks import train
 
-        train._keras()  # TensorFlow imported before the clock starts, as for the tutorial
+        load_keras()  # TensorFlow imported before the clock starts, as for the tutorial
         settings = Settings(ticker=args.ticker, seed=args.seed)
         if args.epochs:
             settings = Settings(**{**settings.model_dump(), "epochs": args.epochs})

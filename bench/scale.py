@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from bench.common import child_env, run_process
+from nightcast import catalog
 from nightcast.arrow_tables import to_arrow
 from nightcast.run_tables import RECENT_RUNS
 from nightcast.settings import Settings
@@ -194,7 +195,6 @@ def nightly_io(wh: Warehouse, ticker: str, as_of: pd.Timestamp, k: int, rng: np.
     """One night's warehouse reads and writes for one ticker, as the retrain flow makes them; seconds."""
     from flows.records import recover_warehouse
     from nightcast import upkeep
-    from tasks import registry
 
     started = time.perf_counter()
     run_id = f"{as_of:%Y%m%d}T213000Z-live{k:02d}"
@@ -223,18 +223,18 @@ def nightly_io(wh: Warehouse, ticker: str, as_of: pd.Timestamp, k: int, rng: np.
             }
         ]
     )
-    wh.query("select * from prices where ticker = ? order by date", [ticker], tickers=[ticker])
-    wh.query("select date, new_close from price_revisions where ticker = ?", [ticker], tickers=[ticker])
+    catalog.stored_prices(wh, [ticker])
+    catalog.recorded_revisions(wh, [ticker])
     wh.merge_prices(day, ticker, "bench", pd.Timestamp.now(tz="UTC"))
-    wh.query("select * from prices where ticker = ? and date <= ? order by date", [ticker, as_of], tickers=[ticker])
-    registry.stored_forecasts(wh, ticker, as_of.date(), Settings().evidence_window)
-    registry.backtested_candidates(wh, ticker)
-    previous = registry.previous_version(wh, ticker, "simple_rnn-log_return", as_of.date())
-    registry.taken_revision(wh, ticker, previous)
-    registry.current_champion(wh, ticker, as_of.date())
+    catalog.stored_prices(wh, [ticker], as_of.date())
+    night = {ticker: as_of.date()}
+    catalog.stored_forecasts(wh, night, Settings().evidence_window)
+    catalog.backtested(wh, [ticker])
+    catalog.latest_versions(wh, night)
+    catalog.current_champions(wh, night)
     for name in ("forecasts", "metrics", "model_events", "decisions"):
         wh.write_run_table(name, ticker, run_id, tables[name])
-    wh.replace_latest(ticker, tables["forecasts"][tables["forecasts"]["served"]])
+    wh.replace_latest(tables["forecasts"][tables["forecasts"]["served"]])
     wh.write_bytes(wh.plot_path(ticker, run_id), b"\x89PNG bench")
     upkeep.prune(wh, ticker, 30)
     wh.write_run_table("runs", ticker, run_id, tables["runs"])

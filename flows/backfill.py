@@ -2,14 +2,25 @@
 
 from typing import Annotated
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from pydantic import Field
 
-from flows import prices
-from flows.nightly import TickerOutcome, retrain_ticker, summarize
+from flows.night import TickerOutcome, run_night
+from flows.nightly import summarize
 from nightcast import progress
 from nightcast.settings import Settings
+from nightcast.warehouse import Warehouse, resolve_root
+from tasks import sources
+from tasks.ingest import FileSource
 from tasks.split import replay_dates
+
+
+@task(name="replay_dates", cache_policy=NO_CACHE)
+def nights_to_replay(settings: Settings, days: int, prefetched: str | None) -> list:
+    """The last `days` trading days of the ticker's history (from the rows fetched already, when given)."""
+    source = FileSource(prefetched) if prefetched else None
+    return replay_dates(sources.ingest_prices(settings, source)["date"], days)
 
 
 @flow(
@@ -24,12 +35,15 @@ def backfill(
         str | None, Field(description="Parquet file of the ticker's whole history, fetched already; empty: fetch.")
     ] = None,
 ) -> list[TickerOutcome]:
-    """Run retrain once per replayed night, oldest first; a failed night is reported, the rest go on."""
-    nights = replay_dates(prices.ingest(settings, None, prefetched)["date"], days)
+    """One night per replayed day, oldest first, each seeing only data up to it; a failed night is reported,
+    the rest go on."""
+    warehouse, ticker = Warehouse(resolve_root(settings.warehouse)), settings.ticker
+    staged = {ticker: prefetched} if prefetched else None
     outcomes = []
-    with progress.counted("nights", f"backfill {settings.ticker}", len(nights)) as bar:
+    nights = nights_to_replay(settings, days, prefetched)
+    with progress.counted("nights", f"backfill {ticker}", len(nights)) as bar:
         for night in nights:
-            outcomes.append(retrain_ticker(settings.until(night), prefetched, discard=False))
+            outcomes.append(run_night(warehouse, settings.until(night), [ticker], prefetched=staged).outcomes[ticker])
             bar.advance("nights")
     get_run_logger().info(summarize(outcomes, unit="nights"))
     return outcomes

@@ -12,7 +12,7 @@ from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows import prices, records, steps
+from flows import prices_one, records, steps
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
 from tasks import backtest as backtest_stage
@@ -62,11 +62,11 @@ def backtest(settings: Settings = Settings()) -> BacktestResult:
     }
     run = records.start_run(settings, json.dumps(stored, sort_keys=True))
     with records.run_books(warehouse, run) as books:
-        gathered = prices.gather_prices(warehouse, run, settings)  # a backtest evaluates; it stores no prices
-        history = gathered.merged.history
+        fetched, merged = prices_one.gather_one(warehouse, run, settings)  # a backtest evaluates; it stores no prices
+        history = merged.history
         books.data_hash = store.hash_prices(history)
         steps.plan_folds(history, settings)
-        prices.validate(warehouse, run, gathered.merged.checked, gathered.fetched, settings)
+        prices_one.validate_one(warehouse, run, fetched, merged, settings)
         folds = {
             name: steps.backtest(history, name, settings, settings.backtest_refit_every, settings.backtest_folds)
             for name in settings.candidates

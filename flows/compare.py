@@ -9,7 +9,7 @@ from prefect import flow, get_run_logger
 from pydantic import Field
 
 from flows import records
-from flows.prices import refresh_prices
+from flows.prices_one import refresh_one
 from flows.steps import stage
 from nightcast import progress
 from nightcast.candidates import candidate as lookup
@@ -37,7 +37,7 @@ def compare(settings: Settings = Settings(), recipes: Recipes = ("simple_rnn-pri
     with records.run_books(warehouse, run):
         extra = max(target_stage.extra_rows(lookup(name).target or "price") for name in recipes)
         need = split.minimum_rows(settings.time_step, settings.train_fraction, extra)
-        prices = refresh_prices(warehouse, run, settings, min_rows=need).history
+        prices = refresh_one(warehouse, run, settings, min_rows=need)
         rows = []
         with progress.counted("recipes", f"compare {run.ticker}", len(dict.fromkeys(recipes))) as bar:
             for name in dict.fromkeys(recipes):

@@ -1,63 +1,35 @@
-"""The `nightly` flow: retrain many tickers concurrently; one ticker's failure never stops the others."""
+"""The `nightly` flow: one night over a universe of tickers, each stage once over all of them, forecasting in
+chunks of tickers on the plan's task runner; one ticker's failure never stops the others."""
 
-from dataclasses import dataclass
+from __future__ import annotations
 
-from prefect import flow, get_run_logger, task
+from collections.abc import Callable
+
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import NO_CACHE
 
-from flows.retrain import retrain
-from flows.runners import build_task_runner
+from flows.chunk import ChunkItem, ChunkOutcome, forecast_chunk
+from flows.night import TickerOutcome, run_night
+from flows.runners import build_task_runner, shared_api
 from nightcast.errors import ExpectedFailure
 from nightcast.plans import NightlyPlan
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
-from tasks import batches, sources, store
+from tasks.batches import Backoff, Batching
 
-
-@dataclass(frozen=True)
-class TickerOutcome:
-    """How one ticker's night ended."""
-
-    ticker: str
-    status: str
-    run_id: str | None = None
-    as_of: str | None = None
-    served: str | None = None
-    action: str | None = None
-    error: str | None = None
-    train_seconds: float | None = None
-    """Fitting time of the night, cold-start backtest folds included."""
-    training: str | None = None
-    """How the night's RNN candidates trained (full, fine_tune; fit when there is none)."""
+__all__ = ["TickerOutcome", "TickersFailed", "nightly", "summarize"]
 
 
 class TickersFailed(ExpectedFailure, RuntimeError):
-    """Some tickers failed; the message names each ticker's outcome."""
+    """Some tickers failed; the message names each ticker's outcome, and `outcomes` holds them all."""
 
+    def __init__(self, message: str, outcomes: list[TickerOutcome] | None = None):
+        super().__init__(message)
+        self.outcomes = list(outcomes or [])
 
-@task(name="retrain_ticker", cache_policy=NO_CACHE)
-def retrain_ticker(settings: Settings, prefetched: str | None = None, discard: bool = True) -> TickerOutcome:
-    """Run the retrain flow for one ticker and report its outcome instead of raising (no blind retries);
-    prefetched: the ticker's rows from the nightly's batch download, deleted once the run has ended (unless
-    discard is false: a backfill's nights all read one file)."""
-    try:
-        result = retrain(settings=settings, prefetched=prefetched)
-    except Exception as error:
-        return TickerOutcome(ticker=settings.ticker, status="failed", error=str(error).splitlines()[0])
-    finally:
-        if prefetched and discard:
-            Warehouse(resolve_root(settings.warehouse)).discard_incoming(prefetched)
-    return TickerOutcome(
-        ticker=result.ticker,
-        status="completed",
-        run_id=result.run_id,
-        as_of=str(result.as_of),
-        served=result.decision.champion,
-        action=result.decision.action,
-        train_seconds=result.train_seconds + result.backtest_seconds,
-        training=result.rnn_training,
-    )
+    def __reduce__(self) -> tuple[type, tuple[str, list[TickerOutcome]]]:
+        """Pickle with the outcomes (the message alone would lose them)."""
+        return type(self), (str(self), self.outcomes)
 
 
 def summarize(outcomes: list[TickerOutcome], unit: str = "tickers") -> str:
@@ -74,53 +46,30 @@ def summarize(outcomes: list[TickerOutcome], unit: str = "tickers") -> str:
     return f"{done} of {len(outcomes)} {unit} completed: " + "; ".join(parts)
 
 
-@task(name="prefetch", cache_policy=NO_CACHE)
-def prefetch(plan: NightlyPlan) -> dict[str, str]:
-    """Fetch every ticker's new days from a network source in batches and stage each ticker's rows for its
-    run; ticker -> staged file. A source without batches (the bundled sample) is left to each run."""
-    settings = plan.settings
-    source = sources.source_for(settings)
-    if not isinstance(source, batches.BatchSource):
-        return {}
-    warehouse = Warehouse(resolve_root(settings.warehouse))
-    stored = warehouse.query("select ticker, date from prices", tickers=list(plan.tickers))
-    windows = batches.plan_windows(
-        stored,
-        list(plan.tickers),
-        settings.start,
-        settings.end,
-        settings.ingest_overlap,
-        settings.fetches_whole_history,
-    )
+@flow(name="nightly", description="Retrain every ticker of the plan after the market close.")
+def nightly(plan: NightlyPlan = NightlyPlan()) -> list[TickerOutcome]:
+    """One night over the plan's tickers: each stage once over all of them, forecasting chunk by chunk on the
+    plan's runner (processes, threads or Dask); a table artifact lists every ticker's outcome."""
+    warehouse = Warehouse(resolve_root(plan.settings.warehouse))
     fetch = plan.fetch
-    fetched = batches.fetch_batches(
-        source,
-        batches.plan_batches(windows, fetch.batch_size),
-        fetch.concurrency,
-        batches.Backoff(fetch.retries, fetch.backoff_seconds),
-    )
-    key = store.new_run_id()
-    staged = {ticker: str(warehouse.stage_incoming(ticker, key, frame)) for ticker, frame in fetched.items()}
-    get_run_logger().info(f"prefetched {len(staged)} of {len(plan.tickers)} tickers in batches of {fetch.batch_size}")
-    return staged
+    batching = Batching(fetch.batch_size, fetch.concurrency, Backoff(fetch.retries, fetch.backoff_seconds))
+    with shared_api(), build_task_runner(plan.runner) as runner:
 
+        def submit(root: str, settings: Settings, items: list[ChunkItem]) -> Callable[[], list[ChunkOutcome]]:
+            future = runner.submit(forecast_chunk, {"warehouse_root": root, "settings": settings, "items": items})
+            return future.result
 
-@flow(name="retrain-all")
-def retrain_all(plan: NightlyPlan) -> list[TickerOutcome]:
-    """Fetch the tickers' new days in batches, then submit one retrain per ticker to this flow's task runner
-    and collect every outcome (a ticker the batches missed fetches on its own)."""
-    staged = prefetch(plan)
-    futures = [retrain_ticker.submit(plan.settings_for(t), staged.get(t)) for t in plan.tickers]
-    outcomes = [future.result() for future in futures]
+        night = run_night(
+            warehouse,
+            plan.settings,
+            list(plan.tickers),
+            submit,
+            plan.runner.chunk_size(len(plan.tickers)),
+            batching=batching,
+        )
+    outcomes = [night.outcomes[t] for t in plan.tickers]
     create_table_artifact(key="nightly-outcomes", table=[o.__dict__ for o in outcomes], description=summarize(outcomes))
     get_run_logger().info(summarize(outcomes))
     if any(o.status != "completed" for o in outcomes):
-        raise TickersFailed(summarize(outcomes))
+        raise TickersFailed(summarize(outcomes), outcomes)
     return outcomes
-
-
-@flow(name="nightly", description="Retrain every ticker of the plan after the market close.")
-def nightly(plan: NightlyPlan = NightlyPlan()) -> list[TickerOutcome]:
-    """Run retrain-all on the task runner the plan chooses (processes, threads or Dask)."""
-    runner = build_task_runner(plan.runner)
-    return retrain_all.with_options(task_runner=runner)(plan)  # type: ignore[arg-type]

@@ -1,76 +1,119 @@
-"""Prefect tasks of a night's prices, and their chain written once (refresh_prices): read what the warehouse
-holds for the ticker, fetch only the overlap and the new days (the whole history the first night), reconcile
-them with the stored closes, validate the history tonight's models will see, store."""
+"""A night's prices for many tickers at once, each stage one task run over all of them: read what the warehouse
+holds, fetch only the overlap and the new days (the whole history the first night), reconcile them with the
+stored closes, validate the history tonight's models will see, store, and read back what they fit on.
+
+A ticker that fails a stage (bad data, a rewritten history, an unknown symbol) drops out with its reason and
+its fetched rows quarantined where validation refused them; the others go on.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
-from flows.steps import stage
+from flows.steps import StageFailed, stage
+from nightcast import catalog
 from nightcast.candidates import candidate as lookup
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 from tasks import forecasters, sources, tonight
-from tasks import ingest as ingest_stage
 from tasks import revisions as revisions_stage
-from tasks import store as store_stage
 from tasks import validate as validate_stage
+from tasks.batches import Batching
 from tasks.expectations import Limits
-
-
-def retry_if_throttled(task, task_run, state) -> bool:
-    """Retry ingest only when a network source asked us to slow down (a rate limit). An unreachable source
-    was already asked again by the source itself, and bad files or symbols fail at once."""
-    error = state.result(raise_on_failure=False)
-    return isinstance(getattr(error, "cause", error), ingest_stage.SourceThrottled)
+from tasks.panel_validate import validate_panel
+from tasks.store import RunInfo
+from tasks.validation_report import ValidationReport
 
 
 @dataclass(frozen=True)
 class Stored:
-    """What the warehouse holds for a ticker before tonight: its prices and the revisions recorded so far."""
+    """What the warehouse holds for the tickers before tonight: their prices and recorded revisions."""
 
     prices: pd.DataFrame
     revisions: pd.DataFrame
 
+    def of(self, ticker: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """One ticker's stored prices and revisions."""
+        return (
+            self.prices[self.prices["ticker"] == ticker].reset_index(drop=True),
+            self.revisions[self.revisions["ticker"] == ticker].reset_index(drop=True),
+        )
+
 
 @stage("load_stored")
-def load_stored(warehouse: Warehouse, ticker: str) -> Stored:
-    """The ticker's stored prices (all dates) and recorded revisions; reads only the ticker's files."""
-    prices = warehouse.query("select * from prices where ticker = ? order by date", [ticker], tickers=[ticker])
-    recorded = warehouse.query(
-        "select date, new_close from price_revisions where ticker = ?", [ticker], tickers=[ticker]
-    )
-    return Stored(prices, recorded)
+def load_stored(warehouse: Warehouse, tickers: list[str]) -> Stored:
+    """Every stored price and recorded revision of the tickers (one query each)."""
+    return Stored(catalog.stored_prices(warehouse, tickers), catalog.recorded_revisions(warehouse, tickers))
 
 
-@stage("ingest", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_if_throttled)
+def fetch_windows(stored: Stored, settings: Settings, tickers: list[str]) -> dict[str, revisions_stage.FetchWindow]:
+    """Each ticker's window: from its overlap-th last stored session to end (the whole history when none)."""
+    whole = settings.fetches_whole_history
+    return {
+        t: revisions_stage.fetch_window(
+            stored.of(t)[0]["date"], settings.start, settings.end, settings.ingest_overlap, whole
+        )
+        for t in tickers
+    }
+
+
+@stage("ingest")
 def ingest(
-    settings: Settings, window: revisions_stage.FetchWindow | None = None, prefetched: str | None = None
-) -> pd.DataFrame:
-    """Fetch the ticker's prices within the window from the configured source, or read the rows the
-    nightly fetched for it in a batch (prefetched: their Parquet file)."""
-    source = ingest_stage.FileSource(prefetched) if prefetched else None
-    return sources.ingest_prices(settings, source, window)
+    settings: Settings,
+    windows: dict[str, revisions_stage.FetchWindow],
+    prefetched: dict[str, str],
+    batching: Batching | None = None,
+) -> dict[str, pd.DataFrame | Exception]:
+    """Each ticker's rows within its window from the configured source (Yahoo in batches), or from the rows
+    fetched for it already (prefetched: ticker -> staged Parquet file); a ticker's failure is its entry."""
+    staged = {t: w for t, w in windows.items() if t in prefetched}
+    out = {t: _staged(prefetched[t], t, w) for t, w in staged.items()}
+    rest = {t: w for t, w in windows.items() if t not in prefetched}
+    if rest:
+        out.update(sources.fetch_tickers(sources.source_for(settings), rest, batching))
+    for ticker, frame in out.items():
+        if isinstance(frame, pd.DataFrame) and frame.empty:
+            out[ticker] = sources.empty_window(settings, ticker, windows[ticker])
+    return {t: out[t] for t in windows}
+
+
+def _staged(path: str, ticker: str, window: revisions_stage.FetchWindow) -> pd.DataFrame | Exception:
+    try:
+        return sources.FileSource(path).fetch(ticker, window.start, window.end)
+    except Exception as error:
+        return error
 
 
 @stage("reconcile")
 def reconcile(
-    stored: Stored, fetched: pd.DataFrame, window: revisions_stage.FetchWindow, settings: Settings
-) -> revisions_stage.Reconciled:
-    """New days, revisions (recorded once, kept or taken by settings.on_revision), a rewrite refused."""
-    return revisions_stage.reconcile(
-        settings.ticker,
-        stored.prices,
-        fetched,
-        window,
-        settings.on_revision,
-        settings.revision_tolerance,
-        settings.max_revised_days,
-        stored.revisions,
-    )
+    stored: Stored,
+    fetched: dict[str, pd.DataFrame],
+    windows: dict[str, revisions_stage.FetchWindow],
+    settings: Settings,
+) -> dict[str, revisions_stage.Reconciled | Exception]:
+    """Each ticker's new days and revisions (recorded once, kept or taken by settings.on_revision), or the
+    refusal of a rewritten history."""
+    out: dict[str, revisions_stage.Reconciled | Exception] = {}
+    for ticker, rows in fetched.items():
+        prices, recorded = stored.of(ticker)
+        try:
+            out[ticker] = revisions_stage.reconcile(
+                ticker,
+                prices,
+                rows,
+                windows[ticker],
+                settings.on_revision,
+                settings.revision_tolerance,
+                settings.max_revised_days,
+                recorded[["date", "new_close"]],
+            )
+        except Exception as error:
+            out[ticker] = error
+    return out
 
 
 def minimum_rows(settings: Settings) -> int:
@@ -81,89 +124,103 @@ def minimum_rows(settings: Settings) -> int:
 @stage("validate")
 def validate(
     warehouse: Warehouse,
-    run: store_stage.RunInfo,
-    history: pd.DataFrame,
-    fetched: pd.DataFrame,
+    runs: dict[str, RunInfo],
+    merged: dict[str, revisions_stage.Reconciled],
+    fetched: dict[str, pd.DataFrame],
     settings: Settings,
     min_rows: int | None = None,
-) -> str:
-    """Run the suite on tonight's history as the source has it (every fetched row, stored rows on the other
-    days), store its results and Data Docs; a failed batch (the fetched rows) is quarantined and stops the flow."""
-    limits = Limits.from_settings(settings)
-    with warehouse.lock(f"data-docs-{run.ticker}"):
-        report, docs = validate_stage.validate_and_document(
-            history, min_rows or minimum_rows(settings), limits, warehouse.data_docs_dir(run.ticker)
-        )
-    rows = report.rows(run.run_id, run.ticker, pd.Timestamp.now(tz="UTC"))
-    warehouse.write_run_table("validations", run.ticker, run.run_id, rows)
-    if not report.success:
-        warehouse.quarantine(run.ticker, run.run_id, fetched, report.to_json())
-    validate_stage.check_report(settings.ticker, report)
-    return str(docs)
+) -> tuple[dict[str, str], dict[str, Exception]]:
+    """Run the suite on each ticker's history as the source has it tonight (every fetched row, stored rows on
+    the other days), store the results; a failed ticker's fetched rows are quarantined. Returns each ticker's
+    Data Docs page and the failures."""
+    limits, rows_needed = Limits.from_settings(settings), min_rows or minimum_rows(settings)
+    checked = {ticker: reconciled.checked for ticker, reconciled in merged.items()}
+    reports, pages = _validate_all(warehouse, checked, rows_needed, limits)
+    failures: dict[str, Exception] = {}
+    now = pd.Timestamp.now(tz="UTC")
+    for ticker, report in reports.items():
+        run = runs[ticker]
+        warehouse.write_run_table("validations", ticker, run.run_id, report.rows(run.run_id, ticker, now))
+        if not report.success:
+            warehouse.quarantine(ticker, run.run_id, fetched[ticker], report.to_json())
+            failures[ticker] = validate_stage.ValidationFailed(ticker, report)
+    return {ticker: str(page) for ticker, page in pages.items()}, failures
+
+
+def _validate_all(
+    warehouse: Warehouse, checked: dict[str, pd.DataFrame], rows_needed: int, limits: Limits
+) -> tuple[dict[str, ValidationReport], dict[str, Path]]:
+    """One ticker alone (its Data Docs in its folder); many as one panel (one page for those that pass)."""
+    if not checked:
+        return {}, {}
+    if len(checked) == 1:
+        [(ticker, frame)] = checked.items()
+        with warehouse.lock(f"data-docs-{ticker}"):
+            report, page = validate_stage.validate_and_document(
+                frame, rows_needed, limits, warehouse.data_docs_dir(ticker)
+            )
+        return {ticker: report}, {ticker: page}
+    with warehouse.lock("data-docs-panel"):
+        return validate_panel(checked, rows_needed, limits, warehouse.panel_docs_dir(), warehouse.data_docs_dir)
 
 
 @stage("store_prices")
 def store_prices(
-    warehouse: Warehouse, run: store_stage.RunInfo, merged: revisions_stage.Reconciled, settings: Settings
-) -> int:
-    """Record tonight's revisions, then merge the new (and taken) rows into prices; returns rows written."""
-    now = pd.Timestamp.now(tz="UTC")
-    if not merged.revisions.empty:
-        rows = merged.revisions.assign(run_id=run.run_id, rule=settings.on_revision, detected_at=now)
-        warehouse.write_run_table("price_revisions", run.ticker, run.run_id, rows)
-    return warehouse.merge_prices(merged.rows, run.ticker, settings.source, now, replace=merged.replaced)
+    warehouse: Warehouse, runs: dict[str, RunInfo], merged: dict[str, revisions_stage.Reconciled], settings: Settings
+) -> dict[str, int]:
+    """Record tonight's revisions, then merge the new (and taken) rows into prices; rows written per ticker."""
+    now, added = pd.Timestamp.now(tz="UTC"), {}
+    for ticker, rows in merged.items():
+        if not rows.revisions.empty:
+            revised = rows.revisions.assign(run_id=runs[ticker].run_id, rule=settings.on_revision, detected_at=now)
+            warehouse.write_run_table("price_revisions", ticker, runs[ticker].run_id, revised)
+        added[ticker] = warehouse.merge_prices(rows.rows, ticker, settings.source, now, replace=rows.replaced)
+    return added
 
 
 @stage("load_history")
-def load_history(warehouse: Warehouse, ticker: str, as_of: dt.date) -> pd.DataFrame:
-    """The stored prices up to as_of: exactly what tonight's models may see."""
-    stored = warehouse.query(
-        "select * from prices where ticker = ? and date <= ? order by date", [ticker, as_of], tickers=[ticker]
-    )
-    return tonight.history_until(stored, as_of)
+def load_history(warehouse: Warehouse, as_of: dict[str, dt.date]) -> dict[str, pd.DataFrame]:
+    """The stored prices of each ticker up to its as_of: exactly what tonight's models may see."""
+    stored = catalog.stored_prices(warehouse, list(as_of), max(as_of.values()))
+    return {t: tonight.history_until(stored[stored["ticker"] == t], day) for t, day in as_of.items()}
 
 
-@dataclass(frozen=True)
-class Gathered:
-    """Tonight's fetched rows and how they meet the stored history (nothing written yet)."""
-
-    fetched: pd.DataFrame
-    merged: revisions_stage.Reconciled
-
-
-def gather_prices(
-    warehouse: Warehouse, run: store_stage.RunInfo, settings: Settings, prefetched: str | None = None
-) -> Gathered:
-    """load_stored -> ingest (the overlap and the new days; the whole history the first night) -> reconcile."""
-    stored = load_stored(warehouse, run.ticker)
-    window = revisions_stage.fetch_window(
-        stored.prices["date"], settings.start, settings.end, settings.ingest_overlap, settings.fetches_whole_history
-    )
-    fetched = ingest(settings, window, prefetched)
-    return Gathered(fetched, reconcile(stored, fetched, window, settings))
-
-
-@dataclass(frozen=True)
+@dataclass
 class Prices:
-    """Tonight's prices after the chain: the history to fit on, what was written, the Data Docs page."""
+    """Tonight's prices after the chain: per ticker the history to fit on, rows written, the Data Docs page;
+    and the tickers that failed a stage, with the stage's error."""
 
-    history: pd.DataFrame
-    added: int
-    revisions: pd.DataFrame
-    data_docs: str
+    histories: dict[str, pd.DataFrame] = field(default_factory=dict)
+    added: dict[str, int] = field(default_factory=dict)
+    data_docs: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, StageFailed] = field(default_factory=dict)
+
+
+def keep_ok(results: dict, stage_name: str, failed: dict[str, StageFailed]) -> dict:
+    """The entries that are not errors; each error is recorded as its ticker's failure of that stage."""
+    for ticker, value in results.items():
+        if isinstance(value, Exception):
+            failed[ticker] = StageFailed(stage_name, value)
+    return {t: v for t, v in results.items() if not isinstance(v, Exception)}
 
 
 def refresh_prices(
     warehouse: Warehouse,
-    run: store_stage.RunInfo,
+    runs: dict[str, RunInfo],
     settings: Settings,
-    prefetched: str | None = None,
+    prefetched: dict[str, str] | None = None,
+    batching: Batching | None = None,
     min_rows: int | None = None,
 ) -> Prices:
-    """gather_prices -> validate the history as fetched -> store_prices -> load_history."""
-    gathered = gather_prices(warehouse, run, settings, prefetched)
-    merged = gathered.merged
-    data_docs = validate(warehouse, run, merged.checked, gathered.fetched, settings, min_rows)
-    added = store_prices(warehouse, run, merged, settings)
-    as_of = merged.history["date"].max().date()
-    return Prices(load_history(warehouse, run.ticker, as_of), added, merged.revisions, data_docs)
+    """load_stored -> ingest -> reconcile -> validate -> store_prices -> load_history, over every ticker."""
+    out = Prices()
+    stored = load_stored(warehouse, list(runs))
+    windows = fetch_windows(stored, settings, list(runs))
+    fetched = keep_ok(ingest(settings, windows, prefetched or {}, batching), "ingest", out.failed)
+    merged = keep_ok(reconcile(stored, fetched, windows, settings), "reconcile", out.failed)
+    out.data_docs, refused = validate(warehouse, runs, merged, fetched, settings, min_rows)
+    merged = {t: m for t, m in keep_ok({**merged, **refused}, "validate", out.failed).items()}
+    out.added = store_prices(warehouse, runs, merged, settings)
+    as_of = {t: m.history["date"].max().date() for t, m in merged.items()}
+    out.histories = load_history(warehouse, as_of) if as_of else {}
+    return out

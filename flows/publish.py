@@ -1,17 +1,19 @@
-"""The end of a night: tonight's rows for every table, stored as this run's files, the picture, and the
-Prefect artifacts (leaderboard table, markdown report, plot) keyed per ticker."""
+"""The end of a ticker's night: tonight's rows for every table, what the night produced, and the Prefect
+artifacts of a run of one ticker (leaderboard table, markdown report, plot) keyed per ticker."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 from prefect import task
 from prefect.artifacts import create_image_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows import steps
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 from tasks import forecasters, plot, registry, scores, store, summary, tonight
+from tasks.night import TickerForecasts
 from tasks.tonight import FitSummary, NightResult
 
 Fits = dict[str, tuple[forecasters.Fitted, registry.Training, str]]
@@ -49,37 +51,26 @@ def night_tables(
     return tables
 
 
-def assemble(
+def night_result(
     warehouse: Warehouse,
     run: store.RunInfo,
-    settings: Settings,
     history: pd.DataFrame,
     added: int,
-    decision: registry.Decision,
+    done: TickerForecasts,
     fits: Fits,
-    paths: list[pd.DataFrame],
-    realized: pd.DataFrame,
-    backtests: list[pd.DataFrame],
-    backtested: tuple[str, ...],
-    backtest_seconds: float,
+    tables: dict[str, pd.DataFrame],
+    plot_path: str,
     data_docs: str,
 ) -> NightResult:
-    """Store tonight's tables and plot, publish the artifacts, and describe the run."""
-    tables = night_tables(run, settings, history, decision, fits, paths, realized, backtests)
-    board = plot.leaderboard(tables["metrics"])
-    served = tables["forecasts"][tables["forecasts"]["served"]].sort_values("horizon")
-    picture = plot.render_night(
-        history, served, board, f"{run.ticker} as of {served['as_of'].iloc[0]}: served {decision.champion}"
-    )
-    plot_path = steps.store_results(warehouse, run, tables, picture)
-    result = NightResult(
+    """What one ticker's night produced, as the command line and the reports describe it."""
+    return NightResult(
         run_id=run.run_id,
         ticker=run.ticker,
         as_of=history["date"].iloc[-1].date(),
         data_start=history["date"].iloc[0].date(),
         n_days=len(history),
         prices_added=added,
-        decision=decision,
+        decision=done.decision,
         paths=tables["forecasts"],
         scores=tables["metrics"],
         fits=tuple(
@@ -88,21 +79,20 @@ def assemble(
             )
             for name, (fitted, plan, _) in fits.items()
         ),
-        backtested=backtested,
-        backtest_seconds=backtest_seconds,
+        backtested=tuple(done.cold),
+        backtest_seconds=done.backtest_seconds,
         plot_path=plot_path,
         data_docs=data_docs,
         warehouse=str(warehouse.root),
         model_folder=str(warehouse.model_dir(run.ticker, run.run_id)),
     )
-    publish_report(result, settings, board, picture)
-    return result
 
 
 @task(name="publish_report", cache_policy=NO_CACHE)
-def publish_report(result: NightResult, settings: Settings, board: pd.DataFrame, picture: bytes) -> None:
+def publish_report(result: NightResult, settings: Settings) -> None:
     """Publish the leaderboard table, the markdown report and the plot as artifacts keyed per ticker."""
-    ticker = result.ticker
+    ticker, board = result.ticker, plot.leaderboard(result.scores)
+    picture = Path(result.plot_path).read_bytes()
     create_table_artifact(
         key=summary.artifact_key("leaderboard", ticker),
         table=summary.leaderboard_rows(board),

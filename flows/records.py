@@ -1,10 +1,10 @@
-"""Prefect tasks that keep the books of a run: its runs row, crash recovery and the UI artifacts, and the one
-context manager every flow runs inside."""
+"""Prefect tasks that keep the books of a night: each ticker's runs row, crash recovery, and the context manager
+a run of one ticker runs inside."""
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -13,27 +13,34 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from nightcast import catalog
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, pid_alive
 from tasks import store as store_stage
 
 
 @task(name="recover_warehouse", cache_policy=NO_CACHE)
-def recover_warehouse(warehouse: Warehouse, ticker: str) -> int:
-    """Sweep dead writers' temporary files and mark this ticker's runs whose process died as abandoned."""
-    warehouse.sweep_temporary(ticker)
-    runs = warehouse.query("select * from runs where ticker = ? and status = 'running'", [ticker], tickers=[ticker])
-    stale = store_stage.abandoned_runs(runs, socket.gethostname(), pid_alive)
-    for _, row in stale.iterrows():
-        warehouse.write_run_table("runs", ticker, row["run_id"], row.to_frame().T)
+def recover_warehouse(warehouse: Warehouse, tickers: list[str]) -> int:
+    """Sweep dead writers' temporary files and mark the tickers' runs whose process died as abandoned."""
+    if len(tickers) == 1:
+        warehouse.sweep_temporary(tickers[0])
+    else:
+        warehouse.sweep_temporary()
+    stale = store_stage.abandoned_runs(catalog.running_runs(warehouse, tickers), socket.gethostname(), pid_alive)
+    write_runs(warehouse, stale)
     return len(stale)
 
 
-@task(name="record_run", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def record_run(warehouse: Warehouse, row: pd.DataFrame) -> None:
-    """Write (or rewrite) the run's row of the runs table."""
-    run_id, ticker = row["run_id"].iloc[0], row["ticker"].iloc[0]
-    warehouse.write_run_table("runs", ticker, run_id, row)
+def write_runs(warehouse: Warehouse, rows: pd.DataFrame) -> None:
+    """Write (or rewrite) runs rows, each in its ticker's file."""
+    for (ticker, run_id), row in rows.groupby(["ticker", "run_id"], sort=False):
+        warehouse.write_run_table("runs", str(ticker), str(run_id), row)
+
+
+@task(name="record_runs", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def record_runs(warehouse: Warehouse, rows: pd.DataFrame) -> None:
+    """Write (or rewrite) the runs rows of tonight's runs."""
+    write_runs(warehouse, rows)
 
 
 def start_run(settings: Settings, settings_json: str | None = None) -> store_stage.RunInfo:
@@ -49,22 +56,43 @@ def start_run(settings: Settings, settings_json: str | None = None) -> store_sta
 
 @dataclass
 class Books:
-    """What the runs row says about a run besides its status, filled in as the run goes."""
+    """What a runs row says about a run besides its status, filled in as the run goes."""
 
     data_hash: str | None = None
     model_path: str | None = None
+    error: str | None = None
+
+
+def open_runs(warehouse: Warehouse, settings: Mapping[str, Settings]) -> dict[str, store_stage.RunInfo]:
+    """Recover the tickers' dead runs, then start one run per ticker and record them as running."""
+    recover_warehouse(warehouse, list(settings))
+    runs = {ticker: start_run(own) for ticker, own in settings.items()}
+    record_runs(warehouse, pd.concat([store_stage.run_row(r, "running") for r in runs.values()], ignore_index=True))
+    return runs
+
+
+def close_runs(warehouse: Warehouse, runs: Mapping[str, store_stage.RunInfo], books: Mapping[str, Books]) -> None:
+    """Record each run as completed, or as failed with its error when its books carry one."""
+    rows = [
+        store_stage.run_row(
+            run, "failed" if books[t].error else "completed", books[t].data_hash, books[t].model_path, books[t].error
+        )
+        for t, run in runs.items()
+    ]
+    record_runs(warehouse, pd.concat(rows, ignore_index=True))
 
 
 @contextmanager
 def run_books(warehouse: Warehouse, run: store_stage.RunInfo) -> Iterator[Books]:
-    """Recover the ticker's dead runs, record this one as running, then as completed or failed (with the
-    error), whatever happens inside."""
-    recover_warehouse(warehouse, run.ticker)
-    record_run(warehouse, store_stage.run_row(run, "running"))
+    """A run of one ticker (a backtest, a comparison): recover the ticker's dead runs, record this one as
+    running, then as completed or failed (with the error), whatever happens inside."""
+    recover_warehouse(warehouse, [run.ticker])
+    record_runs(warehouse, store_stage.run_row(run, "running"))
     books = Books()
     try:
         yield books
     except BaseException as error:
-        record_run(warehouse, store_stage.run_row(run, "failed", books.data_hash, books.model_path, str(error)))
+        books.error = str(error)
+        close_runs(warehouse, {run.ticker: run}, {run.ticker: books})
         raise
-    record_run(warehouse, store_stage.run_row(run, "completed", books.data_hash, books.model_path))
+    close_runs(warehouse, {run.ticker: run}, {run.ticker: books})

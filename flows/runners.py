@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
@@ -26,6 +27,18 @@ def end_with_parent(parent: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=watch, daemon=True, name="end-with-parent").start()
+
+
+def shared_api() -> AbstractContextManager[object]:
+    """Prefect's API address made explicit while the flow runs on its temporary server, so the runner's worker
+    processes report their task runs to it instead of each starting a temporary server of its own."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    server = SubprocessASGIServer()
+    if PREFECT_API_URL.value() or server.server_process is None:
+        return nullcontext()
+    return temporary_settings(updates={PREFECT_API_URL: server.api_url})
 
 
 def build_task_runner(runner: RunnerSettings) -> TaskRunner:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
@@ -27,6 +28,17 @@ class RunnerSettings(BaseModel):
     dask_address: str | None = Field(
         None, description="Address of an existing Dask scheduler (tcp://host:8786); empty: start a local cluster."
     )
+    chunk_tickers: int = Field(
+        0,
+        ge=0,
+        le=10_000,
+        description="Tickers per chunk, the unit of parallel work (each candidate's fits of a chunk run in one "
+        "computation); 0: the tickers split evenly into twice as many chunks as workers.",
+    )
+
+    def chunk_size(self, tickers: int) -> int:
+        """Tickers per chunk for a night of that many tickers."""
+        return self.chunk_tickers or max(1, -(-tickers // (2 * self.workers)))
 
     @model_validator(mode="after")
     def _check_address(self) -> RunnerSettings:
@@ -78,9 +90,10 @@ class NightlyPlan(BaseModel):
     def _check_plan(self) -> NightlyPlan:
         if len(set(self.tickers)) != len(self.tickers):
             raise ValueError(f"tickers are repeated: {', '.join(self.tickers)}")
-        if self.settings.source == "file":
+        if self.settings.source == "file" and not Path(self.settings.path or "").is_dir():
             raise ValueError(
-                "the nightly plan cannot use source 'file' (one path for many tickers); use sample or yahoo"
+                "the nightly plan's file source needs a folder of <TICKER>.csv or <TICKER>.parquet files as its "
+                f"path, not {self.settings.path!r}"
             )
         return self
 

@@ -15,7 +15,7 @@ layout before one file per ticker (one per run) are read and folded like recent 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -119,22 +119,33 @@ def fold(table: str, big: Path, recent: Path, legacy: list[Path]) -> int:
     return len(pending)
 
 
-def replace_newest(table: str, ticker: str, new: pa.Table, shared: Path, legacy: list[Path]) -> bool:
-    """Replace the ticker's rows of a shared table (every ticker's newest night, in one file) by new unless a
-    newer as_of is stored (then the newest stored night stays); the ticker's files from before the table was
-    shared are folded in and deleted. The caller holds the table's lock."""
+def replace_newest(
+    table: str, new: pa.Table, shared: Path, legacy: Mapping[str, list[Path]] | None = None
+) -> dict[str, bool]:
+    """Replace each ticker's rows of a shared table (every ticker's newest night, in one file) by its rows of
+    new unless a newer as_of is stored for it (then its newest stored night stays); a ticker's files from
+    before the table was shared (legacy) are folded in and deleted. One rewrite of the file for every ticker
+    of new. Returns, per ticker, whether its rows were replaced. The caller holds the table's lock."""
     import pyarrow.compute as pc
 
     stored = _read([shared], table)
     stored = new.schema.empty_table() if stored is None else stored
-    mine = pa.concat_tables([stored.filter(pc.equal(stored["ticker"], ticker)), *filter(None, [_read(legacy, table)])])
-    newer = bool(len(mine)) and pc.max(mine["as_of"]).as_py() > pc.max(new["as_of"]).as_py()
-    if legacy or not newer:
-        keep = mine.filter(pc.equal(mine["as_of"], pc.max(mine["as_of"]))) if newer else new
-        files.write_atomic(pa.concat_tables([stored.filter(pc.not_equal(stored["ticker"], ticker)), keep]), shared)
-    for old in legacy:
-        old.unlink(missing_ok=True)
-    return not newer
+    legacy = dict(legacy or {})
+    tickers = list(dict.fromkeys(new["ticker"].to_pylist()))
+    replaced: dict[str, bool] = {}
+    keep = [stored.filter(pc.invert(pc.is_in(stored["ticker"], value_set=pa.array(tickers, pa.string()))))]
+    for ticker in tickers:
+        old = [stored.filter(pc.equal(stored["ticker"], ticker)), *filter(None, [_read(legacy.get(ticker, []), table)])]
+        mine, tonight = pa.concat_tables(old), new.filter(pc.equal(new["ticker"], ticker))
+        newer = bool(len(mine)) and pc.max(mine["as_of"]).as_py() > pc.max(tonight["as_of"]).as_py()
+        keep.append(mine.filter(pc.equal(mine["as_of"], pc.max(mine["as_of"]))) if newer else tonight)
+        replaced[ticker] = not newer
+    if any(replaced.values()) or any(legacy.values()):
+        files.write_atomic(pa.concat_tables(keep), shared)
+    for paths in legacy.values():
+        for old_file in paths:
+            old_file.unlink(missing_ok=True)
+    return replaced
 
 
 def fold_newest(table: str, ticker: str, shared: Path, legacy: list[Path]) -> int:
@@ -144,7 +155,8 @@ def fold_newest(table: str, ticker: str, shared: Path, legacy: list[Path]) -> in
 
     rows = _read(legacy, table)
     if rows is not None:
-        replace_newest(table, ticker, rows.filter(pc.equal(rows["as_of"], pc.max(rows["as_of"]))), shared, legacy)
+        newest = rows.filter(pc.equal(rows["as_of"], pc.max(rows["as_of"])))
+        replace_newest(table, newest, shared, {ticker: legacy})
     return len(legacy)
 
 

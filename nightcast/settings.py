@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -32,7 +33,11 @@ class Settings(BaseModel):
         description="Where prices come from: bundled real prices (offline), Yahoo Finance "
         "via yfinance, or a CSV/Parquet file.",
     )
-    path: str | None = Field(None, description="CSV or Parquet file to read; only with source=file.")
+    path: str | None = Field(
+        None,
+        description="CSV or Parquet file to read, or a folder of <TICKER>.csv/.parquet files (the nightly's "
+        "universe); only with source=file.",
+    )
     start: dt.date | None = Field(None, description="First date to use (inclusive); empty: from the start.")
     end: dt.date | None = Field(None, description="Last date to use (inclusive); empty: up to the latest.")
     candidates: list[str] = Field(
@@ -216,11 +221,12 @@ class Settings(BaseModel):
             raise ValueError("source 'file' needs a path to a CSV or Parquet file")
         if self.source != "file" and self.path:
             raise ValueError(f"path is only used with source 'file', not with source {self.source!r}")
-        if self.source == "file" and not self.ticker:
+        folder = self.source == "file" and bool(self.path) and Path(self.path or "").is_dir()
+        if self.source == "file" and not self.ticker and not folder:
             raise ValueError("source 'file' needs a ticker to store the prices under")
         if self.start and self.end and self.start > self.end:
             raise ValueError(f"start {self.start} is after end {self.end}")
-        if not self.ticker:
+        if not self.ticker and not folder:  # a folder's tickers are its files' names (the nightly's plan)
             object.__setattr__(self, "ticker", DEFAULT_TICKERS[self.source])
             if self.source == "yahoo" and self.start is None and self.end is None:
                 object.__setattr__(self, "start", TUTORIAL_RANGE[0])

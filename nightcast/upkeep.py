@@ -28,7 +28,7 @@ def compact(warehouse: Warehouse, ticker: str) -> int:
     if not stored["n"].iloc[0]:
         latest = warehouse.query(LATEST_SQL, [ticker], tickers=[ticker])
         if len(latest):
-            warehouse.replace_latest(ticker, latest)
+            warehouse.replace_latest(latest)
     return folded
 
 

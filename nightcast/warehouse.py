@@ -7,6 +7,7 @@ Layout (hive style: one folder per ticker, and in it one file however many night
     <root>/plots/ticker=<T>/<run_id>.png            the last keep_runs runs' pictures
     <root>/quarantine/ticker=<T>/<run_id>/          a batch that failed validation, with its report
     <root>/data_docs/ticker=<T>/                    Great Expectations Data Docs of the latest validation
+    <root>/data_docs/panel/                         ... of the nights' panel validations (many tickers at once)
 A write merges its rows into the ticker's file under the ticker's lock for that table (a shared table's
 file under that table's lock) and renames the new file over the old one (nightcast/files.py): a reader
 sees the old file or the new one, a rerun of a run replaces that run's rows, and two runs of a ticker take
@@ -100,6 +101,10 @@ class Warehouse:
         """Where Great Expectations Data Docs of the ticker's latest validation are built."""
         return self.partition("data_docs", ticker)
 
+    def panel_docs_dir(self) -> Path:
+        """Where Great Expectations Data Docs of the nights' panel validations (many tickers at once) are built."""
+        return self.root / "data_docs" / "panel"
+
     def lock(self, name: str) -> AbstractContextManager[None]:
         """An exclusive inter-process lock, so two runs never rewrite the same file at once."""
         return files.exclusive_lock(self.root / ".locks" / f"{name}.lock")
@@ -133,17 +138,14 @@ class Warehouse:
             big, recent = self.table_file(table, ticker), self.recent_file(table, ticker)
             return run_tables.fold(table, big, recent, self.legacy_files(table, ticker))
 
-    def replace_latest(self, ticker: str, frame: pd.DataFrame) -> bool:
-        """Make frame the ticker's rows of latest_forecasts unless a newer as_of is stored (a backfill of old
-        nights); the shared file is rewritten under the table's lock, the ticker's older files folded in."""
-        return self._replace_shared("latest_forecasts", ticker, to_arrow("latest_forecasts", frame))
-
-    def _replace_shared(self, table: str, ticker: str, new: pa.Table) -> bool:
-        """Replace the ticker's rows of a shared table unless a newer night is stored (under the table's lock)."""
+    def replace_latest(self, frame: pd.DataFrame) -> dict[str, bool]:
+        """Make frame each of its tickers' rows of latest_forecasts unless a newer as_of is stored for it (a
+        backfill of old nights): one rewrite of the shared file under the table's lock, the tickers' older
+        files folded in. Returns, per ticker, whether its rows were replaced."""
+        table, new = "latest_forecasts", to_arrow("latest_forecasts", frame)
         with self.lock(table):
-            return run_tables.replace_newest(
-                table, ticker, new, self.shared_file(table), self.legacy_files(table, ticker)
-            )
+            legacy = {t: self.legacy_files(table, t) for t in dict.fromkeys(new["ticker"].to_pylist())}
+            return run_tables.replace_newest(table, new, self.shared_file(table), legacy)
 
     def write_bytes(self, path: Path, data: bytes) -> None:
         """Write a non-table file (e.g. a plot) atomically inside the warehouse."""

@@ -81,13 +81,31 @@ def run_fold(
 ) -> FoldResult:
     """Fit the candidate on the rows before the cut-off and forecast from each of the fold's origins."""
     closes = prices["close"].to_numpy("float64")
-    dates = pd.to_datetime(prices["date"]).reset_index(drop=True)
-    if not 0 < fold.train_end <= len(closes) - 1:
-        raise ValueError(f"fold {fold.fold} (cut-off row {fold.train_end}) does not fit {len(closes)} rows")
-    origins = fold.origins[fold.origins < len(closes) - 1]
+    check_fold(fold, len(closes))
     fitted = fit(candidate, closes[: fold.train_end], settings, previous)
-    paths = forecast(fitted, closes[: origins[-1] + 1], origins, settings.horizon)
-    origin, step = np.meshgrid(origins, np.arange(1, settings.horizon + 1), indexing="ij")
+    return fold_result(prices, fold, fitted, settings.horizon, forecast)
+
+
+def check_fold(fold: Fold, rows: int) -> None:
+    """Refuse a fold whose cut-off leaves no row to forecast."""
+    if not 0 < fold.train_end <= rows - 1:
+        raise ValueError(f"fold {fold.fold} (cut-off row {fold.train_end}) does not fit {rows} rows")
+
+
+def fold_result(
+    prices: pd.DataFrame,
+    fold: Fold,
+    fitted: forecasters.Fitted,
+    horizon: int,
+    forecast: Forecast = forecasters.forecast,
+) -> FoldResult:
+    """A fold's forecasts from each of its origins by a candidate fitted on the rows before its cut-off."""
+    closes = prices["close"].to_numpy("float64")
+    dates = pd.to_datetime(prices["date"]).reset_index(drop=True)
+    check_fold(fold, len(closes))
+    origins = fold.origins[fold.origins < len(closes) - 1]
+    paths = forecast(fitted, closes[: origins[-1] + 1], origins, horizon)
+    origin, step = np.meshgrid(origins, np.arange(1, horizon + 1), indexing="ij")
     target = origin + step
     keep = target < len(closes)
     rows = pd.DataFrame(

@@ -34,7 +34,11 @@ def _logs(closes: np.ndarray) -> np.ndarray:
 
 
 def _quietly(fn: Callable[[], Any]) -> Any:
-    """Run a statsmodels call without its convergence and frequency warnings (they are not actionable here)."""
+    """Run a statsmodels call without its convergence and frequency warnings (they are not actionable here).
+
+    Also ignored for good in this process: catch_warnings is not thread-safe, and in a task runner's worker
+    another thread (Prefect's) leaving its own catch_warnings restores the filters while a fit runs."""
+    warnings.filterwarnings("ignore", module=r"statsmodels(\.|$)")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return fn()

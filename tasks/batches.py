@@ -8,12 +8,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import pandas as pd
 
 from tasks.ingest import SourceThrottled, SourceUnavailable
 from tasks.revisions import FetchWindow, fetch_window
+
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -43,6 +45,28 @@ class Backoff:
         return [self.first_seconds * 2**i for i in range(self.retries)]
 
 
+@dataclass(frozen=True)
+class Batching:
+    """How a source that answers many tickers per call is asked: symbols per call, calls at once, backoff."""
+
+    size: int = 50
+    concurrency: int = 2
+    backoff: Backoff = Backoff()
+
+
+def with_backoff(call: Callable[[], T], batching: Batching | None, sleep: Callable[[float], None] = time.sleep) -> T:
+    """call(), asked again after each of the backoff's waits while the source throttles (its rate limit);
+    any other error, or a throttle after the last wait, is raised."""
+    for delay in [*(batching.backoff.delays() if batching else []), None]:
+        try:
+            return call()
+        except SourceThrottled:
+            if delay is None:
+                raise
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def plan_batches(windows: dict[str, FetchWindow], size: int) -> list[Batch]:
     """Group the tickers by window (ticker order kept) and cut each group into batches of at most size."""
     groups: dict[tuple, list[str]] = {}
@@ -60,16 +84,14 @@ def fetch_batch(
 ) -> dict[str, pd.DataFrame]:
     """One batch's prices, retried with backoff while the source throttles; {} when it stays so, or when it is
     unreachable (the source itself asked again once)."""
-    for delay in [*backoff.delays(), None]:
-        try:
-            return source.fetch_many(list(batch.tickers), batch.window.start, batch.window.end)
-        except SourceThrottled:
-            if delay is None:
-                return {}
-            sleep(delay)
-        except SourceUnavailable:
-            return {}
-    return {}
+    try:
+        return with_backoff(
+            lambda: source.fetch_many(list(batch.tickers), batch.window.start, batch.window.end),
+            Batching(len(batch.tickers), 1, backoff),
+            sleep,
+        )
+    except SourceUnavailable:  # throttled to the end, or unreachable
+        return {}
 
 
 def fetch_batches(

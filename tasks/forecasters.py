@@ -66,10 +66,12 @@ def fit(
     candidate: Candidate,
     closes: np.ndarray,
     settings: Settings,
-    previous: RnnState | None = None,
+    previous: RnnState | baselines.StatFit | None = None,
     log: Callable[[str], None] | None = None,
 ) -> Fitted:
-    """Fit the candidate on every close given (all of them up to the origin)."""
+    """Fit the candidate on every close given (all of them up to the origin). With its previous version, an
+    RNN fine-tunes it and a statistical model keeps its parameters (tonight's closes are only filtered when
+    it forecasts)."""
     values = np.asarray(closes, dtype="float64").reshape(-1)
     if len(values) < min_closes(candidate, settings):
         raise InputError(
@@ -77,8 +79,11 @@ def fit(
         )
     started = time.perf_counter()
     if not candidate.is_rnn:
+        if isinstance(previous, baselines.StatFit):
+            return Fitted(candidate, previous, "filter", 0.0)
         state = baselines.FITS[candidate.name][0](values)
         return Fitted(candidate, state, "fit", time.perf_counter() - started)
+    assert previous is None or isinstance(previous, RnnState)
     assert candidate.kind and candidate.target
     series = target_stage.to_series(values, candidate.target)
     scaler = previous.scaler if previous is not None else fit_scaler(series)
@@ -131,6 +136,32 @@ def save(fitted: Fitted, folder: Path) -> None:
 def load_rnn(folder: Path) -> RnnState:
     """A stored RNN candidate (model.keras in safe mode, scaler.json)."""
     return RnnState(load_model(folder / "model.keras"), ScalerParams.load(folder / "scaler.json"))
+
+
+def load_state(candidate: Candidate, folder: Path) -> RnnState | baselines.StatFit:
+    """A stored candidate's fitted state: an RNN's model and scaler, or a statistical model's parameters."""
+    if candidate.is_rnn:
+        return load_rnn(folder)
+    stored = json.loads((folder / "params.json").read_text())
+    return baselines.StatFit(str(stored["kind"]), tuple(float(p) for p in stored["params"]))
+
+
+Job = tuple[np.ndarray, RnnState | baselines.StatFit | None]
+"""One ticker's fit: its closes and the candidate's previous version (None: from scratch)."""
+
+
+def fit_many(
+    candidate: Candidate, jobs: list[Job], settings: Settings, log: Callable[[str], None] | None = None
+) -> list[Fitted | Exception]:
+    """Fit one candidate for many tickers: each job's fit, or the exception that job's data raised (the
+    other jobs are not affected)."""
+    out: list[Fitted | Exception] = []
+    for closes, previous in jobs:
+        try:
+            out.append(fit(candidate, closes, settings, previous, log))
+        except Exception as error:  # a ticker's bad data fails that ticker alone
+            out.append(error)
+    return out
 
 
 def card_of(folder: Path) -> Candidate:

@@ -161,3 +161,34 @@ class FileSource:
             return within_dates(normalize_prices(raw, ticker), start, end)
         except IngestError as error:
             raise IngestError(f"{self.path}: {error}") from error
+
+
+class FolderSource:
+    """Daily prices from a folder of files, one per ticker: <TICKER>.csv or <TICKER>.parquet (the file's name
+    is the ticker), each in a layout FileSource reads."""
+
+    SUFFIXES = (".csv", ".parquet")
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def tickers(self) -> list[str]:
+        """The tickers the folder holds a file for, sorted (a name that is no valid symbol is left out)."""
+        from nightcast.tickers import TICKER_PATTERN
+
+        names = {p.stem for p in self.folder.iterdir() if p.is_file() and p.suffix.lower() in self.SUFFIXES}
+        return sorted(n for n in names if TICKER_PATTERN.fullmatch(n))
+
+    def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
+        """The ticker's file's prices within start..end."""
+        found = [self.folder / f"{ticker}{suffix}" for suffix in self.SUFFIXES]
+        existing = [p for p in found if p.is_file()]
+        if not existing:
+            raise IngestError(
+                f"no file for {ticker!r} in {self.folder}: looked for {found[0].name} and {found[1].name}"
+            )
+        if len(existing) > 1:
+            raise IngestError(
+                f"two files for {ticker!r} in {self.folder}: keep one of {existing[0].name}, {existing[1].name}"
+            )
+        return FileSource(existing[0]).fetch(ticker, start, end)

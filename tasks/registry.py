@@ -15,7 +15,6 @@ import pandas as pd
 
 from nightcast.candidates import NAIVE
 from nightcast.candidates import candidate as lookup
-from nightcast.warehouse import Warehouse
 from tasks.scores import Duel, duel
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,100 +33,77 @@ class Training:
     """data_end of the last full fit in this line (a fine-tune inherits its parent's)."""
 
 
-def previous_version(warehouse: Warehouse, ticker: str, candidate: str, as_of: dt.date) -> dict | None:
-    """The candidate's latest fitted version for the ticker on data before as_of, as a model_events row."""
-    rows = warehouse.query(
-        "select model_version, path, full_as_of, data_end, trained_at from model_events where ticker = ? "
-        "and candidate = ? and data_end < ? order by data_end desc, trained_at desc limit 1",
-        [ticker, candidate, as_of],
-        tickers=[ticker],
-    )
-    return None if rows.empty else rows.iloc[0].to_dict()
-
-
-def taken_revision(warehouse: Warehouse, ticker: str, previous: dict | None) -> dt.date | None:
-    """The oldest close the ticker's prices took from a revision after the previous version was trained,
-    among the days it trained on (None: it saw the prices as they are now)."""
-    if previous is None:
+def taken_since(revisions: pd.DataFrame, previous: dict | None) -> dt.date | None:
+    """The oldest close a ticker's prices took from a revision (rule "take") after the previous version was
+    trained, among the days it trained on (None: it saw the prices as they are now). revisions: the ticker's
+    recorded revisions (date, rule, detected_at)."""
+    if previous is None or revisions.empty:
         return None
-    rows = warehouse.query(
-        "select min(date) as first from price_revisions where ticker = ? and rule = 'take' "
-        "and detected_at > ? and date <= ?",
-        [ticker, previous["trained_at"], previous["data_end"]],
-        tickers=[ticker],
+    detected = pd.to_datetime(revisions["detected_at"], utc=True)
+    days = pd.to_datetime(revisions["date"])
+    taken = revisions[
+        (revisions["rule"] == "take")
+        & (detected > pd.Timestamp(previous["trained_at"]))
+        & (days <= pd.Timestamp(previous["data_end"]))
+    ]
+    return None if taken.empty else pd.Timestamp(taken["date"].min()).date()
+
+
+def refit_due(
+    previous: dict | None, as_of: dt.date, full_every_days: int, stored: bool = True, revised: dt.date | None = None
+) -> str | None:
+    """Why a candidate must be fitted from scratch tonight, or None when its previous version may go on:
+    full_every_days 0, no previous version, its folder pruned (stored False), a close it saw revised since
+    (revised), or its last full fit at least full_every_days before as_of (weekly by default)."""
+    if full_every_days == 0:
+        return "full fit every night (full_retrain_every_days = 0)"
+    if previous is None:
+        return "no previous version"
+    if not stored:
+        return f"{previous['model_version']}'s folder was pruned"
+    if revised is not None:
+        return f"prices revised from {revised} after {previous['model_version']} was trained"
+    full_as_of = pd.Timestamp(previous["full_as_of"]).date()
+    age = (as_of - full_as_of).days
+    if age >= full_every_days:
+        return (
+            f"full fit due: the last one saw data up to {full_as_of}, {age} days before "
+            f"{as_of} (full_retrain_every_days = {full_every_days})"
+        )
+    return None
+
+
+def plan_training(
+    candidate: str,
+    previous: dict | None,
+    as_of: dt.date,
+    full_every_days: int,
+    stored: bool = True,
+    revised: dt.date | None = None,
+) -> Training:
+    """How a candidate fits tonight: an RNN fine-tunes its previous version ("fine_tune", else "full") and a
+    statistical model filters tonight's closes with its previous parameters ("filter", else "fit": a refit),
+    unless refit_due says a fit from scratch is due."""
+    rnn = lookup(candidate).is_rnn
+    due = refit_due(previous, as_of, full_every_days, stored, revised)
+    if due is not None:
+        return Training("full", f"{due}: training from scratch") if rnn else Training("fit", f"{due}: refitting")
+    assert previous is not None
+    full_as_of = pd.Timestamp(previous["full_as_of"]).date()
+    since = f"the last full fit saw data up to {full_as_of}, {(as_of - full_as_of).days} days before {as_of}"
+    version, path = previous["model_version"], previous["path"]
+    if rnn:
+        return Training("fine_tune", f"fine-tuning {version}; {since}", version, path, full_as_of)
+    return Training(
+        "filter", f"filtering tonight's closes with {version}'s parameters; {since}", version, path, full_as_of
     )
-    first = rows["first"].iloc[0]
-    return None if pd.isna(first) else pd.Timestamp(first).date()
 
 
 def plan_rnn_training(
     previous: dict | None, as_of: dt.date, full_every_days: int, stored: bool = True, revised: dt.date | None = None
 ) -> Training:
-    """Fine-tune the previous version unless a full fit is due (weekly by default) or there is none;
-    stored: whether the previous version's folder is still there (old runs' folders are pruned); revised:
-    the oldest close revised since it was trained, on a day it saw."""
-    if full_every_days == 0:
-        return Training("full", "full fit every night (full_retrain_every_days = 0)")
-    if previous is None:
-        return Training("full", "no previous version: training from scratch")
-    if not stored:
-        return Training("full", f"{previous['model_version']}'s folder was pruned: training from scratch")
-    if revised is not None:
-        return Training(
-            "full",
-            f"prices revised from {revised} after {previous['model_version']} was trained: training from scratch",
-        )
-    full_as_of = pd.Timestamp(previous["full_as_of"]).date()
-    age = (as_of - full_as_of).days
-    if age >= full_every_days:
-        return Training(
-            "full",
-            f"full fit due: the last one saw data up to {full_as_of}, {age} days before "
-            f"{as_of} (full_retrain_every_days = {full_every_days})",
-        )
-    return Training(
-        "fine_tune",
-        f"fine-tuning {previous['model_version']}; the last full fit saw data up to "
-        f"{full_as_of}, {age} days before {as_of}",
-        previous["model_version"],
-        previous["path"],
-        full_as_of,
-    )
-
-
-def stored_forecasts(warehouse: Warehouse, ticker: str, as_of: dt.date, window: int = 0) -> pd.DataFrame:
-    """The ticker's candidate forecasts whose target is on or before as_of: live ones (with their intervals)
-    and backtest ones; one per candidate, origin and horizon (a live forecast wins, then the latest run).
-    With a window, only those of the last `window` origins (all that evidence of that window can use), so
-    that what a night loads and scores stays bounded however long the history grows."""
-    return warehouse.query(
-        """
-        with raw as (
-            select run_id, candidate, as_of, target_date, horizon, forecast, lower_80, upper_80, lower_95,
-                   upper_95, 0 as source
-            from forecasts where ticker = ? and target_date <= ? and candidate is not null
-            union all
-            select run_id, candidate, as_of, date, horizon, predicted, null, null, null, null, 1
-            from backtests where ticker = ? and date <= ? and candidate is not null and horizon is not null),
-        origins as (select distinct as_of from raw order by as_of desc limit ?),
-        kept as (select * from raw where ? = 0 or as_of >= (select min(as_of) from origins))
-        select candidate, as_of, target_date, horizon, forecast, lower_80, upper_80, lower_95, upper_95 from (
-            select *, row_number() over (partition by candidate, as_of, horizon order by source, run_id desc) as pick
-            from kept)
-        where pick = 1""",
-        [ticker, as_of, ticker, as_of, max(window, 1), window],
-        tickers=[ticker],
-    )
-
-
-def backtested_candidates(warehouse: Warehouse, ticker: str) -> set[str]:
-    """Candidates with stored multi-horizon backtest forecasts for the ticker."""
-    rows = warehouse.query(
-        "select distinct candidate from backtests where ticker = ? and candidate is not null and horizon is not null",
-        [ticker],
-        tickers=[ticker],
-    )
-    return set(rows["candidate"])
+    """An RNN candidate's plan_training."""
+    return plan_training("simple_rnn-log_return", previous, as_of, full_every_days, stored, revised)
 
 
 def cold_candidates(realized: pd.DataFrame, backtested: set[str], settings: Settings, days: int) -> list[str]:
@@ -145,16 +121,6 @@ def cold_candidates(realized: pd.DataFrame, backtested: set[str], settings: Sett
         and counts.get(name, 0) < settings.min_forecasts
         and days >= folds + min_closes(lookup(name), settings)
     ]
-
-
-def current_champion(warehouse: Warehouse, ticker: str, as_of: dt.date) -> str | None:
-    """The candidate the ticker served on its latest night before as_of, or None (a cold start)."""
-    rows = warehouse.query(
-        "select champion from decisions where ticker = ? and as_of < ? order by as_of desc, decided_at desc limit 1",
-        [ticker, as_of],
-        tickers=[ticker],
-    )
-    return None if rows.empty else str(rows["champion"].iloc[0])
 
 
 @dataclass(frozen=True)

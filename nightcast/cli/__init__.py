@@ -20,6 +20,8 @@ EPILOG = """examples:
   nightcast run --source file --path prices.csv --ticker ACME
   nightcast run --candidates naive,ets,simple_rnn-price   # the tutorial's model among the candidates
   nightcast backfill --ticker GOOG --days 10
+  nightcast nightly --source file --path prices/   # every <TICKER>.csv/.parquet of a folder, as one panel
+  nightcast nightly --source yahoo --tickers AAPL,MSFT,NFLX --runner dask --workers 4
   nightcast backtest --refit-every 20 --folds 5   # rolling origin: every candidate, horizons 1..5, vs naive
   nightcast compare --tickers GOOG,^GSPC --candidates simple_rnn-price,gru-log_return   # the tutorial's split
   nightcast query "select * from latest_forecasts"
@@ -30,6 +32,7 @@ EPILOG = """examples:
 COMMANDS = {
     "run": "run",
     "backfill": "run",
+    "nightly": "nightly",
     "query": "query",
     "backtest": "backtest",
     "compare": "compare",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import Any
 
@@ -61,6 +62,10 @@ class RichListener:
         self.bars.stop()
 
 
+WORKER_CONSOLE_LEVEL = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
+"""Prefect's console handler level in processes started from here (its UI logs keep every level)."""
+
+
 class PrefectOnlyWarnings(logging.Filter):
     """A console-handler filter: Prefect's records below WARNING stay off the console (not off the UI)."""
 
@@ -96,6 +101,7 @@ def quiet_clients(args: argparse.Namespace) -> None:
 def set_up(args: argparse.Namespace) -> RichListener | None:
     """Quiet Prefect's console lines unless --verbose; draw progress unless --quiet. Call after flows import."""
     if not getattr(args, "verbose", False):
+        os.environ.setdefault(WORKER_CONSOLE_LEVEL, "WARNING")  # the runner's worker processes, started later
         for handler in logging.getLogger().handlers:
             if isinstance(handler, logging.StreamHandler) and not any(
                 isinstance(f, PrefectOnlyWarnings) for f in handler.filters

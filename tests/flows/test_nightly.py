@@ -1,18 +1,15 @@
-"""The nightly fan-out: one bad ticker never stops the others, on threads, processes or Dask."""
+"""The nightly over a universe: one flow run, every stage once over the tickers, forecasting in chunks on
+threads, processes or Dask; one bad ticker never stops the others."""
 
 import os
 
 import pytest
 import yfinance
-from prefect.states import Failed
 
 from flows.nightly import TickerOutcome, TickersFailed, nightly, summarize
-from flows.prices import retry_if_throttled
 from flows.runners import build_task_runner
-from flows.steps import StageFailed
 from nightcast.plans import NightlyPlan, RunnerSettings
 from nightcast.warehouse import Warehouse
-from tasks.ingest import IngestError, SourceThrottled, SourceUnavailable, UnknownSymbol
 from tests.conftest import random_walk_prices
 from tests.fake_yahoo import FakeYahoo
 
@@ -71,9 +68,10 @@ def test_tickers_run_in_worker_processes(tmp_path, kind):
     )
     outcomes = nightly(plan=plan)
     assert [(o.ticker, o.status) for o in outcomes] == [("GOOG", "completed"), ("^GSPC", "completed")]
-    runs = Warehouse(tmp_path / "wh").query("select ticker, status, flow_run_id, pid from runs order by ticker")
-    assert runs["status"].tolist() == ["completed", "completed"] and runs["flow_run_id"].nunique() == 2
-    assert os.getpid() not in runs["pid"].tolist()  # each run's process is a worker, not the flow's own
+    runs = Warehouse(tmp_path / "wh").query("select ticker, status, flow_run_id from runs order by ticker")
+    assert runs["status"].tolist() == ["completed", "completed"] and runs["flow_run_id"].nunique() == 1
+    workers = {int(o.worker.split()[1]) for o in outcomes if o.worker}
+    assert len(workers) >= 1 and os.getpid() not in workers  # the chunks ran in worker processes
 
 
 def test_runner_settings_choose_the_task_runner():
@@ -86,16 +84,6 @@ def test_runner_settings_choose_the_task_runner():
     assert isinstance(local, DaskTaskRunner) and local.cluster_kwargs["n_workers"] == 2
     remote = build_task_runner(RunnerSettings(kind="dask", dask_address="tcp://10.0.0.5:8786"))
     assert remote.address == "tcp://10.0.0.5:8786"
-
-
-def test_ingest_retries_only_when_the_source_throttled():
-    throttled = Failed(data=StageFailed("ingest", SourceThrottled("Yahoo Finance: rate limit")))
-    unreachable = Failed(data=StageFailed("ingest", SourceUnavailable("Yahoo Finance: cannot resolve")))
-    unknown = Failed(data=StageFailed("ingest", UnknownSymbol("Yahoo Finance has no prices for 'XYZ'")))
-    bad_file = Failed(data=StageFailed("ingest", IngestError("file not found: x.csv")))
-    assert retry_if_throttled(None, None, throttled) is True
-    for state in (unreachable, unknown, bad_file):  # the source asked an unreachable Yahoo again itself
-        assert retry_if_throttled(None, None, state) is False
 
 
 def test_summary_names_every_ticker():

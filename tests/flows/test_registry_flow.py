@@ -40,16 +40,23 @@ def test_one_decision_per_night_and_only_the_first_is_a_cold_start(replayed):
     assert wh.query("select count(distinct run_id) n from backtests")["n"][0] == 1  # backtested once
 
 
-def test_rnn_lines_fine_tune_between_full_fits(replayed):
+@pytest.mark.parametrize(
+    "candidate, modes", [("simple_rnn-log_return", ("full", "fine_tune")), ("drift", ("fit", "filter"))]
+)
+def test_lines_continue_between_full_fits(replayed, candidate, modes):
+    """An RNN fine-tunes its previous version and a statistical model filters with its previous parameters
+    until a full fit (a refit) is due: weekly by default, so four nights are one line."""
     wh, _, _ = replayed
     line = wh.query(
-        "select training, parent_version, model_version, full_as_of from model_events "
-        "where candidate = 'simple_rnn-log_return' order by data_end"
+        "select training, parent_version, model_version, full_as_of, path from model_events "
+        f"where candidate = '{candidate}' order by data_end"
     )
-    assert line["training"].tolist() == ["full", "fine_tune", "fine_tune", "fine_tune"]
+    assert line["training"].tolist() == [modes[0]] + [modes[1]] * 3
     assert line["parent_version"].iloc[1:].tolist() == line["model_version"].iloc[:-1].tolist()
     assert line["full_as_of"].nunique() == 1
-    assert set(wh.query("select training from model_events where candidate = 'drift'")["training"]) == {"fit"}
+    if candidate == "drift":  # the parameters are the first night's, whatever the later closes say
+        params = {(wh.root / p / "params.json").read_text() for p in line["path"]}
+        assert len(params) == 1
 
 
 def test_live_forecasts_join_the_evidence_and_the_views_score_them(replayed):

@@ -166,9 +166,9 @@ def test_latest_forecasts_keep_the_newest_night(warehouse):
             ]
         )
 
-    assert warehouse.replace_latest("GOOG", path("2013-03-01", 1))
-    assert not warehouse.replace_latest("GOOG", path("2013-02-28", 2))  # a backfill of an older night
-    assert warehouse.replace_latest("GOOG", path("2013-03-04", 3))
+    assert warehouse.replace_latest(path("2013-03-01", 1))["GOOG"]
+    assert not warehouse.replace_latest(path("2013-02-28", 2))["GOOG"]  # a backfill of an older night
+    assert warehouse.replace_latest(path("2013-03-04", 3))["GOOG"]
     assert warehouse.query("select forecast from latest_forecasts")["forecast"].tolist() == [3.0]
 
 
@@ -179,9 +179,9 @@ def latest_path(ticker, as_of, value):
 
 
 def test_latest_forecasts_of_every_ticker_share_one_file_and_a_ticker_replaces_only_its_rows(warehouse):
-    assert warehouse.replace_latest("GOOG", latest_path("GOOG", "2013-03-01", 1.0))
-    assert warehouse.replace_latest("MSFT", latest_path("MSFT", "2013-03-01", 2.0))
-    assert warehouse.replace_latest("GOOG", latest_path("GOOG", "2013-03-04", 3.0))
+    assert warehouse.replace_latest(latest_path("GOOG", "2013-03-01", 1.0))["GOOG"]
+    assert warehouse.replace_latest(latest_path("MSFT", "2013-03-01", 2.0))["MSFT"]
+    assert warehouse.replace_latest(latest_path("GOOG", "2013-03-04", 3.0))["GOOG"]
     assert [p.relative_to(warehouse.root).as_posix() for p in warehouse.root.rglob("*.parquet")] == [
         "latest_forecasts/latest_forecasts.parquet"
     ]
@@ -202,8 +202,8 @@ def test_latest_forecasts_written_one_file_per_ticker_are_read_then_folded_into_
         pq.write_table(to_arrow("latest_forecasts", frame).drop_columns(["scale"]), folder / "latest_forecasts.parquet")
     rows = warehouse.query("select ticker, forecast, scale is null from latest_forecasts order by 1").values.tolist()
     assert rows == [["GOOG", 1.0, True], ["MSFT", 2.0, True]]  # read as it is; a missing column is null
-    assert not warehouse.replace_latest("GOOG", latest_path("GOOG", "2013-02-28", 3.0))  # older night: kept
-    assert warehouse.replace_latest("MSFT", latest_path("MSFT", "2013-03-04", 4.0))
+    assert not warehouse.replace_latest(latest_path("GOOG", "2013-02-28", 3.0))["GOOG"]  # older night: kept
+    assert warehouse.replace_latest(latest_path("MSFT", "2013-03-04", 4.0))["MSFT"]
     assert [p.relative_to(warehouse.root).as_posix() for p in warehouse.root.rglob("*.parquet")] == [
         "latest_forecasts/latest_forecasts.parquet"
     ]

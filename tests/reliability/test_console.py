@@ -29,9 +29,7 @@ REAL_TENSORFLOW_ERROR = "stand_in.cc:1] a real TensorFlow error that must be see
 OURS = ("TF_", "KERAS_", "GX_", "PREFECT_", "PYTEST", "NIGHTCAST_", "CUDA_VISIBLE_DEVICES", "PYTHONPATH")
 
 
-def nightcast(
-    args: list[str], tmp_path: Path, module: bool = False, **extra_env: str
-) -> subprocess.CompletedProcess:
+def nightcast(args: list[str], tmp_path: Path, module: bool = False, **extra_env: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
     assert not [k for k in env if k.startswith(("TF_", "GX_", "PREFECT_"))]
     env.update(

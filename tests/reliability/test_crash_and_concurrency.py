@@ -1,5 +1,6 @@
 """SIGKILL at several points, and concurrent runs: views still read, nothing partial, nothing lost."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -152,8 +153,17 @@ def test_concurrent_runs_of_one_ticker_and_of_another_leave_consistent_tables(tm
     assert wh.query("select count(distinct run_id) n from decisions")["n"][0] == 3
 
 
+def children(pid: int) -> set[int]:
+    """The process's direct children (Linux /proc)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
 def test_killing_the_nightly_parent_leaves_tables_readable_and_the_next_runs_mark_its_runs_abandoned(tmp_path):
-    """SIGKILL the nightly flow's process while its process pool retrains two tickers."""
+    """SIGKILL the nightly flow's process while its process pool forecasts two tickers, one chunk each."""
     settings = {
         "start": "2010-01-01",
         "end": "2011-06-30",
@@ -162,7 +172,11 @@ def test_killing_the_nightly_parent_leaves_tables_readable_and_the_next_runs_mar
         "candidates": ["naive", "simple_rnn-log_return"],
         "warehouse": str(tmp_path / "wh"),
     }
-    plan = {"tickers": ["GOOG", "^GSPC"], "runner": {"kind": "processes", "workers": 2}, "settings": settings}
+    plan = {
+        "tickers": ["GOOG", "^GSPC"],
+        "runner": {"kind": "processes", "workers": 2, "chunk_tickers": 1},
+        "settings": settings,
+    }
     parent = start("nightly", plan, tmp_path)
     wh = Warehouse(tmp_path / "wh")
     running = wait_for(
@@ -173,11 +187,12 @@ def test_killing_the_nightly_parent_leaves_tables_readable_and_the_next_runs_mar
         ),
         parent,
     )
-    time.sleep(2)  # both workers are past ingest, in validation or training
+    busy = wait_for(lambda: len(pool := children(parent.pid)) >= 2 and pool, parent)  # the chunks' workers
+    time.sleep(2)  # both workers are past loading their chunk, training
     parent.send_signal(signal.SIGKILL)
     parent.wait(timeout=30)
-    assert parent.pid not in running["pid"].tolist() and running["pid"].nunique() == 2  # worker processes
-    wait_for(lambda: not any(pid_alive(int(pid)) for pid in running["pid"]), None, timeout=30)
+    assert set(running["pid"]) == {parent.pid}  # the runs are the night's, recorded by its flow
+    wait_for(lambda: not any(pid_alive(pid) for pid in busy), None, timeout=30)
 
     every_view_reads(wh)
     assert set(wh.query("select status from runs")["status"]) == {"running"}

@@ -5,8 +5,9 @@ import zipfile
 import numpy as np
 import pytest
 
+from nightcast.quiet_import import load_keras
 from nightcast.warehouse import QueryRefused, Warehouse
-from tasks.models import _keras, load_model
+from tasks.models import load_model
 from tests.reliability.test_crash_and_concurrency import finish, start
 
 PICKLE_OPCODES = {b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"}
@@ -47,7 +48,7 @@ def test_no_pickle_anywhere_in_a_run_s_stored_state(tmp_path, prices):
 
 
 def test_models_load_in_safe_mode_only(tmp_path):
-    keras = _keras()
+    keras = load_keras()
     unsafe = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Lambda(lambda x: x * 2)])
     unsafe.save(tmp_path / "lambda.keras")
     with pytest.raises(ValueError, match="(?i)unsafe|safe_mode"):

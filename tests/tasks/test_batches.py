@@ -88,3 +88,37 @@ def test_a_batch_that_stays_unavailable_gives_nothing_after_its_retries():
 def test_a_single_ticker_fetch_reports_throttling_as_unavailable():
     with pytest.raises(SourceUnavailable, match="Too Many Requests"):
         YahooSource(FakeYahoo(histories(), throttle=1)).fetch("T00", None, None)
+
+
+def test_only_a_throttled_call_is_asked_again_after_the_backoff():
+    from tasks.batches import Batching, with_backoff
+    from tasks.ingest import IngestError, SourceThrottled, UnknownSymbol
+
+    waits: list[float] = []
+    answers = iter([SourceThrottled("429"), SourceThrottled("429"), "rows"])
+
+    def call():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert with_backoff(call, Batching(backoff=Backoff(3, 2.0)), waits.append) == "rows" and waits == [2.0, 4.0]
+    for error in (SourceUnavailable("dns"), UnknownSymbol("XYZ"), IngestError("bad file")):
+        waits.clear()
+
+        def fails(error=error):
+            raise error
+
+        with pytest.raises(type(error)):
+            with_backoff(fails, Batching(backoff=Backoff(3, 2.0)), waits.append)
+        assert waits == []  # the source itself asked an unreachable Yahoo again; the rest never help
+    with pytest.raises(SourceThrottled):
+        with_backoff(lambda: call_throttled(), Batching(backoff=Backoff(2, 1.0)), waits.append)
+    assert waits == [1.0, 2.0]
+
+
+def call_throttled():
+    from tasks.ingest import SourceThrottled
+
+    raise SourceThrottled("429")

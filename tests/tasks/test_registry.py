@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nightcast import catalog
 from nightcast.settings import Settings
 from tasks import registry
 
@@ -178,7 +179,7 @@ def test_stored_forecasts_of_a_window_hold_every_origin_the_evidence_of_that_win
     )
     wh.write_run_table("backtests", "GOOG", "b", backtest)
     as_of = days[25].date()
-    everything, last = registry.stored_forecasts(wh, "GOOG", as_of), registry.stored_forecasts(wh, "GOOG", as_of, 7)
+    everything, last = (catalog.stored_forecasts(wh, {"GOOG": as_of}, w).drop(columns="ticker") for w in (0, 7))
     assert len(everything) == 25 + 24 + 2  # horizon 1 of origins 0..24, horizon 2 of 0..23, two backtests
     assert sorted(set(pd.to_datetime(last["as_of"]))) == list(days[18:25])  # the last 7 origins
     facts = evidence_stage.price_facts(prices)
