@@ -25,7 +25,7 @@ from bench import common
 SECTIONS = ("train", "run", "window", "duckdb", "dask", "budget", "scale", "ingest")
 BEFORE = {"full_s": 13.3, "fine_tune_s": 1.2}
 """Training seconds of one night of main before candidates (one simple_rnn on GOOG, README of 2026-11-25)."""
-EXTRA_SECTIONS = ("ablation",)
+EXTRA_SECTIONS = ("ablation", "universe")
 SP500 = 500
 CLUSTER_WORKERS = 16
 
@@ -158,6 +158,13 @@ def bench_dask(quick: bool) -> dict:
     for key in ("tickers_per_min", "tickers_per_min_span", "tickers_per_min_wall"):
         out["ratio" + key.removeprefix("tickers_per_min")] = out[2][key] / out[1][key]
     return out
+
+
+def bench_universe(quick: bool, tickers: int) -> dict:
+    count = min(tickers, 20) if quick else tickers
+    log(f"universe: {count} synthetic tickers of 2,000 sessions, three nights of the nightly flow (bench.universe)")
+    result = common.run_process([common.PYTHON, "-m", "bench.universe", str(count)], timeout=6 * 3600)
+    return result.json()
 
 
 def bench_budget(quick: bool) -> dict:
@@ -403,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         default=list(SECTIONS),
         help="sections to run (ablation: each training technique on its own; not run by default)",
     )
+    parser.add_argument("--tickers", type=int, default=500, help="tickers of the universe section (default: 500)")
     parser.add_argument("--json", type=Path, help="also write every measurement to this JSON file")
     args = parser.parse_args(argv)
     started = dt.datetime.now(dt.UTC)
@@ -419,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale": bench_scale,
         "ingest": bench_ingest,
         "ablation": bench_ablation,
+        "universe": lambda quick: bench_universe(quick, args.tickers),
     }
     for section in SECTIONS + EXTRA_SECTIONS:
         if section in args.only:
@@ -429,6 +438,10 @@ def main(argv: list[str] | None = None) -> int:
                 results[section + "_error"] = str(error)
     text = render(results, args.quick, started, time.perf_counter() - clock, load_before)
     errors = [f"{k}: {v}" for k, v in results.items() if k.endswith("_error")]
+    if "universe" in results:  # its line is the run's last
+        from bench.universe import last_line as universe_line
+
+        text += "\n\n" + json.dumps(results["universe"]) + "\n" + universe_line(results["universe"])
     print(text + ("\n\nfailed sections: " + "; ".join(errors) if errors else ""))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))

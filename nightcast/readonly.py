@@ -28,7 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from nightcast.errors import ExpectedFailure
-from nightcast.readonly_files import PREFIX, WarehouseFiles, create_empty_table, sql_text
+from nightcast.readonly_files import PREFIX, WarehouseFiles, sql_text
 
 READ_STATEMENTS = {duckdb.StatementType.SELECT}
 SANDBOX_SETTINGS: dict[str, str | bool] = {
@@ -139,7 +139,8 @@ def _parameters_as_null(sql: str) -> str:
 def tables_read(sql: str, tables: Iterable[str], views: Mapping[str, str]) -> list[str]:
     """The tables and derived views that sql reads, with the tables those views read, in the order given
     (views after tables); all of them when DuckDB cannot name them without binding (a USING join, a table
-    function) or sql names something else (so that an error can suggest every name). DuckDB is asked on a
+    function), when sql names none (SHOW TABLES, information_schema and duckdb_views() then list every one)
+    or when it names something else (so that an error can suggest every name). DuckDB is asked on a
     connection with no tables and no file system: asking reads nothing."""
     known = [*tables, *views]
     with _LOCK:
@@ -150,7 +151,9 @@ def tables_read(sql: str, tables: Iterable[str], views: Mapping[str, str]) -> li
                 named |= {name.lower() for name in con.get_table_names(views[view])}
         except duckdb.Error:
             return known
-    return [name for name in known if name in named] if named <= set(known) else known
+    if not named or not named <= set(known):  # the catalog (SHOW TABLES, information_schema), or a typo
+        return known
+    return [name for name in known if name in named]
 
 
 _SANDBOXES: dict[tuple[str, int], tuple[duckdb.DuckDBPyConnection, WarehouseFiles]] = {}
@@ -180,8 +183,7 @@ def sandboxed_connection(
     and a SELECT over its files' nightcast:// addresses or its empty table) and the derived views, able to
     read the warehouse and nothing else. Its views are its own: closing it drops them."""
     con = _sandbox(files.root)[0].cursor()
-    for name, (schema, source) in tables.items():
-        con.execute(create_empty_table(name, schema))
+    for name, (_, source) in tables.items():
         con.execute(f'CREATE TEMP VIEW "{name}" AS {source}')
     for name, sql in views.items():
         con.execute(f'CREATE TEMP VIEW "{name}" AS {sql}')

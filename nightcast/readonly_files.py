@@ -23,7 +23,7 @@ from fsspec import AbstractFileSystem
 from nightcast.run_tables import RECENT_SUFFIX
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pyarrow as pa
+    pass
 
 PROTOCOL = "nightcast"
 PREFIX = f"{PROTOCOL}://"
@@ -147,15 +147,12 @@ DUCKDB_TYPES = {
 
 
 def empty_table(table: str) -> str:
-    """The name under which the read-only connection holds an empty table of a table's schema."""
-    return f'"_{table}"'
+    """A typed empty SELECT of a table's schema (a subquery: the connection's catalog lists only the views),
+    written without pyarrow-to-DuckDB registration, which imports pandas."""
+    from nightcast.schema import TABLES
 
-
-def create_empty_table(table: str, schema: pa.Schema) -> str:
-    """The CREATE TABLE of an empty table of the schema (no pyarrow-to-DuckDB registration, which imports
-    pandas)."""
-    columns = ", ".join(f'"{f.name}" {DUCKDB_TYPES[str(f.type)]}' for f in schema)
-    return f"CREATE TEMP TABLE {empty_table(table)} ({columns})"
+    columns = ", ".join(f'CAST(NULL AS {DUCKDB_TYPES[str(f.type)]}) AS "{f.name}"' for f in TABLES[table])
+    return f"(SELECT {columns} WHERE false)"
 
 
 def parquet_scan(urls: list[str], table: str, columns: Sequence[str], partitioned: bool, legacy: bool) -> str:

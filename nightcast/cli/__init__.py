@@ -1,5 +1,7 @@
 """The `nightcast` command line: one module per subcommand, each registering its parser.
 
+Exit codes: 0 success, 1 an expected failure (one `nightcast: error:` line), 2 a usage error (argparse).
+
 This is the application floor: it may import flows/, tasks/ and the core, and nothing imports it.
 Subcommand modules import their heavy dependencies (Prefect, TensorFlow, pandas) inside their handlers, so
 `nightcast query` and `nightcast --help` start fast.
@@ -25,6 +27,8 @@ EPILOG = """examples:
   nightcast backtest --refit-every 20 --folds 5   # rolling origin: every candidate, horizons 1..5, vs naive
   nightcast compare --tickers GOOG,^GSPC --candidates simple_rnn-price,gru-log_return   # the tutorial's split
   nightcast query "select * from latest_forecasts"
+  nightcast query "show tables"                   # every table and view (docs/reference/tables.md)
+  nightcast query - < report.sql                  # SQL from standard input (or --file report.sql)
   nightcast compact                               # fold a warehouse written before the one-file layout
 """
 
@@ -42,6 +46,16 @@ COMMANDS = {
 """Each subcommand's module in nightcast.cli, imported only when its parser is needed."""
 
 
+def _version() -> str:
+    """The installed distribution's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nightcast")
+    except PackageNotFoundError:  # pragma: no cover - run from a checkout that was never installed
+        return "(not installed)"
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser for nightcast and its subcommands (only one subcommand's module when `only` names
     one: `nightcast query` then never imports the settings model)."""
@@ -52,6 +66,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"nightcast {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     modules = [COMMANDS[only]] if only in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
     for module in modules:
@@ -62,6 +77,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the nightcast console command."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:  # a bare `nightcast`: what it can do, not a usage error
+        build_parser().print_help()
+        return 0
     args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     try:
         return args.handler(args)

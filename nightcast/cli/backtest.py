@@ -64,15 +64,4 @@ def register(commands: argparse._SubParsersAction) -> None:
         "backtest_metrics tables.",
     )
     add_settings_options(parser)
-    parser.add_argument(
-        "--refit-every",
-        dest="backtest_refit_every",
-        type=int,
-        default=None,
-        metavar="DAYS",
-        help="same as --backtest-refit-every",
-    )
-    parser.add_argument(
-        "--folds", dest="backtest_folds", type=int, default=None, metavar="FOLDS", help="same as --backtest-folds"
-    )
     parser.set_defaults(handler=command)

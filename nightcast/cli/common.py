@@ -28,23 +28,39 @@ class CliError(Exception):
         return cls(str(error).splitlines()[0] if str(error) else type(error).__name__)
 
 
-def add_settings_options(parser: argparse.ArgumentParser) -> None:
-    """One option per Settings field, with the field's description and default as help."""
+ONLY_FOR = {"train_fraction": "compare"}
+"""Settings that one command alone reads: its option is left off the others' --help."""
+SHORT_NAMES = {"backtest": {"backtest_folds": "--folds", "backtest_refit_every": "--refit-every"}}
+"""A command's shorter second name of a setting's option."""
+
+
+def add_settings_options(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+    """One option per Settings field the command reads (not those in skip), with the field's description and
+    default as help."""
     from nightcast.cli.console import add_console_options
     from nightcast.settings import Settings
 
     add_console_options(parser)
+    command = parser.prog.split()[-1]
     for name, field in Settings.model_fields.items():
+        if name in skip or ONLY_FOR.get(name, command) != command:
+            continue
         default = field.get_default(call_default_factory=True)
-        shown = "" if default is None else f" (default: {','.join(default) if isinstance(default, list) else default})"
+        shown = (
+            ""
+            if default in (None, "")
+            else f" (default: {','.join(default) if isinstance(default, list) else default})"
+        )
         choices = get_args(field.annotation) if get_origin(field.annotation) is Literal else None
         switch = {"nargs": "?", "const": "true"} if field.annotation is bool else {}  # --refetch alone means true
+        metavar = "{" + ",".join(choices) + "}" if choices else "{true,false}" if switch else name.upper()
+        names = [f"--{name.replace('_', '-')}", *filter(None, [SHORT_NAMES.get(command, {}).get(name)])]
         parser.add_argument(
-            f"--{name.replace('_', '-')}",
+            *names,
             dest=name,
             default=None,
             choices=choices,
-            metavar="{" + ",".join(choices) + "}" if choices else name.upper(),
+            metavar=metavar,
             help=f"{field.description}{shown}".replace("%", "%%"),
             **switch,  # type: ignore[arg-type]
         )
@@ -79,21 +95,29 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
     from nightcast.settings import Settings
 
-    given = {name: getattr(args, name) for name in Settings.model_fields if getattr(args, name) is not None}
+    given = {name: getattr(args, name) for name in Settings.model_fields if getattr(args, name, None) is not None}
     try:
         return Settings(**given)
     except ValidationError as error:
         raise CliError(format_validation_error(error)) from None
 
 
+def default_prefect_home() -> Path:
+    """Where Prefect keeps its database when PREFECT_HOME is not set: .state/prefect of the project checkout
+    nightcast runs from (as `make` sets it), else of the current folder; never ~/.prefect."""
+    checkout = Path(__file__).resolve().parents[2]
+    project = checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
+    return project / ".state" / "prefect"
+
+
 def prepare_prefect() -> None:
-    """Create $PREFECT_HOME with its parents (Prefect creates only the last folder); no telemetry by default;
-    a first start of the temporary server may take longer than Prefect's 20 s (the user's value wins)."""
+    """Set PREFECT_HOME when unset (default_prefect_home) and create it with its parents (Prefect creates only
+    the last folder); no telemetry by default; a first start of the temporary server may take longer than
+    Prefect's 20 s (the user's value wins)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", EPHEMERAL_STARTUP_SECONDS)
-    home = os.environ.get("PREFECT_HOME")
-    if home:
-        Path(home).expanduser().mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(default_prefect_home()))
+    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
 
 
 def start_preload(settings: Settings) -> None:

@@ -102,5 +102,5 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--chunk-tickers", type=int, default=0, help="tickers per chunk of parallel work (default: 0, automatic)"
     )
-    add_settings_options(parser)
+    add_settings_options(parser, skip=("ticker",))  # --tickers names the universe
     parser.set_defaults(handler=command_nightly)

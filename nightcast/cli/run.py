@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from nightcast.cli.common import add_settings_options, prepare_prefect, run_flow, settings_from_args, start_preload
+from nightcast.cli.common import (
+    CliError,
+    add_settings_options,
+    prepare_prefect,
+    run_flow,
+    settings_from_args,
+    start_preload,
+)
 from nightcast.cli.prefetch import discard_prefetched, prefetch_prices
 
 ACCURACY_SQL = """select horizon, n, mae, naive_mae, mase, naive_mase, coverage_80, coverage_95
@@ -29,9 +36,15 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_DAYS = 2_520
+"""Most nights one backfill replays (ten years of sessions)."""
+
+
 def command_backfill(args: argparse.Namespace) -> int:
     """Replay the last --days trading days night by night and print the served forecasts' accuracy so far."""
     settings = settings_from_args(args)
+    if not 1 <= args.days <= MAX_DAYS:
+        raise CliError(f"--days must be between 1 and {MAX_DAYS} trading days, got {args.days}")
     staged = prefetch_prices(settings.model_copy(update={"refetch": True}), args)  # every night reads from it
     try:
         prepare_prefect()
@@ -56,7 +69,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="one night for one ticker: fit every candidate, store its forecasts",
         description="Run one night for one ticker: ingest, validate and store prices, "
         "fit every candidate on all data up to the last close, forecast the next trading "
-        "sessions with 80%% and 95%% intervals, serve the candidate with the best "
+        "sessions with 80% and 95% intervals, serve the candidate with the best "
         "out-of-sample evidence, and print the evidence beside naive.",
     )
     add_settings_options(run)

@@ -100,3 +100,61 @@ def test_backfill_summary_counts_nights_and_names_their_dates():
         unit="nights",
     )
     assert text == "1 of 2 nights completed: A 2013-02-28 completed (served naive); A failed: boom"
+
+
+def _folder(tmp_path, tickers, days=160):
+    folder = tmp_path / "universe"
+    folder.mkdir(exist_ok=True)
+    for seed, ticker in enumerate(tickers):
+        random_walk_prices(days, ticker=ticker, seed=seed).to_parquet(folder / f"{ticker}.parquet")
+    return folder
+
+
+def _plan(tmp_path, tickers, end, **runner):
+    return NightlyPlan(
+        tickers=tickers,
+        runner={"kind": "threads", "workers": 2, **runner},
+        settings={
+            "source": "file",
+            "path": str(tmp_path / "universe"),
+            "end": end,
+            "candidates": ["naive", "drift"],
+            "warehouse": str(tmp_path / "wh"),
+        },
+    )
+
+
+def _task_runs(flow_run_id) -> list[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    return sorted(run.name.rsplit("-", 1)[0] for run in runs)
+
+
+def test_a_night_is_one_flow_run_with_as_many_task_runs_for_two_tickers_as_for_eight(tmp_path):
+    """Stage task runs over every ticker, plus one per chunk: not a task run (or a flow run) per ticker."""
+    tickers = [f"T{i}" for i in range(8)]
+    _folder(tmp_path, tickers)
+    counts = {}
+    for n in (2, 8):
+        state = nightly(plan=_plan(tmp_path, tickers[:n], "2020-07-31"), return_state=True)
+        assert state.is_completed()
+        names = _task_runs(state.state_details.flow_run_id)
+        assert names.count("forecast_chunk") == 4 if n == 8 else 2  # twice as many chunks as workers at most
+        counts[n] = len(names)
+    assert counts[8] == counts[2] + 2 and counts[8] <= 20, counts
+
+
+def test_a_ticker_added_later_gets_its_cold_start_alone_and_one_removed_stays_queryable(tmp_path):
+    _folder(tmp_path, ["AAA", "BBB"])
+    nightly(plan=_plan(tmp_path, ["AAA"], "2020-07-30"))
+    nightly(plan=_plan(tmp_path, ["AAA", "BBB"], "2020-07-31"))
+    wh = Warehouse(tmp_path / "wh")
+    backtested = wh.query("select ticker, count(distinct run_id) runs from backtests group by 1 order by 1")
+    assert backtested.to_dict("records") == [{"ticker": "AAA", "runs": 1}, {"ticker": "BBB", "runs": 1}]
+    nightly(plan=_plan(tmp_path, ["BBB"], "2020-08-03"))
+    latest = wh.query("select ticker, max(as_of) as_of from latest_forecasts group by 1 order by 1")
+    assert latest["ticker"].tolist() == ["AAA", "BBB"]
+    assert str(latest["as_of"][0])[:10] == "2020-07-31" and str(latest["as_of"][1])[:10] == "2020-08-03"

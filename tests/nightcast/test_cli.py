@@ -157,6 +157,21 @@ def test_module_entry_point_reports_errors_in_one_line():
     ]
 
 
+def test_prefect_keeps_its_database_in_the_checkout_unless_prefect_home_is_set(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    from nightcast.cli.common import default_prefect_home, prepare_prefect
+
+    checkout = Path(__file__).resolve().parents[2]
+    assert default_prefect_home() == checkout / ".state" / "prefect"
+    monkeypatch.delenv("PREFECT_HOME", raising=False)
+    prepare_prefect()
+    assert os.environ["PREFECT_HOME"] == str(checkout / ".state" / "prefect")
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "mine"))
+    prepare_prefect()
+    assert os.environ["PREFECT_HOME"] == str(tmp_path / "mine") and (tmp_path / "mine").is_dir()
+
+
 def test_prepare_prefect_waits_longer_for_a_first_server_start_unless_the_user_says(monkeypatch, tmp_path):
     from nightcast.cli.common import prepare_prefect
 
@@ -197,3 +212,62 @@ def test_the_tensorflow_preload_is_waited_for_at_exit(monkeypatch):
     assert not preload.daemon  # so the interpreter joins it before it exits
     release.set()
     preload.join(10)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "show tables",
+        "select table_name from information_schema.tables",
+        "select view_name from duckdb_views() where not internal",
+    ],
+)
+def test_the_catalog_lists_every_table_and_view_and_nothing_else(tmp_path, capsys, sql):
+    """Even in an empty warehouse: tables nothing wrote yet are listed too."""
+    from nightcast.schema import TABLES
+    from nightcast.views import DERIVED_VIEWS
+
+    (tmp_path / "empty").mkdir()
+    assert main(["query", sql, "--format", "csv", "--warehouse", str(tmp_path / "empty")]) == 0
+    listed = capsys.readouterr().out.splitlines()[1:]
+    assert sorted(listed) == sorted([*TABLES, *DERIVED_VIEWS])
+
+
+def test_an_unknown_table_suggests_the_close_name_and_lists_them_all(filled, capsys):
+    assert main(["query", "select * from latest_forecast", "--warehouse", str(filled.root)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and 'Did you mean "latest_forecasts"?' in err
+    assert "Tables and views: backtest_metrics, backtests," in err and "served_accuracy" in err
+
+
+def test_sql_comes_from_standard_input_or_a_file(filled, capsys, monkeypatch, tmp_path):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("select count(*) as n from prices"))
+    assert main(["query", "-", "--warehouse", str(filled.root)]) == 0
+    (tmp_path / "q.sql").write_text("-- a comment\nselect count(*) as n from prices\n")
+    assert main(["query", "--file", str(tmp_path / "q.sql"), "--warehouse", str(filled.root)]) == 0
+    assert capsys.readouterr().out.split() == ["n", "5", "n", "5"]
+    assert main(["query", "--warehouse", str(filled.root)]) == 1
+    assert main(["query", "--file", str(tmp_path / "missing.sql"), "--warehouse", str(filled.root)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("nightcast: error: no SQL given") and "cannot read SQL from" in err[1]
+
+
+def test_a_missing_warehouse_is_an_error_not_an_empty_answer(tmp_path, capsys):
+    assert main(["query", "select count(*) from prices", "--warehouse", str(tmp_path / "nowhere")]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"nightcast: error: no warehouse at {tmp_path / 'nowhere'}: run a night first (nightcast run), or "
+        + ("give --warehouse\n")
+    )
+
+
+def test_version_and_a_bare_command(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == "nightcast 0.1.0"
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: nightcast") and "nightly" in out and "query" in out
