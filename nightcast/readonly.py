@@ -21,8 +21,10 @@ pyarrow.dataset imports pandas, 0.6 s of every `nightcast query`.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -45,8 +47,49 @@ SANDBOX_SETTINGS: dict[str, str | bool] = {
 """Settings given when the connection opens (external access is switched off once the views exist)."""
 
 
+def query_limits() -> dict[str, str]:
+    """What one process's queries may take, so that one query cannot take the machine (nothing spills to disk):
+    $NIGHTCAST_QUERY_MEMORY (default 4GB) and $NIGHTCAST_QUERY_THREADS (default: the cores, at most 4), read
+    when the process first opens a warehouse."""
+    return {
+        "memory_limit": os.environ.get("NIGHTCAST_QUERY_MEMORY", "4GB"),
+        "threads": os.environ.get("NIGHTCAST_QUERY_THREADS", str(min(4, os.cpu_count() or 1))),
+    }
+
+
 class QueryRefused(ExpectedFailure, ValueError):
     """A statement that could change something (or is not one plain read) was sent to the read-only path."""
+
+
+class QueryStopped(ExpectedFailure, ValueError):
+    """A query ran past its time limit and was interrupted."""
+
+
+class Answer(NamedTuple):
+    """A query's columns and its first rows; truncated when it had more than it was allowed to return."""
+
+    columns: list[str]
+    rows: list[tuple]
+    truncated: bool = False
+
+
+def answer(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int = 0, timeout: float = 0) -> Answer:
+    """Run sql on con, fetching at most max_rows rows (0: all) and interrupting it after timeout seconds (0:
+    never): DuckDB streams the result, so rows past the limit are never materialized."""
+    timer = threading.Timer(timeout, con.interrupt) if timeout > 0 else None
+    try:
+        if timer is not None:
+            timer.start()
+        result = con.execute(sql)
+        columns = [d[0] for d in result.description]
+        rows = result.fetchmany(max_rows + 1) if max_rows > 0 else result.fetchall()
+    except duckdb.InterruptException:
+        raise QueryStopped(f"the query ran longer than {timeout:g} s and was stopped (raise --timeout)") from None
+    finally:
+        if timer is not None:
+            timer.cancel()
+    truncated = max_rows > 0 and len(rows) > max_rows
+    return Answer(columns, rows[:max_rows] if truncated else rows, truncated)
 
 
 def _words(sql: str) -> list[tuple[int, str]]:
@@ -103,7 +146,7 @@ _LOCK = threading.Lock()
 def _locked_database(files: WarehouseFiles | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that can touch no file but, through files when given, read the warehouse; its
     local file system is disabled, external access is off and its configuration is locked."""
-    con = duckdb.connect(":memory:", config=dict(SANDBOX_SETTINGS))
+    con = duckdb.connect(":memory:", config={**SANDBOX_SETTINGS, **query_limits()})
     con.execute("SET disabled_filesystems='LocalFileSystem'")
     if files is not None:
         con.register_filesystem(files)
@@ -151,9 +194,17 @@ def tables_read(sql: str, tables: Iterable[str], views: Mapping[str, str]) -> li
                 named |= {name.lower() for name in con.get_table_names(views[view])}
         except duckdb.Error:
             return known
-    if not named or not named <= set(known):  # the catalog (SHOW TABLES, information_schema), or a typo
+    if not named <= set(known) or (not named and _reads_catalog(sql)):  # a typo, or SHOW TABLES and the like
         return known
     return [name for name in known if name in named]
+
+
+_CATALOG = re.compile(r"SHOW|DESCRIBE|INFORMATION_SCHEMA|SQLITE_MASTER|(DUCKDB|PG|PRAGMA)_\w+")
+
+
+def _reads_catalog(sql: str) -> bool:
+    """Whether sql asks the catalog which tables and views exist (show tables, information_schema, ...)."""
+    return any(_CATALOG.fullmatch(text.strip('"')) for _, text in _words(sql))
 
 
 _SANDBOXES: dict[tuple[str, int], tuple[duckdb.DuckDBPyConnection, WarehouseFiles]] = {}

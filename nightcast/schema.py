@@ -269,4 +269,4 @@ Columns marked as written before candidates read as null in new rows, and new co
 
 SHARED_TABLES = frozenset({"latest_forecasts"})
 """Tables kept in one file for every ticker (bounded by the number of tickers, not of nights), so that a
-question over all tickers opens one file; every other table has one file per ticker."""
+question over all tickers opens one file; every other table has two files per ticker (nightcast/run_tables.py)."""

@@ -1,4 +1,4 @@
-"""The warehouse: every path, the one-file-per-ticker tables and the read-only DuckDB connection.
+"""The warehouse: every path, the per-ticker table files and the read-only DuckDB connection.
 
 Layout (hive style: one folder per ticker, and in it one file however many nights have run):
     <root>/<table>/ticker=<T>/<table>.parquet     every table (prices, forecasts, runs, ...) but:
@@ -30,7 +30,15 @@ import pyarrow as pa
 from nightcast import files, run_tables
 from nightcast.arrow_tables import to_arrow
 from nightcast.files import pid_alive, write_folder_atomic
-from nightcast.readonly import QueryRefused, check_statement, sandboxed_connection, tables_read, warehouse_files
+from nightcast.readonly import (
+    Answer,
+    QueryRefused,
+    answer,
+    check_statement,
+    sandboxed_connection,
+    tables_read,
+    warehouse_files,
+)
 from nightcast.readonly_files import (
     PREFIX,
     WarehouseFiles,
@@ -262,12 +270,12 @@ class Warehouse:
         finally:
             con.close()
 
-    def query_rows(self, sql: str) -> tuple[list[str], list[tuple]]:
-        """query without pandas (for the command line): the column names and the rows as Python values."""
+    def query_rows(self, sql: str, max_rows: int = 0, timeout: float = 0) -> Answer:
+        """query without pandas (for the command line): the columns and at most max_rows rows (0: all) as
+        Python values, the query interrupted after timeout seconds (0: never); see readonly.answer."""
         statement = check_statement(sql)
         con = self.connect(sql=statement.query)
         try:
-            result = con.execute(statement.query)
-            return [d[0] for d in result.description], result.fetchall()
+            return answer(con, statement.query, max_rows, timeout)
         finally:
             con.close()

@@ -74,11 +74,16 @@ def tables_page() -> str:
         "# Tables and views",
         "",
         "Every table is a DuckDB view of the same name in `nightcast query` and `Warehouse.connect()`; "
-        "one Parquet file per ticker and table under `warehouse/<table>/ticker=<T>/`.",
+        "per ticker and table, one big Parquet file and one of its recent runs under "
+        "`warehouse/<table>/ticker=<T>/` (`latest_forecasts`: one file for every ticker). "
+        '`nightcast query "show tables"` lists them all.',
         "",
     ]
     for table, schema in TABLES.items():
-        lines += [f"## `{table}`", "", "| column | type |", "|---|---|"]
+        lines += [f"## `{table}`", ""]
+        if table == "predictions":
+            lines += ["Written by runs before the candidates existed; nothing writes it any more (kept readable).", ""]
+        lines += ["| column | type |", "|---|---|"]
         lines += [f"| `{f.name}` | {f.type} |" for f in schema]
         lines.append("")
     lines += ["# Derived views", ""]

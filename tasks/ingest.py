@@ -152,7 +152,10 @@ class FileSource:
         if suffix not in (".csv", ".parquet"):
             raise IngestError(f"unsupported file type {suffix or '(none)'!r} for {self.path}: use .csv or .parquet")
         if not self.path.is_file():
-            raise IngestError(f"file not found: {self.path}")
+            raise IngestError(
+                f"file not found: {self.path}: give the path of a CSV or Parquet file of daily prices "
+                "(docs/pipeline.md#price-files), or --source sample for the bundled prices"
+            )
         try:
             raw = pd.read_csv(self.path) if suffix == ".csv" else pd.read_parquet(self.path)
         except Exception as error:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -29,7 +30,7 @@ EPILOG = """examples:
   nightcast query "select * from latest_forecasts"
   nightcast query "show tables"                   # every table and view (docs/reference/tables.md)
   nightcast query - < report.sql                  # SQL from standard input (or --file report.sql)
-  nightcast compact                               # fold a warehouse written before the one-file layout
+  nightcast compact                               # fold recent runs (and older layouts) into the big files
 """
 
 
@@ -81,8 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().print_help()
         return 0
     args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets its escape
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         return args.handler(args)
     except CliError as error:
         print(f"nightcast: error: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader stopped reading (`| head`): nothing more to say to it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

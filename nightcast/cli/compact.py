@@ -37,12 +37,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     """Add the `compact` subcommand to the nightcast command line."""
     parser = commands.add_parser(
         "compact",
-        help="fold a warehouse's per-run files into one file per ticker and table",
+        help="fold each ticker's recent runs (and older layouts' per-run files) into its big file per table",
         description="Migrate a warehouse written before the one-file layout: fold every ticker's per-run "
         "files into one file per table (under each table's lock; readers see the old files or the new one), "
         "fill latest_forecasts, and with --keep-runs delete model folders, plots and Data Docs pages older "
         "than each ticker's last N runs. Nightly runs do this for their own ticker; run it once after an "
-        "upgrade, while no query is running (a query during the fold may count a row twice).",
+        "upgrade. A query during the fold sees every row once (the views skip a recent row the big file holds).",
     )
     parser.add_argument("--ticker", default=None, help="only this ticker (default: every ticker)")
     parser.add_argument(

@@ -7,50 +7,20 @@ a second from process start.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
+import os
+import sys
 from pathlib import Path
 
 from nightcast.cli.common import CliError
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value)
-
-
-def render(columns: list[str], rows: list[tuple], fmt: str) -> str:
-    """Rows as an aligned table, CSV or JSON records (dates as ISO strings)."""
-    if fmt == "json":
-        records = [
-            {c: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v) for c, v in zip(columns, r)}
-            for r in rows
-        ]
-        return json.dumps(records, indent=1, default=str)
-    if fmt == "csv":
-        import csv
-        import io
-
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([["" if v is None else _text(v) for v in r] for r in rows])
-        return out.getvalue().rstrip("\n")
-    if not rows:
-        return f"(no rows; columns: {', '.join(columns)})"
-    cells = [[_text(v) for v in r] for r in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    lines = [" ".join(c.rjust(w) for c, w in zip(columns, widths))]
-    lines += [" ".join(v.rjust(w) for v, w in zip(r, widths)) for r in cells]
-    return "\n".join(lines)
+from nightcast.cli.query_output import render
 
 
 def error_line(error: Exception) -> str:
     """DuckDB's error as one line: its first line, its "Did you mean" and, for an unknown table, every name."""
     lines = str(error).splitlines() or [type(error).__name__]
+    if lines[0].startswith("Traceback (most recent call last)"):  # raised by the warehouse's file system
+        cause = next((line for line in reversed(lines) if not line.startswith(" ")), lines[-1])
+        return f"cannot read that: {cause.split(': ', 1)[-1]} (read the warehouse's tables by their names)"
     hint = [line for line in lines[1:] if line.startswith(("Did you mean", "Candidate bindings"))]
     if not (lines[0].startswith("Catalog Error: Table with name") and lines[0].endswith("does not exist!")):
         return " ".join(lines[:1] + hint)
@@ -62,8 +32,6 @@ def error_line(error: Exception) -> str:
 
 def statement_text(args: argparse.Namespace) -> str:
     """The SQL given: the argument, standard input for `-`, or the --file's text."""
-    import sys
-
     if args.file is not None and args.sql is not None:
         raise CliError("give the SQL as an argument or with --file, not both")
     if args.file is not None:
@@ -73,7 +41,12 @@ def statement_text(args: argparse.Namespace) -> str:
             raise CliError(f"cannot read SQL from {args.file}: {error}") from None
     if args.sql is None:
         raise CliError('no SQL given: nightcast query "select ...", nightcast query - < file.sql, or --file')
-    return sys.stdin.read() if args.sql == "-" else args.sql
+    sql = sys.stdin.read() if args.sql == "-" else args.sql
+    try:
+        sql.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CliError("the SQL is not valid UTF-8 text") from None
+    return sql
 
 
 def command_query(args: argparse.Namespace) -> int:
@@ -91,11 +64,14 @@ def command_query(args: argparse.Namespace) -> int:
     root = resolve_root(args.warehouse)
     if not root.is_dir():
         raise CliError(f"no warehouse at {root}: run a night first (nightcast run), or give --warehouse")
+    os.environ["NIGHTCAST_QUERY_MEMORY"] = args.memory_limit
     try:
-        columns, rows = Warehouse(root).query_rows(sql)
-    except (ValueError, duckdb.Error) as error:
+        result = Warehouse(root).query_rows(sql, max_rows=args.max_rows, timeout=args.timeout)
+    except (ValueError, duckdb.Error, OSError) as error:
         raise CliError(error_line(error)) from None
-    print(render(columns, rows, args.format))
+    print(render(result.columns, result.rows, args.format))
+    if result.truncated:
+        print(f"nightcast: only the first {args.max_rows} rows are shown; raise --max-rows (0: all)", file=sys.stderr)
     return 0
 
 
@@ -115,6 +91,17 @@ def register(commands: argparse._SubParsersAction) -> None:
         help='the SQL to run, e.g. "select * from latest_forecasts" or "show tables"; - reads standard input',
     )
     query.add_argument("--file", help="read the SQL from this file")
+    query.add_argument(
+        "--max-rows", type=int, default=10_000, help="most rows printed; more are never fetched (0: all; default 10000)"
+    )
+    query.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds before the query is stopped (0: never; default 60)"
+    )
+    query.add_argument(
+        "--memory-limit",
+        default=os.environ.get("NIGHTCAST_QUERY_MEMORY", "4GB"),
+        help="memory DuckDB may use for it, e.g. 2GB; more ends it with an error (default: 4GB)",
+    )
     query.add_argument(
         "--format", choices=["table", "csv", "json"], default="table", help="output format (default: table)"
     )

@@ -36,8 +36,8 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
-MAX_DAYS = 2_520
-"""Most nights one backfill replays (ten years of sessions)."""
+MAX_DAYS = 1_000
+"""Most nights one backfill replays (the backfill flow's own limit)."""
 
 
 def command_backfill(args: argparse.Namespace) -> int:

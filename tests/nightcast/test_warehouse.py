@@ -429,6 +429,8 @@ def test_a_query_opens_only_the_tables_and_views_it_reads():
     assert tables_read("select * from forecastz", TABLES, DERIVED_VIEWS) == everything  # the error suggests all
     assert tables_read("select * from read_parquet('/etc/*')", TABLES, DERIVED_VIEWS) == everything
     assert tables_read("select 1 as x", TABLES, DERIVED_VIEWS) == []
+    for catalog in ("show tables", "SELECT * FROM information_schema.columns", "from duckdb_views()", "show"):
+        assert tables_read(catalog, TABLES, DERIVED_VIEWS) == everything, catalog  # every name is listed
 
 
 def test_a_query_of_one_view_reads_the_same_rows_as_with_every_view(warehouse, prices):
