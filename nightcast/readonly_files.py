@@ -3,7 +3,7 @@
 DuckDB's own Parquet reader (filter and projection pushdown, hive pruning by ticker, no pyarrow.dataset
 and so no pandas at start-up) reads the tables through `WarehouseFiles`, registered on the connection
 under the protocol nightcast://, while DuckDB's local file system stays disabled. Every path, with `..`
-resolved, must lie inside the warehouse (a symbolic link placed inside it is followed, for reading);
+resolved and every symbolic link followed, must lie inside the warehouse (a link leading out is refused);
 every file is opened for reading only; every call that would create, change or delete anything raises
 PermissionError.
 """
@@ -48,10 +48,15 @@ class WarehouseFiles(AbstractFileSystem):
         """The files of the views' patterns, as the warehouse listed them when it made the views: DuckDB lists
         a view's files each time it binds it. Any other pattern is listed when asked."""
 
+    def inside(self, local: str) -> bool:
+        """Whether a local path, and what its symbolic links lead to, lie inside the warehouse."""
+        return all(p == self.root or p.startswith(self.root + os.sep) for p in (local, os.path.realpath(local)))
+
     def local(self, path: str) -> str:
-        """The local path of a nightcast:// path (`..` resolved); PermissionError outside the warehouse."""
+        """The local path of a nightcast:// path (`..` resolved); PermissionError outside the warehouse, or
+        when a symbolic link on the way leads outside it."""
         local = os.path.normpath(path.removeprefix(PREFIX))
-        if local != self.root and not local.startswith(self.root + os.sep):
+        if not self.inside(local):
             raise PermissionError(f"{path} lies outside the warehouse")
         return local
 
@@ -61,7 +66,7 @@ class WarehouseFiles(AbstractFileSystem):
             return [local] if os.path.exists(local) else []
         if local in self.listed:
             return self.listed[local]
-        return sorted(glob.glob(local))  # below the warehouse: local() checked the part before any wildcard
+        return sorted(p for p in glob.glob(local) if self.inside(p))  # no match through a link leading out
 
     def exists(self, path: str, **kwargs: Any) -> bool:
         return os.path.exists(self.local(path))
@@ -74,7 +79,7 @@ class WarehouseFiles(AbstractFileSystem):
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> Sequence[Any]:
         local = self.local(path)
-        names = sorted(os.path.join(local, n) for n in os.listdir(local))
+        names = sorted(p for p in (os.path.join(local, n) for n in os.listdir(local)) if self.inside(p))
         return [self.info(n) for n in names] if detail else names
 
     def size(self, path: str) -> int:

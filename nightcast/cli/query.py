@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -19,7 +20,8 @@ def error_line(error: Exception) -> str:
     """DuckDB's error as one line: its first line, its "Did you mean" and, for an unknown table, every name."""
     lines = str(error).splitlines() or [type(error).__name__]
     if lines[0].startswith("Traceback (most recent call last)"):  # raised by the warehouse's file system
-        cause = next((line for line in reversed(lines) if not line.startswith(" ")), lines[-1])
+        causes = [line for line in lines if re.match(r"\w+(Error|Exception): ", line)]
+        cause = causes[-1] if causes else lines[-1]
         return f"cannot read that: {cause.split(': ', 1)[-1]} (read the warehouse's tables by their names)"
     hint = [line for line in lines[1:] if line.startswith(("Did you mean", "Candidate bindings"))]
     if not (lines[0].startswith("Catalog Error: Table with name") and lines[0].endswith("does not exist!")):
@@ -28,6 +30,14 @@ def error_line(error: Exception) -> str:
     from nightcast.views import DERIVED_VIEWS
 
     return " ".join([*lines[:1], *hint, "Tables and views:", ", ".join(sorted([*TABLES, *DERIVED_VIEWS]))])
+
+
+def is_warehouse(root: Path) -> bool:
+    """An empty folder, or one holding a folder of a warehouse table: never serve any other folder (/, ~)."""
+    from nightcast.schema import TABLES
+
+    names = {entry.name for entry in root.iterdir()}
+    return not names or bool(names & {*TABLES, "models", "plots", "data_docs", "quarantine"})
 
 
 def statement_text(args: argparse.Namespace) -> str:
@@ -64,6 +74,8 @@ def command_query(args: argparse.Namespace) -> int:
     root = resolve_root(args.warehouse)
     if not root.is_dir():
         raise CliError(f"no warehouse at {root}: run a night first (nightcast run), or give --warehouse")
+    if not is_warehouse(root):
+        raise CliError(f"{root} is not a nightcast warehouse (it holds none of its tables); give --warehouse")
     os.environ["NIGHTCAST_QUERY_MEMORY"] = args.memory_limit
     try:
         result = Warehouse(root).query_rows(sql, max_rows=args.max_rows, timeout=args.timeout)
