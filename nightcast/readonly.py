@@ -3,7 +3,8 @@
 Two independent defences, so that one gap does not become a write:
 
 1. `check_statement` accepts exactly one plain read: a SELECT (or VALUES, FROM, DESCRIBE, SUMMARIZE,
-   PIVOT, which DuckDB parses as SELECT), or `EXPLAIN` of one. `EXPLAIN ANALYZE` is refused outright
+   PIVOT with its values listed, `ON ticker IN ('A', 'B')`, which DuckDB parses as SELECT), or `EXPLAIN` of
+   one; at most MAX_SQL_BYTES of it. `EXPLAIN ANALYZE` is refused outright
    because it executes the statement it wraps; several statements in one string are refused.
 2. `sandboxed_connection` is an in-memory DuckDB that reads the warehouse through `WarehouseFiles`
    (nightcast/readonly_files.py): a file system registered under nightcast:// that opens files inside the
@@ -33,6 +34,8 @@ from nightcast.errors import ExpectedFailure
 from nightcast.readonly_files import PREFIX, WarehouseFiles, sql_text
 
 READ_STATEMENTS = {duckdb.StatementType.SELECT}
+MAX_SQL_BYTES = 1024 * 1024
+"""Longest SQL a query may be: DuckDB's parser takes seconds and gigabytes over tens of megabytes."""
 SANDBOX_SETTINGS: dict[str, str | bool] = {
     "temp_directory": "",  # never spill to disk: no temp folder to write into
     "max_temp_directory_size": "0KB",
@@ -120,6 +123,8 @@ def _explained(sql: str) -> str:
 
 def check_statement(sql: str) -> duckdb.Statement:
     """The one read statement in sql; anything else raises QueryRefused with a one-line reason."""
+    if len(sql.encode("utf-8", "surrogateescape")) > MAX_SQL_BYTES:
+        raise QueryRefused(f"the SQL is over {MAX_SQL_BYTES // 1024} KB; a query that long is refused unread")
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as error:
@@ -129,12 +134,17 @@ def check_statement(sql: str) -> duckdb.Statement:
     if len(statements) > 1:
         raise QueryRefused(f"one statement at a time: got {len(statements)} statements separated by ';'")
     statement = statements[0]
-    if statement.type == duckdb.StatementType.EXPLAIN:
+    try:
+        kind = statement.type
+    except ValueError:  # a statement type this DuckDB's Python enum does not know (UPDATE EXTENSIONS)
+        raise QueryRefused("only read-only queries (SELECT, or EXPLAIN of a SELECT) are allowed") from None
+    if kind == duckdb.StatementType.MULTI:
+        raise QueryRefused("PIVOT needs its values listed (PIVOT prices ON ticker IN ('A', 'B') USING ...)")
+    if kind == duckdb.StatementType.EXPLAIN:
         check_statement(_explained(statement.query))
-    elif statement.type not in READ_STATEMENTS:
+    elif kind not in READ_STATEMENTS:
         raise QueryRefused(
-            f"only read-only queries (SELECT, or EXPLAIN of a SELECT) are allowed; refused "
-            f"a {statement.type.name} statement"
+            f"only read-only queries (SELECT, or EXPLAIN of a SELECT) are allowed; refused a {kind.name} statement"
         )
     return statement
 

@@ -86,3 +86,34 @@ def test_a_reader_that_closes_the_pipe_and_a_terminal_that_cannot_show_a_value(w
     latin = _command(wh, "select '→★' as x", PYTHONIOENCODING="latin-1")
     out, err = latin.communicate(timeout=120)
     assert latin.returncode == 0 and err == b"" and out.split() == [b"x", b"\\u2192\\u2605"]
+
+
+def test_json_is_strict_and_csv_is_exact(wh, capsys):
+    sql = "select 1/3 x, 'nan'::double n, '-infinity'::double i, 1 as a, 2 as a, 'infinity'::date d"
+    assert query(wh, sql, "--format", "json") == 0
+    text = capsys.readouterr().out
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == [{"x": 1 / 3, "n": None, "i": None, "a": 1, "a_2": 2, "d": "infinity"}]
+    assert query(wh, "select 1/3 as x, 0.1::double + 0.2::double as y", "--format", "csv") == 0
+    x, y = capsys.readouterr().out.splitlines()[1].split(",")
+    assert float(x) == 1 / 3 and float(y) == 0.1 + 0.2
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("update extensions", "only read-only queries"),
+        ("pivot prices on ticker using avg(close)", "PIVOT needs its values listed"),
+        ("select 1 where 1 in (" + ",".join(["1"] * 600_000) + ")", "the SQL is over 1024 KB"),
+    ],
+    ids=["unknown_statement_type", "pivot_without_values", "megabytes_of_sql"],
+)
+def test_odd_statements_are_refused_in_one_line(wh, capsys, sql, message):
+    assert query(wh, sql) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nightcast: error: ") and message in err and err.count("\n") == 1
+
+
+def test_pivot_with_its_values_listed_reads(wh, capsys):
+    assert query(wh, "pivot prices on ticker in ('GOOG') using count(*) group by source", "--format", "csv") == 0
+    assert capsys.readouterr().out.splitlines() == ["source,GOOG", "sample,5"]

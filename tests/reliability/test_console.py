@@ -138,3 +138,30 @@ def test_the_console_filter_hides_expected_failures_but_keeps_bugs():
         "prefect.flow_runs", logging.ERROR, __file__, 1, "Finished in state Failed('x')", None, None
     )
     assert console.filter(other) is True  # not a task run's line: kept
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--source", "file", "--path", "missing.csv", "--ticker", "ACME"],
+        ["run", "--source", "file", "--path", "garbage.csv", "--ticker", "ACME"],
+        ["run", "--ticker", "ZZZZ"],
+        ["run", "--epochs", "0"],
+        ["backfill", "--days", "0"],
+        ["query", "drop table prices"],
+        ["nightly", "--source", "yahoo"],
+    ],
+    ids=["missing_file", "garbage_file", "unknown_ticker", "bad_setting", "bad_days", "refused_query", "no_tickers"],
+)
+def test_an_expected_failure_ends_before_tensorflow_or_prefect_is_imported(tmp_path, args):
+    """The one error line comes from checks made before the heavy imports (benchmarked: ~1 s)."""
+    (tmp_path / "garbage.csv").write_bytes(b"garbage\x00\x01")
+    code = (
+        "import sys; from nightcast.cli import main; code = main(sys.argv[1:]); "
+        "print(sorted(m for m in ('tensorflow', 'prefect', 'great_expectations') if m in sys.modules)); sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1 and done.stdout == "[]\n", (done.stdout, done.stderr)
+    assert done.stderr.startswith("nightcast: error: ") and done.stderr.count("\n") == 1
