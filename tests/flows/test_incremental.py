@@ -169,3 +169,38 @@ def test_a_backfilled_night_and_a_live_night_on_the_same_stored_history_forecast
     replay, night_ = forecasts("replayed"), forecasts("live")
     assert len(replay) == 15 and replay["candidate"].tolist() == night_["candidate"].tolist()
     assert replay["forecast"].to_numpy() == pytest.approx(night_["forecast"].to_numpy(), rel=1e-9, abs=0)
+
+
+def test_tickers_whose_batch_kept_failing_are_fetched_alone_and_run(tmp_path, monkeypatch):
+    """Yahoo's rate limit refuses the batch call and its retries; each ticker is then asked alone."""
+    fake = FakeYahoo({t: random_walk_prices(140, ticker=t, seed=i) for i, t in enumerate(["AAA", "BBB"])}, throttle=4)
+    monkeypatch.setattr(yfinance, "download", fake)
+    settings = night(tmp_path, fake.histories["AAA"]["date"].iloc[-1].date(), candidates=["naive"])
+    plan = NightlyPlan(
+        tickers=["AAA", "BBB"],
+        settings=settings,
+        runner={"kind": "threads", "workers": 2},
+        fetch={"retries": 3, "backoff_seconds": 0.01},
+    )
+    assert [o.status for o in nightly(plan=plan)] == ["completed"] * 2
+    assert [c.symbols for c in fake.calls] == [("AAA", "BBB")] * 4 + [("AAA",), ("BBB",)]
+    stored = Warehouse(tmp_path / "wh").query("select ticker, count(*) n from prices group by 1 order by 1")
+    assert stored["n"].tolist() == [140, 140]
+
+
+def test_a_night_without_a_new_session_replaces_that_nights_forecasts(tmp_path, monkeypatch):
+    """A holiday: the nightly runs again on the same history; every view counts the night's latest run."""
+    fake = FakeYahoo({t: random_walk_prices(140, ticker=t, seed=i) for i, t in enumerate(["AAA", "BBB"])})
+    monkeypatch.setattr(yfinance, "download", fake)
+    settings = night(tmp_path, fake.histories["AAA"]["date"].iloc[-1].date(), candidates=["naive", "drift"])
+    plan = NightlyPlan(tickers=["AAA", "BBB"], settings=settings, runner={"kind": "threads", "workers": 2})
+    nightly(plan=plan)
+    nightly(plan=plan)
+    wh = Warehouse(tmp_path / "wh")
+    runs = wh.query("select ticker, count(*) n from runs group by 1 order by 1")
+    assert runs["n"].tolist() == [2, 2]
+    nights = wh.query("select ticker, count(distinct as_of) nights, count(*) n from forecasts where served group by 1")
+    assert nights["nights"].tolist() == [1, 1]
+    latest = wh.query("select ticker, count(*) n, count(distinct run_id) runs from latest_forecasts group by 1")
+    assert latest["n"].tolist() == [settings.horizon] * 2 and latest["runs"].tolist() == [1, 1]
+    assert len(wh.query("select * from prices")) == 280
