@@ -156,6 +156,8 @@ def test_cli_failure_is_one_line_with_exit_code_1(tmp_path, prices, capsys):
             str(tmp_path / "wh"),
         ]
     )
-    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("nightcast:")]
+    stderr = capsys.readouterr().err
+    assert "Traceback" not in stderr  # the one line is all of the failure (Prefect's own log lines aside)
+    err = [line for line in stderr.splitlines() if line.startswith("nightcast:")]
     assert code == 1 and len(err) == 1
     assert err[0].startswith("nightcast: error: plan_folds failed: 40 rows is too few for 8 folds of 20 days")

@@ -72,3 +72,15 @@ def test_prune_keeps_the_last_runs_folders_plots_and_pages(tmp_path):
 def test_compact_refuses_a_missing_warehouse_in_one_line(tmp_path, capsys):
     assert main(["compact", "--warehouse", str(tmp_path / "nowhere")]) == 1
     assert capsys.readouterr().err.startswith("nightcast: error: no warehouse at ")
+
+
+def test_by_default_a_ticker_keeps_its_last_30_runs_models_and_plots(tmp_path):
+    from nightcast.settings import Settings
+
+    wh = Warehouse(tmp_path / "wh")
+    for i in range(33):
+        (wh.model_dir("GOOG", f"r{i:02d}") / "naive").mkdir(parents=True)
+        wh.write_bytes(wh.plot_path("GOOG", f"r{i:02d}"), b"png")
+    assert Settings().keep_runs == 30
+    assert upkeep.prune(wh, "GOOG", Settings().keep_runs) == 6
+    assert sorted(p.name for p in wh.partition("models", "GOOG").iterdir()) == [f"r{i:02d}" for i in range(3, 33)]

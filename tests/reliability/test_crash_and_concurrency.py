@@ -188,11 +188,12 @@ def test_killing_the_nightly_parent_leaves_tables_readable_and_the_next_runs_mar
         parent,
     )
     busy = wait_for(lambda: len(pool := children(parent.pid)) >= 2 and pool, parent)  # the chunks' workers
-    time.sleep(2)  # both workers are past loading their chunk, training
+    # both workers busy: each has used 10 s of CPU (TensorFlow's import is ~3 s; the rest is its chunk's work)
+    wait_for(lambda: sum(cpu_seconds(pid) >= 10 for pid in busy) >= 2, parent)
     parent.send_signal(signal.SIGKILL)
     parent.wait(timeout=30)
     assert set(running["pid"]) == {parent.pid}  # the runs are the night's, recorded by its flow
-    wait_for(lambda: not any(pid_alive(pid) for pid in busy), None, timeout=30)
+    wait_for(lambda: not any(pid_alive(pid) for pid in busy), None, timeout=10)  # they watch their parent each second
 
     every_view_reads(wh)
     assert set(wh.query("select status from runs")["status"]) == {"running"}
@@ -202,6 +203,15 @@ def test_killing_the_nightly_parent_leaves_tables_readable_and_the_next_runs_mar
     assert runs["status"].tolist().count("abandoned") == 2 and runs["status"].tolist().count("completed") == 2
     assert all("killed or crashed" in e for e in runs.loc[runs["status"] == "abandoned", "error"])
     every_view_reads(wh)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a live process has used (user and system), from /proc; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_for(condition, process, timeout=240):

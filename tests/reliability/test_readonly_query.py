@@ -77,7 +77,7 @@ HOSTILE = [
     "LOAD httpfs",
     "LOAD '{outside}/evil.duckdb_extension'",
     "FORCE INSTALL httpfs FROM '{outside}'",
-    # reading files, inside and outside the warehouse, and .. paths (harmless only if they fail)
+    # reading files by their paths, inside and outside the warehouse, and .. paths: each must fail
     "SELECT * FROM read_text('/etc/passwd')",
     "SELECT * FROM read_csv('/etc/passwd')",
     "SELECT * FROM read_blob('/etc/hostname')",
@@ -141,6 +141,9 @@ def test_hostile_statement_is_refused_or_harmless(watched, stored, capsys, templ
     code = main(["query", sql, "--warehouse", str(stored)])
 
     captured = capsys.readouterr()
+    if template.startswith(("SELECT * FROM read_", "SELECT * FROM glob")):  # a read by path, not by table name
+        assert code == 1, f"{sql!r} read a file by its path: {captured.out[:200]!r}"
+        assert "root:" not in captured.out + captured.err and not captured.out
     if code != 0:
         assert code == 1
         assert captured.err.startswith("nightcast: error: ") and captured.err.count("\n") == 1, captured.err
@@ -176,6 +179,17 @@ def test_the_connection_itself_cannot_write_even_if_a_statement_got_through(stor
         f"ATTACH '{stored}/evil.duckdb' AS evil",
     ):
         with pytest.raises(duckdb.Error, match="disabled"):
+            con.execute(sql)
+    for sql in (  # extensions, spilling, profiling output and settings: locked or refused on the connection
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        f"SET temp_directory = '{watched['outside']}'",
+        f"PRAGMA profiling_output = '{stored}/profile.json'",
+        "SET enable_external_access = true",
+        "SET disabled_filesystems = ''",
+        f"SELECT * FROM read_text('{watched['outside']}/../../../etc/passwd')",
+    ):
+        with pytest.raises(duckdb.Error):
             con.execute(sql)
     for sql in (  # through the read-only file system DuckDB reads the warehouse with
         f"COPY prices TO 'nightcast://{stored}/prices/ticker=ACME/evil.parquet' (FORMAT parquet)",

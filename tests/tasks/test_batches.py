@@ -122,3 +122,22 @@ def call_throttled():
     from tasks.ingest import SourceThrottled
 
     raise SourceThrottled("429")
+
+
+def test_the_nightlys_default_batching_is_what_the_readme_says():
+    """50 symbols a call, 2 calls at a time; a throttled call asked again after 2, 4 and 8 s, then given up."""
+    from nightcast.plans import NightlyPlan
+    from tasks.batches import Backoff, Batching, with_backoff
+    from tasks.ingest import SourceThrottled
+
+    fetch = NightlyPlan().fetch
+    batching = Batching(fetch.batch_size, fetch.concurrency, Backoff(fetch.retries, fetch.backoff_seconds))
+    assert (batching.size, batching.concurrency, batching.backoff.delays()) == (50, 2, [2.0, 4.0, 8.0])
+    slept: list[float] = []
+
+    def throttled():
+        raise SourceThrottled("rate limited")
+
+    with pytest.raises(SourceThrottled):
+        with_backoff(throttled, batching, sleep=slept.append)
+    assert slept == [2.0, 4.0, 8.0]
