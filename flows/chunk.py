@@ -10,6 +10,7 @@ or a Dask worker (the warehouse is a shared folder).
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
@@ -17,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import MissingContextError
 
 from flows.publish import Fits, night_result, night_tables
 from nightcast.candidates import candidate as lookup
+from nightcast.errors import is_expected
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, write_folder_atomic
 from tasks import forecasters, night, plot, registry
@@ -117,6 +120,7 @@ def forecast_items(warehouse_root: str, settings: Settings, items: list[ChunkIte
         try:
             previous = load_previous(warehouse, item)
         except Exception as error:
+            report_bug(item.run.ticker, "fit", error)
             failed[item.run.ticker] = ChunkOutcome(item.run.ticker, "fit", portable(error))
             continue
         inputs.append(
@@ -140,11 +144,13 @@ def forecast_items(warehouse_root: str, settings: Settings, items: list[ChunkIte
             continue
         result = done[ticker]
         if isinstance(result, night.TickerFailed):
+            report_bug(ticker, result.stage, result.error)
             outcomes.append(ChunkOutcome(ticker, result.stage, portable(result.error)))
             continue
         try:
             outcomes.append(conclude(warehouse, item, result))
         except Exception as error:
+            report_bug(ticker, "store_results", error)
             outcomes.append(ChunkOutcome(ticker, "store_results", portable(error)))
     return outcomes
 
@@ -153,3 +159,15 @@ def forecast_items(warehouse_root: str, settings: Settings, items: list[ChunkIte
 def forecast_chunk(warehouse_root: str, settings: Settings, items: list[ChunkItem]) -> list[ChunkOutcome]:
     """Backtest, fit, forecast and choose for a chunk of tickers at once (one task run, any worker)."""
     return forecast_items(warehouse_root, settings, items)
+
+
+def report_bug(ticker: str, stage: str, error: BaseException) -> None:
+    """A ticker's failure that is no expected one (bad data, a fit that failed) is a bug: its traceback goes to
+    the log (the console and the UI), though the other tickers go on."""
+    if is_expected(error):
+        return
+    try:
+        logger: Any = get_run_logger()
+    except MissingContextError:  # called outside a task run (tests of forecast_items)
+        logger = logging.getLogger("nightcast.night")
+    logger.error("%s: %s raised a bug", ticker, stage, exc_info=(type(error), error, error.__traceback__))

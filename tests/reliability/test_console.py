@@ -165,3 +165,29 @@ def test_an_expected_failure_ends_before_tensorflow_or_prefect_is_imported(tmp_p
     )
     assert done.returncode == 1 and done.stdout == "[]\n", (done.stdout, done.stderr)
     assert done.stderr.startswith("nightcast: error: ") and done.stderr.count("\n") == 1
+
+
+def test_a_bug_keeps_its_traceback_end_to_end(tmp_path):
+    """A planted bug (not bad data) in one ticker's forecast: the console shows its traceback, then the one line."""
+    code = (
+        "import sys, tasks.forecasters as f\n"
+        "def planted(*args, **kwargs):\n    raise ZeroDivisionError('the planted bug')\n"
+        "f.forecast = planted\n"
+        "from nightcast.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    )
+    (tmp_path / "planted.py").write_text(code)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
+    env.update(PREFECT_API_URL=PREFECT_API_URL.value(), PREFECT_HOME=str(tmp_path / "ph"))
+    args = ["run", "--candidates", "naive,drift", "--warehouse", str(tmp_path / "wh"), "--quiet"]
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "planted.py"), *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "Traceback (most recent call last)" in done.stderr and "ZeroDivisionError: the planted bug" in done.stderr
+    assert "in planted" in done.stderr  # the frame where the bug is
+    assert done.stderr.strip().splitlines()[-1].startswith("nightcast: error: ")
