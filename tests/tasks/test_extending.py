@@ -2,6 +2,7 @@
 the way a new one would be, backtest, fit, forecast and compete like the built-in candidates."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nightcast import candidates
@@ -35,14 +36,19 @@ def test_a_toy_kind_and_target_run_through_every_stage(toy):
     folds = backtest.run_backtest(prices, toy, settings, refit_every=5, folds=2)
     assert [f.fitted.training for f in folds] == ["full", "fine_tune"]
     assert folds[0].fitted.state.model.layers[0].__class__.__name__ == "GRU"
-    rows = backtest.backtest_rows("r", "ACME", toy.name, folds)
+    naive = backtest.run_backtest(prices, candidates.candidate("naive"), settings, refit_every=5, folds=2)
+    rows = pd.concat(
+        [backtest.backtest_rows("r", "ACME", toy.name, folds), backtest.backtest_rows("r", "ACME", "naive", naive)]
+    )
     history = tonight.history_until(prices, prices["date"].iloc[-1].date())
     realized = evidence.realized(rows, evidence.price_facts(history), history["date"].iloc[-1].date(), 0)
     fitted = forecasters.fit(toy, history["close"].to_numpy(), settings)
     path = tonight.forecast_candidate(fitted, history, realized, settings)
     assert path["forecast"].notna().all() and (path["lower_80"] < path["upper_80"]).all()
     decision = registry.choose_champion(realized, ["naive", toy.name], None, 0.02, 5)
-    assert decision.champion in ("naive", toy.name)
+    duel = decision.evidence  # the toy competed: scored against naive on the forecasts both made
+    assert decision.action in ("cold start", "naive fallback") and {duel.candidate, duel.other} == {"naive", toy.name}
+    assert duel.n == len(rows[rows["candidate"] == toy.name]) > 0 and duel.mase > 0
 
 
 def test_without_the_entries_the_toy_is_unknown():
