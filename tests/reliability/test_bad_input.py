@@ -53,7 +53,8 @@ def wh(baseline, tmp_path) -> Warehouse:
 
 
 def stored_files(root: Path) -> dict[str, bytes]:
-    """Every stored file except the run records that a failed run is expected to add."""
+    """Every stored file except the run records that a failed run is expected to add to (their earlier rows
+    are compared row by row in run_and_check)."""
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
@@ -61,9 +62,16 @@ def stored_files(root: Path) -> dict[str, bytes]:
     }
 
 
+def values(frame: pd.DataFrame) -> list[dict]:
+    """A table's rows as plain records, every missing value as None (the dtype of an all-null column varies)."""
+    return [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
 def run_and_check(wh: Warehouse, settings: dict, message: str, validated: bool, recorded: bool = True):
     """Run the flow expecting failure; check the message, the untouched tables and the records."""
-    before, runs_before = stored_files(wh.root), len(wh.query("select * from runs"))
+    before, old_runs = stored_files(wh.root), wh.query("select * from runs order by started_at")
+    old_checks = wh.query("select * from validations order by run_id, expectation, observed")
+    runs_before = len(old_runs)
     with pytest.raises(Exception) as failure:
         retrain(settings={**settings, "warehouse": str(wh.root)})
     text = str(failure.value)
@@ -71,6 +79,10 @@ def run_and_check(wh: Warehouse, settings: dict, message: str, validated: bool, 
     assert stored_files(wh.root) == before
     runs = wh.query("select * from runs order by started_at")
     assert len(runs) == runs_before + int(recorded)
+    # the run records only gained rows: every earlier run and validation row is as it was
+    assert values(runs.iloc[:runs_before]) == values(old_runs)
+    checks_now = wh.query("select * from validations order by run_id, expectation, observed")
+    assert values(checks_now[checks_now["run_id"].isin(old_checks["run_id"])]) == values(old_checks)
     if recorded:
         new = runs.iloc[-1]
         assert new["status"] == "failed" and message in new["error"]
