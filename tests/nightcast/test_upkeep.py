@@ -34,10 +34,17 @@ def legacy_warehouse(root) -> Warehouse:
     return wh
 
 
+def records(wh: Warehouse, table: str) -> list[tuple]:
+    """Every row of a table with every value (missing ones as None), in a fixed order."""
+    rows = wh.query(f"select * from {table}").astype(object)
+    return sorted(tuple(None if pd.isna(v) else v for v in row) for row in rows.itertuples(index=False))
+
+
 def test_a_per_run_warehouse_reads_as_it_is_and_compacts_to_one_file_per_table(tmp_path, capsys):
     wh = legacy_warehouse(tmp_path / "wh")
-    before = {t: len(wh.query(f"select * from {t}")) for t in ("runs", "forecasts", "metrics", "predictions")}
-    assert before == {"runs": 2, "forecasts": 4, "metrics": 2, "predictions": 2}
+    tables = ("runs", "forecasts", "metrics", "predictions")
+    before = {t: records(wh, t) for t in tables}
+    assert {t: len(rows) for t, rows in before.items()} == {"runs": 2, "forecasts": 4, "metrics": 2, "predictions": 2}
     assert main(["compact", "--warehouse", str(wh.root)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("compacted 1 ticker(s)") and "8 recent or per-run file(s) folded" in out
@@ -47,7 +54,7 @@ def test_a_per_run_warehouse_reads_as_it_is_and_compacts_to_one_file_per_table(t
         "predictions/ticker=GOOG/predictions.parquet",
         "runs/ticker=GOOG/runs.parquet",
     ]
-    assert {t: len(wh.query(f"select * from {t}")) for t in before} == before
+    assert {t: records(wh, t) for t in tables} == before  # every row, every value: nothing lost or altered
     assert wh.shared_file("latest_forecasts").exists()  # one file for every ticker
     latest = wh.query("select as_of, forecast from latest_forecasts order by horizon")
     assert latest["forecast"].tolist() == [801.0, 802.0] and str(latest["as_of"][0])[:10] == "2013-02-28"
