@@ -49,9 +49,16 @@ def prefect_harness():
 
 SLOW_FOLDERS = {"flows", "reliability", "e2e"}
 """Whole folders that run flows, subprocesses or servers."""
-SLOW_MODULES = {"test_models.py", "test_train_predict.py", "test_backtest.py", "test_tonight.py", "test_extending.py"}
-"""Unit modules that train real networks (seconds each); every other module of tests/tasks, tests/nightcast
-and tests/structure is the fast loop of `make test-fast`."""
+SLOW_MODULES = {
+    "test_models.py",
+    "test_train_predict.py",
+    "test_backtest.py",
+    "test_tonight.py",
+    "test_extending.py",
+    "test_panel_validate.py",
+}
+"""Unit modules that train real networks or validate whole panels (seconds each); every other module of
+tests/tasks, tests/nightcast and tests/structure is the fast loop of `make test-fast`."""
 
 
 def pytest_collection_modifyitems(config, items):
