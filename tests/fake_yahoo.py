@@ -82,3 +82,15 @@ class FakeYahoo:
     def requested(self, symbol: str) -> list[Call]:
         """The calls that asked for symbol."""
         return [call for call in self.calls if symbol in call.symbols]
+
+
+class Failing:
+    """yfinance.download that raises error on every call and counts the calls."""
+
+    def __init__(self, error: BaseException):
+        self.error, self.calls = error, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        assert kwargs["session"] is not None and kwargs["timeout"] > 0
+        raise self.error

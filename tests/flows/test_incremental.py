@@ -11,7 +11,7 @@ import pytest
 import yfinance
 
 from flows.backfill import backfill
-from flows.nightly import nightly
+from flows.nightly import TickersFailed, nightly
 from flows.retrain import retrain
 from flows.steps import StageFailed
 from nightcast.plans import NightlyPlan
@@ -19,7 +19,7 @@ from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 from tasks.revisions import RevisionRefused
 from tests.conftest import random_walk_prices
-from tests.fake_yahoo import Call, FakeYahoo
+from tests.fake_yahoo import Call, Failing, FakeYahoo
 
 START = dt.date(2020, 1, 1)
 
@@ -204,3 +204,36 @@ def test_a_night_without_a_new_session_replaces_that_nights_forecasts(tmp_path, 
     latest = wh.query("select ticker, count(*) n, count(distinct run_id) runs from latest_forecasts group by 1")
     assert latest["n"].tolist() == [settings.horizon] * 2 and latest["runs"].tolist() == [1, 1]
     assert len(wh.query("select * from prices")) == 280
+
+
+def test_yahoo_down_for_a_night_then_the_next_night_catches_up(tmp_path, monkeypatch):
+    """Night 1 stores; night 2 Yahoo cannot be resolved: every ticker fails alone with the cause, nothing stored
+    changes; night 3 fetches from the overlap and the missed sessions arrive."""
+    from curl_cffi.requests import exceptions as curl_errors
+
+    histories = {t: random_walk_prices(150, ticker=t, seed=i) for i, t in enumerate(["AAA", "BBB"])}
+    days = histories["AAA"]["date"]
+    plan = NightlyPlan(
+        tickers=["AAA", "BBB"],
+        settings=night(tmp_path, days.iloc[139].date(), candidates=["naive"]),
+        runner={"kind": "threads", "workers": 2},
+    )
+    monkeypatch.setattr(yfinance, "download", FakeYahoo(histories))
+    nightly(plan=plan)
+    wh = Warehouse(tmp_path / "wh")
+    stored = wh.query("select * from prices order by ticker, date")
+    down = Failing(curl_errors.DNSError("curl: (6) Could not resolve host: query2.finance.yahoo.com", 6))
+    monkeypatch.setattr(yfinance, "download", down)
+    tonight = plan.model_copy(update={"settings": plan.settings.model_copy(update={"end": days.iloc[142].date()})})
+    with pytest.raises(TickersFailed) as failed:
+        nightly(plan=tonight)
+    assert [o.status for o in failed.value.outcomes] == ["failed", "failed"]
+    assert all("cannot resolve Yahoo's host" in o.error for o in failed.value.outcomes)
+    pd.testing.assert_frame_equal(wh.query("select * from prices order by ticker, date"), stored)
+    back = FakeYahoo(histories)
+    monkeypatch.setattr(yfinance, "download", back)
+    later = plan.model_copy(update={"settings": plan.settings.model_copy(update={"end": days.iloc[145].date()})})
+    assert [o.status for o in nightly(plan=later)] == ["completed", "completed"]
+    assert back.calls == [Call(("AAA", "BBB"), days.iloc[135].date(), days.iloc[145].date())]  # the overlap on
+    counts = wh.query("select ticker, count(*) n, max(date) last from prices group by 1 order by 1")
+    assert counts["n"].tolist() == [146, 146] and {str(d)[:10] for d in counts["last"]} == {str(days.iloc[145])[:10]}

@@ -14,7 +14,7 @@ from tasks import yahoo_client
 from tasks.ingest import IngestError, SourceThrottled, SourceUnavailable, UnknownSymbol
 from tasks.yahoo import YahooSource
 from tasks.yahoo_client import Failure, Outcomes, failure_of, failure_of_status, symbol_of
-from tests.fake_yahoo import FakeYahoo
+from tests.fake_yahoo import Failing, FakeYahoo
 
 DNS = "Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com (Domain name not found). See "
 
@@ -76,18 +76,6 @@ def test_a_host_that_just_went_down_fails_at_once_then_is_tried_again(monkeypatc
     outcomes.raise_if_down("other")  # another host is not affected
     clock[0] += yahoo_client.DOWN_SECONDS
     outcomes.raise_if_down("h")  # long enough ago: the network is asked again
-
-
-class Failing:
-    """yfinance.download that raises error on every call and counts the calls."""
-
-    def __init__(self, error: BaseException):
-        self.error, self.calls = error, 0
-
-    def __call__(self, *args, **kwargs):
-        self.calls += 1
-        assert kwargs["session"] is not None and kwargs["timeout"] > 0
-        raise self.error
 
 
 def test_an_unreachable_yahoo_is_asked_once_more_after_a_short_wait_then_named(monkeypatch):
