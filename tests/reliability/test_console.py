@@ -191,3 +191,38 @@ def test_a_bug_keeps_its_traceback_end_to_end(tmp_path):
     assert "Traceback (most recent call last)" in done.stderr and "ZeroDivisionError: the planted bug" in done.stderr
     assert "in planted" in done.stderr  # the frame where the bug is
     assert done.stderr.strip().splitlines()[-1].startswith("nightcast: error: ")
+
+
+def test_a_night_on_the_bundled_prices_needs_no_network(tmp_path):
+    """Every HTTP client's proxy points at a listener on 127.0.0.1 that counts connections; a night on the bundled
+    prices completes and nothing tried to reach beyond this machine (Prefect's own server is local)."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    attempts: list[str] = []
+
+    def count() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            attempts.append(connection.recv(200).decode("latin-1").split("\r\n")[0])
+            connection.close()
+
+    threading.Thread(target=count, daemon=True).start()
+    proxy = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    proxies = {name: proxy for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")}
+    done = nightcast(
+        ["run", "--candidates", "naive,drift", "--quiet"],
+        tmp_path,
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        **proxies,
+    )
+    listener.close()
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "completed: GOOG as of" in done.stdout and attempts == []
