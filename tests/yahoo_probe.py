@@ -20,7 +20,9 @@ def probe(ticker: str = "NFLX", tensorflow_first: bool = True, proxy: str | None
     if proxy:
         os.environ["HTTPS_PROXY"] = os.environ["https_proxy"] = proxy
     if tensorflow_first:
-        import tensorflow  # noqa: F401  (loaded first on purpose: the order that broke the client)
+        from nightcast.quiet_import import load_tensorflow
+
+        load_tensorflow()  # loaded first on purpose (the order that broke the client), as nightcast's tasks load it
     from tasks.yahoo import YahooSource
 
     loaded_first = "tensorflow" in sys.modules and "curl_cffi" not in sys.modules

@@ -69,6 +69,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+PLAYED_CPU = Path(__file__).resolve().parents[1] / "reliability" / "avx512_cpu"
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory):
     """Start server, pool, deployments (prefect.yaml) and worker once; always stop worker, then server."""
@@ -79,6 +82,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
         NIGHTCAST_WAREHOUSE=str(root / "warehouse"),
         PREFECT_WORKER_QUERY_SECONDS="1",
         PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2",
+        # every process of the stack plays a CPU whose TensorFlow prints start-up notices (tests/reliability)
+        PYTHONPATH=os.pathsep.join(filter(None, [str(PLAYED_CPU), os.environ.get("PYTHONPATH")])),
     )
     (root / "logs").mkdir()
     plan = ServeSetup(project=PROJECT, port=free_port(), env=env, log_dir=root / "logs")

@@ -12,6 +12,7 @@ from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.client.schemas.objects import StateType
 
 from nightcast.cli.deployments import deploy, prefect_client
+from nightcast.quiet_import import is_notice
 
 pytestmark = pytest.mark.e2e
 
@@ -41,3 +42,6 @@ def test_a_worker_flow_run_that_loaded_tensorflow_first_reaches_the_network(stac
     assert found["tensorflow_first"] is True
     assert found["outcome"].startswith("SourceUnavailable: Yahoo Finance, 'NFLX'"), found["outcome"]
     assert "cannot connect to Yahoo" in found["outcome"] and "Impersonat" not in found["outcome"]
+    # the worker's flow run loaded TensorFlow on a CPU that prints start-up notices: none reached its output
+    output = (stack.plan.log_dir / "worker.log").read_bytes().splitlines()
+    assert output and not [line for line in output if is_notice(line)]
