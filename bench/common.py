@@ -109,7 +109,7 @@ class ProcessResult:
         raise RuntimeError(f"no JSON in output (exit {self.returncode}): {self.stderr[-2000:]}")
 
 
-def _tree_rss(pid: int) -> int:
+def tree_rss(pid: int) -> int:
     """Resident memory of a process and all its descendants, in bytes (0 once it is gone)."""
     import psutil
 
@@ -143,7 +143,7 @@ def run_process(
 
         def sample() -> None:
             while not done.is_set():
-                peak[0] = max(peak[0], _tree_rss(proc.pid))
+                peak[0] = max(peak[0], tree_rss(proc.pid))
                 done.wait(0.05)
 
         sampler = threading.Thread(target=sample, daemon=True)

@@ -11,13 +11,15 @@ process pool, samples the memory of the whole process tree (flow, pool workers, 
 
 from __future__ import annotations
 
-import contextlib
 import json
+import os
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from bench.common import tree_rss
 
 SESSIONS = 2_000
 NIGHTS = {"cold": "2022-08-31", "night": "2022-09-01", "full": "2022-09-08"}
@@ -45,23 +47,12 @@ class PeakMemory:
     """The largest resident memory of this process and its descendants, sampled in a thread."""
 
     def __init__(self, every: float = 0.2):
-        import psutil
-
-        self.root, self.every, self.peak, self._stop = psutil.Process(), every, 0, threading.Event()
+        self.pid, self.every, self.peak, self._stop = os.getpid(), every, 0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _rss(self) -> int:
-        import psutil
-
-        total = 0
-        for process in [self.root, *self.root.children(recursive=True)]:
-            with contextlib.suppress(psutil.Error):
-                total += process.memory_info().rss
-        return total
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
-            self.peak = max(self.peak, self._rss())
+            self.peak = max(self.peak, tree_rss(self.pid))
 
     def __enter__(self) -> PeakMemory:
         self._thread.start()

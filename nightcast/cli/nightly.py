@@ -33,7 +33,9 @@ def _tickers(args: argparse.Namespace, settings: Settings) -> list[str]:
         return found
     if settings.source == "yahoo":
         raise CliError("nightly --source yahoo needs --tickers A,B,...")
-    return ["GOOG", "^GSPC"]
+    from nightcast.plans import NightlyPlan
+
+    return list(NightlyPlan.model_fields["tickers"].get_default(call_default_factory=True))  # the plan's default
 
 
 def build_plan(args: argparse.Namespace) -> NightlyPlan:
