@@ -22,10 +22,15 @@ first start on 2 cores, which creates and migrates the SQLite database while Ten
 class CliError(Exception):
     """An error reported as one line on stderr with exit code 1."""
 
+    failure: BaseException | None = None
+
     @classmethod
     def from_failure(cls, error: BaseException) -> CliError:
-        """A failed flow's error as its first line (or its type when it has no message)."""
-        return cls(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        """A failed flow's error as its first line (or its type when it has no message); the error itself is
+        kept as `failure` for a command that reports more of it."""
+        line = cls(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        line.failure = error
+        return line
 
 
 ONLY_FOR = {"train_fraction": "compare"}

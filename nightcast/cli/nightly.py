@@ -80,7 +80,7 @@ def command_nightly(args: argparse.Namespace) -> int:
     try:
         outcomes = run_flow(args, nightly, plan=plan)
     except CliError as error:
-        failed = error.__context__ if isinstance(error.__context__, TickersFailed) else None
+        failed = error.failure if isinstance(error.failure, TickersFailed) else None
         if failed is None:
             raise
         outcomes = failed.outcomes
