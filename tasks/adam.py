@@ -1,9 +1,9 @@
-"""Adam on one flat weight vector, compiled once per process: the fast trainer's step.
+"""Adam on flat weight vectors, one per model (lane), compiled once per process: the fast trainer's step.
 
-Every weight of the model is one flat vector theta, so a fit's state is three vectors (theta and Adam's
-two moments) and a step count; `compiled_steps` runs CHUNK_STEPS mini-batches per call inside one XLA
-program that every later fit of the same weight shapes in the process reuses (TensorFlow traces a new
-program only for a new batch size or time_step).
+Every weight of a model is one flat row of theta ([lanes, parameters]), so a fit's state is three such
+arrays (theta and Adam's two moments) and a step count per lane; `compiled_steps` runs CHUNK_STEPS
+mini-batches per call inside one XLA program that every later fit of the same weight shapes in the
+process reuses (TensorFlow traces a new program only for a new lane count, batch size or time_step).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from nightcast.quiet_import import load_tensorflow
-from tasks.wavefront import wavefront_loss_and_grads, wavefront_predict
+from tasks.wavefront import lanes_loss_and_grads, lanes_predict
 
 ADAM_BETA_1 = 0.9
 ADAM_BETA_2 = 0.999
@@ -58,12 +58,14 @@ def adam_step(theta, m, v, t, rate, g):
 
 
 def compiled_steps(shapes: tuple, jit_compile: bool):
-    """The train steps and the validation error for weights of these shapes, made once per process.
+    """The train steps and the validation error for models of these weight shapes, made once per process.
 
-    Both take every weight as one flat vector `theta`, so a fit's state is three vectors (theta and
-    Adam's two moments) and a step count, and the compiled programs are reused by every later fit of
-    the same batch size and time_step in this process (the nightly flow's workers train ticker after
-    ticker). `steps` runs CHUNK_STEPS mini-batches per call inside the compiled program.
+    Both take every model's weights as one flat row of `theta` ([lanes, parameters]: one lane per model,
+    e.g. per ticker), so a fit's state is three such arrays (theta and Adam's two moments) and a step count
+    per lane, and the compiled programs are reused by every later fit of the same lane count, batch size
+    and time_step in this process (the nightly's workers train chunk after chunk). `steps` runs CHUNK_STEPS
+    mini-batches per call inside the compiled program; a lane whose batch has only weight-0 windows takes
+    no step (its weights, moments and step count stay as they are).
     """
     key = (shapes, bool(jit_compile))
     if key in _COMPILED:
@@ -73,23 +75,26 @@ def compiled_steps(shapes: tuple, jit_compile: bool):
     sizes = [int(np.prod(shape)) for shape in shapes]
 
     def unflatten(theta):
-        return [tf.reshape(part, shape) for part, shape in zip(tf.split(theta, sizes), shapes)]
+        return [tf.reshape(part, [-1, *shape]) for part, shape in zip(tf.split(theta, sizes, axis=1), shapes)]
 
     def update(theta, m, v, t, rate, x, y, w):
-        loss, grads = wavefront_loss_and_grads(x, y, w, unflatten(theta))
-        g = tf.concat([tf.reshape(grad, [-1]) for grad in grads], 0)
-        return (*adam_step(theta, m, v, t, rate, g), loss)
+        loss, grads = lanes_loss_and_grads(x, y, w, unflatten(theta))
+        g = tf.concat([tf.reshape(grad, [tf.shape(theta)[0], -1]) for grad in grads], 1)
+        moved = adam_step(theta, m, v, t[:, None], rate[:, None], g)
+        active = tf.reduce_sum(w, 1) > 0
+        theta, m, v = (tf.where(active[:, None], new, old) for new, old in zip(moved[:3], (theta, m, v)))
+        return theta, m, v, tf.where(active, moved[3][:, 0], t), loss
 
     @tf.function(jit_compile=jit_compile)
     def steps(theta, m, v, t, rates, xs, ys, ws):
-        """CHUNK_STEPS Adam steps in one call; a batch whose weights are all 0 is skipped."""
+        """CHUNK_STEPS Adam steps in one call; a batch whose weights are all 0 in every lane is skipped."""
 
         def body(i, theta, m, v, t, losses):
             x, y, w = xs[i], ys[i], ws[i]
             theta, m, v, t, loss = tf.cond(
                 tf.reduce_sum(w) > 0,
                 lambda: update(theta, m, v, t, rates[i], x, y, w),
-                lambda: (theta, m, v, t, tf.zeros([], theta.dtype)),
+                lambda: (theta, m, v, t, tf.zeros(tf.shape(t), theta.dtype)),
             )
             return i + 1, theta, m, v, t, tf.tensor_scatter_nd_update(losses, [[i]], [loss])
 
@@ -97,15 +102,16 @@ def compiled_steps(shapes: tuple, jit_compile: bool):
         _, theta, m, v, t, losses = tf.while_loop(
             lambda i, *_: i < count,
             body,
-            (tf.constant(0), theta, m, v, t, tf.zeros([count], theta.dtype)),
+            (tf.constant(0), theta, m, v, t, tf.zeros([count, tf.shape(theta)[0]], theta.dtype)),
             maximum_iterations=count,
         )
         return theta, m, v, t, losses
 
     @tf.function(jit_compile=jit_compile)
     def sse(theta, x, y, w):
-        error = wavefront_predict(x, unflatten(theta)) - y
-        return tf.reduce_sum(w * error * error)
+        """Each lane's sum of weighted squared errors on x ([lanes, batch, T, 1])."""
+        error = lanes_predict(x, unflatten(theta)) - y
+        return tf.reduce_sum(w * error * error, 1)
 
     _COMPILED[key] = (steps, sse)
     return steps, sse

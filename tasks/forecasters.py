@@ -22,11 +22,11 @@ from nightcast.candidates import candidate as lookup
 from nightcast.errors import InputError
 from tasks import baselines
 from tasks import target as target_stage
-from tasks.models import ModelCard, load_model, save_model
+from tasks.models import ModelCard, TrainedModel, load_model, save_model
 from tasks.predict import forecast_from_origins
 from tasks.scale import ScalerParams, fit_scaler, transform
-from tasks.train import train_with_settings
-from tasks.window import make_windows
+from tasks.train import train_many_with_settings, train_with_settings
+from tasks.window import Windows, make_windows
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -62,6 +62,16 @@ def min_closes(candidate: Candidate, settings: Settings) -> int:
     return settings.time_step + 1 + target_stage.extra_rows(candidate.target or "price")
 
 
+def checked_closes(candidate: Candidate, closes: np.ndarray, settings: Settings) -> np.ndarray:
+    """The closes as a float64 vector, refused (InputError) when too few to fit the candidate on."""
+    values = np.asarray(closes, dtype="float64").reshape(-1)
+    if len(values) < min_closes(candidate, settings):
+        raise InputError(
+            f"{candidate.name} needs at least {min_closes(candidate, settings)} closes to fit, got {len(values)}"
+        )
+    return values
+
+
 def fit(
     candidate: Candidate,
     closes: np.ndarray,
@@ -72,11 +82,7 @@ def fit(
     """Fit the candidate on every close given (all of them up to the origin). With its previous version, an
     RNN fine-tunes it and a statistical model keeps its parameters (tonight's closes are only filtered when
     it forecasts)."""
-    values = np.asarray(closes, dtype="float64").reshape(-1)
-    if len(values) < min_closes(candidate, settings):
-        raise InputError(
-            f"{candidate.name} needs at least {min_closes(candidate, settings)} closes to fit, got {len(values)}"
-        )
+    values = checked_closes(candidate, closes, settings)
     started = time.perf_counter()
     if not candidate.is_rnn:
         if isinstance(previous, baselines.StatFit):
@@ -84,25 +90,32 @@ def fit(
         state = baselines.FITS[candidate.name][0](values)
         return Fitted(candidate, state, "fit", time.perf_counter() - started)
     assert previous is None or isinstance(previous, RnnState)
-    assert candidate.kind and candidate.target
-    series = target_stage.to_series(values, candidate.target)
-    scaler = previous.scaler if previous is not None else fit_scaler(series)
-    windows = make_windows(transform(series, scaler), settings.time_step)
+    scaler, windows = rnn_inputs(candidate, values, settings, previous)
     trained = train_with_settings(
         windows.X,
         windows.y,
         settings,
-        kind=candidate.kind,
+        kind=candidate.kind or "",
         log=log,
         start_from=None if previous is None else previous.model,
     )
-    return Fitted(
-        candidate,
-        RnnState(trained.model, scaler),
-        "full" if previous is None else "fine_tune",
-        trained.seconds,
-        trained.epochs_run,
-    )
+    return rnn_fitted(candidate, scaler, trained, previous)
+
+
+def rnn_inputs(
+    candidate: Candidate, values: np.ndarray, settings: Settings, previous: RnnState | None
+) -> tuple[ScalerParams, Windows]:
+    """An RNN's scaler (its previous version's when it fine-tunes) and training windows of the closes."""
+    assert candidate.target
+    series = target_stage.to_series(values, candidate.target)
+    scaler = previous.scaler if previous is not None else fit_scaler(series)
+    return scaler, make_windows(transform(series, scaler), settings.time_step)
+
+
+def rnn_fitted(candidate: Candidate, scaler: ScalerParams, trained: TrainedModel, previous: Any) -> Fitted:
+    """The fitted record of a trained RNN."""
+    training = "full" if previous is None else "fine_tune"
+    return Fitted(candidate, RnnState(trained.model, scaler), training, trained.seconds, trained.epochs_run)
 
 
 def forecast(fitted: Fitted, closes: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
@@ -154,14 +167,40 @@ def fit_many(
     candidate: Candidate, jobs: list[Job], settings: Settings, log: Callable[[str], None] | None = None
 ) -> list[Fitted | Exception]:
     """Fit one candidate for many tickers: each job's fit, or the exception that job's data raised (the
-    other jobs are not affected)."""
-    out: list[Fitted | Exception] = []
-    for closes, previous in jobs:
+    other jobs are not affected). An RNN's fits train together, as the lanes of one computation
+    (tasks/lanes.py); should that computation fail, each job is fitted alone so the failure stays its own."""
+    if not candidate.is_rnn:
+        return [fit_or_error(candidate, closes, settings, previous, log) for closes, previous in jobs]
+    out: list[Fitted | Exception | None] = []
+    inputs: dict[int, tuple[ScalerParams, Windows, Any]] = {}
+    for i, (closes, previous) in enumerate(jobs):
         try:
-            out.append(fit(candidate, closes, settings, previous, log))
+            values = checked_closes(candidate, closes, settings)
+            assert previous is None or isinstance(previous, RnnState)
+            inputs[i] = (*rnn_inputs(candidate, values, settings, previous), previous)
+            out.append(None)
         except Exception as error:  # a ticker's bad data fails that ticker alone
             out.append(error)
-    return out
+    try:
+        trained = train_many_with_settings(
+            [(w.X, w.y, None if p is None else p.model) for _, w, p in inputs.values()], settings, candidate.kind or ""
+        )
+    except Exception:  # one ticker's fit broke the shared computation: fit each alone
+        return [fit_or_error(candidate, closes, settings, previous, log) for closes, previous in jobs]
+    for i, done in zip(inputs, trained, strict=True):
+        scaler, _, previous = inputs[i]
+        out[i] = rnn_fitted(candidate, scaler, done, previous)
+    return [fitted for fitted in out if fitted is not None]
+
+
+def fit_or_error(
+    candidate: Candidate, closes: np.ndarray, settings: Settings, previous: Any, log: Callable[[str], None] | None
+) -> Fitted | Exception:
+    """One job's fit, or the exception its data raised."""
+    try:
+        return fit(candidate, closes, settings, previous, log)
+    except Exception as error:
+        return error
 
 
 def card_of(folder: Path) -> Candidate:

@@ -17,7 +17,10 @@ mean squared error) and it is what gets saved and predicts. Only the way it is f
 * optional early stopping on a validation slice carved from the END of the training windows (never
   the test period), keeping the weights of the best validation epoch; off by default because holding
   out the most recent training days cost accuracy on ^GSPC (BENCHMARKS.md);
-* one thread per fit, so that several fits (tickers) share a machine's cores without contention.
+* one thread per fit, so that several fits (tickers) share a machine's cores without contention;
+* many fits (a chunk's tickers) can train as the lanes of one computation (`train_models`, tasks/lanes.py),
+  each exactly the fit it would get alone; on a CPU this is as fast as fitting them one by one (the fit is
+  compute-bound there, BENCHMARKS.md), on a device with parallel width to spare it is the way to fill it.
 
 The tutorial's own fit (Keras defaults: model.fit, batch 32, constant learning rate) is kept as the
 reference in bench/tutorial.py, so that the speed-up and the accuracy are always measured side by side.
@@ -27,7 +30,6 @@ TensorFlow/Keras are imported inside the functions so that importing this module
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -36,8 +38,9 @@ import numpy as np
 
 from nightcast.quiet_import import load_keras, load_tensorflow
 from nightcast.settings import Settings
-from tasks.adam import CHUNK_STEPS, assign_flat, compiled_steps, learning_rates, padded, store_adam_state
-from tasks.models import TrainedModel, build_model, epoch_reporter, fit_keras, start_fit
+from tasks.adam import CHUNK_STEPS, compiled_steps
+from tasks.lanes import Job, check_options, train_stack
+from tasks.models import TrainedModel, build_model, fit_keras
 from tasks.wavefront import rnn_weights
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,6 +49,8 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULTS = Settings.model_fields
 """The training options' defaults are the settings' own: one definition."""
 DEFAULT_THREADS = 1
+MAX_LANES = 32
+"""Most models one compiled step trains at once (more lanes are trained in several stacks)."""
 """TensorFlow threads per fit: one, so that several fits (tickers) share a machine's cores."""
 
 
@@ -66,6 +71,43 @@ def configure_threads(threads: int) -> bool:
     except RuntimeError:  # the runtime is already initialized in this process
         return False
     return True
+
+
+def train_models(
+    jobs: list[Job],
+    epochs: int,
+    batch_size: int = DEFAULTS["batch_size"].default,
+    seed: int = DEFAULTS["seed"].default,
+    log: Callable[[str], None] | None = None,
+    *,
+    learning_rate: float = DEFAULTS["learning_rate"].default,
+    final_lr_fraction: float = DEFAULTS["final_lr_fraction"].default,
+    validation_fraction: float = DEFAULTS["validation_fraction"].default,
+    patience: int = DEFAULTS["patience"].default,
+    jit_compile: bool = True,
+    threads: int = DEFAULT_THREADS,
+) -> list[TrainedModel]:
+    """Fit one model per job, all in one computation (tasks/lanes.py): each gets the fit train_model would
+    give it alone, to float rounding. Lanes are grouped in stacks of at most MAX_LANES, padded to a power of
+    two lanes (so that a process compiles a handful of programs whatever the chunk sizes)."""
+    options = {
+        "seed": seed,
+        "learning_rate": learning_rate,
+        "final_lr_fraction": final_lr_fraction,
+        "validation_fraction": validation_fraction,
+        "patience": patience,
+    }
+    check_options(epochs, batch_size, options)
+    for X, y, _ in jobs:
+        if len(X) == 0 or len(X) != len(y):
+            raise ValueError(f"need matching, non-empty X and y, got {len(X)} and {len(y)} rows")
+    load_keras()
+    configure_threads(threads)
+    fitted: list[TrainedModel] = []
+    for start in range(0, len(jobs), MAX_LANES):
+        stack = jobs[start : start + MAX_LANES]
+        fitted += train_stack(stack, epochs, batch_size, {**options, "log": log, "jit": jit_compile})
+    return fitted
 
 
 def train_model(
@@ -96,88 +138,15 @@ def train_model(
     for `patience` epochs (0: never stops early) and keeps the weights of its best epoch.
     `validation_fraction=0` trains on every window and keeps the last epoch's weights.
     """
-    if len(X) == 0 or len(X) != len(y):
-        raise ValueError(f"need matching, non-empty X and y, got {len(X)} and {len(y)} rows")
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be at least 1, got {epochs} and {batch_size}")
-    if not 0.0 <= validation_fraction < 1.0 or patience < 0 or learning_rate <= 0 or not 0 < final_lr_fraction <= 1:
-        raise ValueError(
-            "need 0 <= validation_fraction < 1, patience >= 0, learning_rate > 0 and 0 < final_lr_fraction <= 1"
-        )
-    load_keras()
-    configure_threads(threads)
-    tf = load_tensorflow()
-
-    started = time.perf_counter()
-    X, y, n_val = start_fit(X, y, seed, validation_fraction)
-    n = len(X) - n_val
-    batch = min(batch_size, n)
-    steps = -(-n // batch)
-    rates = learning_rates(learning_rate, final_lr_fraction, epochs * steps)
-    model = build_model(X.shape[1], learning_rate=learning_rate, seed=seed)
-    if initial_weights is not None:
-        model.set_weights(initial_weights)
-    weights = rnn_weights(model)
-    shapes = tuple(tuple(v.shape) for v in weights)
-    run_steps, sse = compiled_steps(shapes, jit_compile)
-    theta = tf.constant(np.concatenate([v.numpy().reshape(-1) for v in weights]))
-    m = v = tf.zeros_like(theta)
-    t = tf.constant(0.0)
-
-    # Every batch has one shape (so one compiled program serves every fit in this process): the last
-    # training batch and the validation chunks are padded with weight-0 windows, and each epoch with
-    # all-0 batches (skipped) up to a whole number of CHUNK_STEPS.
-    calls = -(-steps // CHUNK_STEPS)
-    slots = calls * CHUNK_STEPS * batch
-    X_train, y_train, w_train = padded(X[:n], y[:n], slots)
-    if n_val:
-        chunks = -(-n_val // batch)
-        X_val, y_val, w_val = padded(X[n:], y[n:], chunks * batch)
-        val_batches = [
-            (tf.constant(X_val[i : i + batch]), tf.constant(y_val[i : i + batch]), tf.constant(w_val[i : i + batch]))
-            for i in range(0, chunks * batch, batch)
-        ]
-
-    rng = np.random.default_rng(seed)
-    report = epoch_reporter(epochs, log)
-    losses: list[float] = []
-    val_losses: list[float] = []
-    best_loss, best_theta, best_epoch, waited = math.inf, None, None, 0
-    shape = (calls, CHUNK_STEPS, batch)
-    for epoch in range(epochs):
-        order = np.concatenate([rng.permutation(n), np.arange(n, slots)])
-        xs = X_train[order].reshape(shape + X.shape[1:])
-        ys, ws = y_train[order].reshape(shape), w_train[order].reshape(shape)
-        epoch_rates = np.zeros(calls * CHUNK_STEPS, "float32")
-        epoch_rates[:steps] = rates[epoch * steps : (epoch + 1) * steps]
-        chunk_rates = epoch_rates.reshape(calls, CHUNK_STEPS)
-        batch_losses = []
-        for c in range(calls):
-            theta, m, v, t, chunk_losses = run_steps(theta, m, v, t, chunk_rates[c], xs[c], ys[c], ws[c])
-            batch_losses.append(chunk_losses)
-        losses.append(float(np.dot(np.concatenate([b.numpy() for b in batch_losses]), ws.sum(axis=2).reshape(-1)) / n))
-        val_loss = None
-        stop = False
-        if n_val:
-            val_loss = float(sum(sse(theta, *b) for b in val_batches)) / n_val
-            val_losses.append(val_loss)
-            if val_loss < best_loss:
-                best_loss, best_theta, best_epoch, waited = val_loss, theta, epoch + 1, 0
-            else:
-                waited += 1
-                stop = patience > 0 and waited >= patience
-        report(epoch, losses[-1], val_loss, stop)
-        if stop:
-            if log:
-                log(
-                    f"early stop after epoch {epoch + 1}/{epochs}: validation loss not improved for "
-                    f"{patience} epochs; keeping epoch {best_epoch} (val_loss {best_loss:.6f})"
-                )
-            break
-    assign_flat(weights, (best_theta if best_theta is not None else theta).numpy())
-    store_adam_state(model.optimizer, weights, m.numpy(), v.numpy(), int(t.numpy()))
-    seconds = time.perf_counter() - started
-    return TrainedModel(model=model, losses=losses, seconds=seconds, val_losses=val_losses, best_epoch=best_epoch)
+    options: dict[str, Any] = {
+        "learning_rate": learning_rate,
+        "final_lr_fraction": final_lr_fraction,
+        "validation_fraction": validation_fraction,
+        "patience": patience,
+        "jit_compile": jit_compile,
+        "threads": threads,
+    }
+    return train_models([(X, y, initial_weights)], epochs, batch_size, seed, log, **options)[0]
 
 
 def preload(
@@ -185,8 +154,10 @@ def preload(
     batch_size: int = DEFAULTS["batch_size"].default,
     jit_compile: bool = True,
     threads: int = DEFAULT_THREADS,
+    lanes: int = 1,
 ) -> float:
-    """Import TensorFlow and, given a time_step, compile the train steps for it ahead of the fit.
+    """Import TensorFlow and, given a time_step, compile the train steps for it (and `lanes` models at once)
+    ahead of the fit.
 
     Meant for a background thread of a process that is about to train (e.g. while Prefect starts its
     server), so that neither the import nor the compilation is waited for later. Returns the seconds
@@ -201,19 +172,29 @@ def preload(
         model = build_model(time_step)
         weights = rnn_weights(model)
         run_steps, _ = compiled_steps(tuple(tuple(v.shape) for v in weights), jit_compile)
-        theta = tf.constant(np.concatenate([v.numpy().reshape(-1) for v in weights]))
-        zeros = np.zeros((CHUNK_STEPS, batch_size), "float32")
+        theta = tf.constant(np.concatenate([v.numpy().reshape(-1) for v in weights])[None].repeat(lanes, 0))
+        zeros = np.zeros((CHUNK_STEPS, lanes, batch_size), "float32")
         run_steps(
             theta,
             theta,
             theta,
-            tf.constant(0.0),
-            np.zeros(CHUNK_STEPS, "float32"),
-            np.zeros((CHUNK_STEPS, batch_size, time_step, 1), "float32"),
+            tf.zeros([lanes]),
+            np.zeros((CHUNK_STEPS, lanes), "float32"),
+            np.zeros((CHUNK_STEPS, lanes, batch_size, time_step, 1), "float32"),
             zeros,
             zeros,
         )
     return time.perf_counter() - started
+
+
+def training_options(settings: Settings) -> dict[str, Any]:
+    """The fit options a run's Settings set (besides epochs, batch size and seed)."""
+    return {
+        "learning_rate": settings.learning_rate,
+        "final_lr_fraction": settings.final_lr_fraction,
+        "validation_fraction": settings.validation_fraction,
+        "patience": settings.patience,
+    }
 
 
 def train_with_settings(
@@ -230,17 +211,33 @@ def train_with_settings(
     With start_from (the candidate's previous version, of the same kind), fine-tune it for
     settings.fine_tune_epochs instead of training settings.epochs from scratch.
     """
+    if kind == "simple_rnn":
+        return train_many_with_settings([(X, y, start_from)], settings, log=log)[0]
     epochs = settings.fine_tune_epochs if start_from is not None else settings.epochs
     weights = None if start_from is None else start_from.get_weights()
-    rate, final, held_out = settings.learning_rate, settings.final_lr_fraction, settings.validation_fraction
-    options: dict[str, Any] = {
-        "log": log,
-        "learning_rate": rate,
-        "final_lr_fraction": final,
-        "validation_fraction": held_out,
-        "patience": settings.patience,
-        "initial_weights": weights,
-    }
-    if kind == "simple_rnn":
-        return train_model(X, y, epochs, settings.batch_size, settings.seed, **options)
+    options = {**training_options(settings), "log": log, "initial_weights": weights}
     return fit_keras(X, y, kind, epochs, settings.batch_size, settings.seed, **options)
+
+
+def train_many_with_settings(
+    jobs: list[tuple[np.ndarray, np.ndarray, keras.Model | None]],
+    settings: Settings,
+    kind: str = "simple_rnn",
+    log: Callable[[str], None] | None = None,
+) -> list[TrainedModel]:
+    """train_with_settings for many models (X, y, start_from) at once: the simple_rnn ones as lanes of one
+    computation per group of equal epochs (fine-tunes, fits from scratch), the others one after another."""
+    if kind != "simple_rnn":
+        return [train_with_settings(X, y, settings, kind, log, start) for X, y, start in jobs]
+    out: dict[int, TrainedModel] = {}
+    for tuned in (False, True):
+        which = [i for i, job in enumerate(jobs) if (job[2] is not None) == tuned]
+        group: list[Job] = []
+        for i in which:
+            X, y, start = jobs[i]
+            group.append((X, y, None if start is None else start.get_weights()))
+        epochs = settings.fine_tune_epochs if tuned else settings.epochs
+        if group:
+            fitted = train_models(group, epochs, settings.batch_size, settings.seed, log, **training_options(settings))
+            out.update(zip(which, fitted, strict=True))
+    return [out[i] for i in range(len(jobs))]
