@@ -25,7 +25,7 @@ from bench import common
 SECTIONS = ("train", "run", "window", "duckdb", "dask", "budget", "scale", "ingest")
 BEFORE = {"full_s": 13.3, "fine_tune_s": 1.2}
 """Training seconds of one night of main before candidates (one simple_rnn on GOOG, README of 2026-11-25)."""
-EXTRA_SECTIONS = ("ablation", "universe")
+EXTRA_SECTIONS = ("ablation", "universe", "lanes")
 SP500 = 500
 CLUSTER_WORKERS = 16
 
@@ -183,6 +183,11 @@ def bench_universe(quick: bool, tickers: int) -> dict:
     log(f"universe: {count} synthetic tickers of 2,000 sessions, three nights of the nightly flow (bench.universe)")
     result = common.run_process([common.PYTHON, "-m", "bench.universe", str(count)], timeout=6 * 3600)
     return result.json()
+
+
+def bench_lanes(quick: bool) -> dict:
+    log("lanes: RNN fits stacked as lanes of one computation vs one after another (bench.lanes)")
+    return common.run_process([common.PYTHON, "-m", "bench.lanes"], timeout=3600).json()
 
 
 def bench_budget(quick: bool) -> dict:
@@ -451,6 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         "ingest": bench_ingest,
         "ablation": bench_ablation,
         "universe": lambda quick: bench_universe(quick, args.tickers),
+        "lanes": bench_lanes,
     }
     for section in SECTIONS + EXTRA_SECTIONS:
         if section in args.only:
@@ -461,6 +467,10 @@ def main(argv: list[str] | None = None) -> int:
                 results[section + "_error"] = str(error)
     text = render(results, args.quick, started, time.perf_counter() - clock, load_before)
     errors = [f"{k}: {v}" for k, v in results.items() if k.endswith("_error")]
+    if "lanes" in results:
+        from bench.lanes import lines as lanes_lines
+
+        text += "\n\n" + "\n".join(lanes_lines(results["lanes"]))
     if "universe" in results:  # its line is the run's last
         from bench.universe import last_line as universe_line
 
