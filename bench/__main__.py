@@ -165,16 +165,19 @@ def bench_duckdb(quick: bool) -> dict:
 
 def bench_dask(quick: bool) -> dict:
     count, days = (4, "600") if quick else (8, "1000")
-    out = {}
-    for workers in (1, 2):
-        log(f"nightly flow on a Dask LocalCluster of {workers} worker(s), {count} synthetic tickers of {days} days")
-        result = common.run_process(
-            [common.PYTHON, "-m", "bench.nightly", str(workers), str(count)],
-            env=common.child_env(NIGHTCAST_BENCH_DAYS=days),
-        )
-        out[workers] = result.json()
-    for key in ("tickers_per_min", "tickers_per_min_wall"):
-        out["ratio" + key.removeprefix("tickers_per_min")] = out[2][key] / out[1][key]
+    out: dict = {}
+    for cluster in ("local", "external"):
+        for workers in (1, 2):
+            log(f"nightly flow on a Dask {cluster} cluster of {workers} worker(s), {count} tickers of {days} days")
+            result = common.run_process(
+                [common.PYTHON, "-m", "bench.nightly", str(workers), str(count), cluster],
+                env=common.child_env(NIGHTCAST_BENCH_DAYS=days),
+            )
+            out[workers if cluster == "local" else f"external_{workers}"] = result.json()
+        prefix = "" if cluster == "local" else "external_"
+        for key in ("tickers_per_min", "tickers_per_min_wall"):
+            ratio = out[f"{prefix}2"][key] / out[f"{prefix}1"][key]
+            out[prefix + "ratio" + key.removeprefix("tickers_per_min")] = ratio
     return out
 
 
@@ -298,6 +301,13 @@ def render(results: dict, quick: bool, started: dt.datetime, elapsed: float, loa
             f"{two['tickers_per_min_wall']:.1f} tickers/min | {one['tickers_per_min_wall']:.1f} tickers/min | "
             f"{dask['ratio_wall']:.2f}x | | |"
         )
+        if "external_1" in dask:
+            one, two = dask["external_1"], dask["external_2"]
+            lines.append(
+                f"| many tickers, external `dask scheduler` + 2 `dask worker` vs 1, fine-tune night | "
+                f"{two['tickers_per_min']:.1f} tickers/min | {one['tickers_per_min']:.1f} tickers/min | "
+                f"{dask['external_ratio']:.2f}x | >= 1.8x | {verdict(dask['external_ratio'] >= 1.8)} |"
+            )
     lines += budget_lines(results.get("budget"))
     if results.get("ingest"):
         from bench.ingest import lines as ingest_lines
