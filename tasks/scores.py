@@ -2,7 +2,9 @@
 
 Input rows are realized forecasts (tasks/evidence.realized): candidate, as_of, horizon, forecast, actual,
 naive (the close at the origin) and scale (naive's in-sample MAE at the origin), with optional interval
-columns lower_80 ... upper_95.
+columns lower_80 ... upper_95. Intervals are scored by coverage, mean width and the interval score (Gneiting and
+Raftery 2007: the width plus 2 / alpha times the miss, in price units), beside naive's own interval's score on
+the same origins and horizons.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nightcast.candidates import NAIVE
 from tasks.intervals import LEVELS
 
 SCORE_COLUMNS = (
@@ -25,9 +28,13 @@ SCORE_COLUMNS = (
     "coverage_95",
     "width_80",
     "width_95",
+    "interval_score_80",
+    "interval_score_95",
     "naive_mae",
     "naive_rmse",
     "naive_mase",
+    "naive_interval_score_80",
+    "naive_interval_score_95",
 )
 
 
@@ -39,15 +46,43 @@ def _direction(group: pd.DataFrame) -> float:
     return float((called[decided] == moved[decided]).mean()) if decided.any() else float("nan")
 
 
+def interval_score(lower, upper, actual, level: int):
+    """Gneiting and Raftery's interval score of central (level)% intervals, in price units (lower is better):
+    the width, plus 2 / alpha times how far the actual close fell outside (alpha = 1 - level / 100)."""
+    alpha = 1.0 - level / 100.0
+    below = np.maximum(lower - actual, 0.0)
+    above = np.maximum(actual - upper, 0.0)
+    return (upper - lower) + (2.0 / alpha) * (below + above)
+
+
+def _mean_known(values: pd.Series) -> float:
+    known = values.dropna()
+    return float(known.mean()) if len(known) else float("nan")
+
+
 def _interval_scores(group: pd.DataFrame) -> dict[str, float]:
     scores = {}
+    nothing = pd.Series(np.nan, index=group.index)
     for level in LEVELS:
-        lower, upper = group.get(f"lower_{level}"), group.get(f"upper_{level}")
-        known = pd.Series(False, index=group.index) if lower is None else lower.notna() & upper.notna()
-        inside = (group["actual"] >= lower) & (group["actual"] <= upper) if lower is not None else known
+        lower, upper = group.get(f"lower_{level}", nothing), group.get(f"upper_{level}", nothing)
+        known = lower.notna() & upper.notna()
+        inside = (group["actual"] >= lower) & (group["actual"] <= upper)
         scores[f"coverage_{level}"] = float(inside[known].mean()) if known.any() else float("nan")
-        scores[f"width_{level}"] = float((upper - lower)[known].mean()) if known.any() else float("nan")
+        scores[f"width_{level}"] = _mean_known((upper - lower)[known])
+        scores[f"interval_score_{level}"] = _mean_known(interval_score(lower, upper, group["actual"], level)[known])
+        naive = (group.get(f"naive_lower_{level}", nothing), group.get(f"naive_upper_{level}", nothing))
+        naive_score = interval_score(*naive, group["actual"], level)
+        scores[f"naive_interval_score_{level}"] = _mean_known(naive_score[naive[0].notna() & naive[1].notna()])
     return scores
+
+
+def with_naive_intervals(rows: pd.DataFrame) -> pd.DataFrame:
+    """rows with naive's own intervals of the same origin and horizon beside each forecast (naive_lower_80 ...):
+    the interval every candidate's is judged against (absent when naive made none there)."""
+    bounds = [c for c in rows.columns if c.startswith(("lower_", "upper_"))]
+    naive = rows.loc[rows["candidate"] == NAIVE, ["as_of", "horizon", *bounds]]
+    naive = naive.drop_duplicates(["as_of", "horizon"]).rename(columns={c: f"naive_{c}" for c in bounds})
+    return rows.merge(naive, on=["as_of", "horizon"], how="left")
 
 
 def score_group(group: pd.DataFrame) -> dict[str, float]:
@@ -61,10 +96,10 @@ def score_group(group: pd.DataFrame) -> dict[str, float]:
         "mase": float((error.abs() / group["scale"]).mean()),
         "bias": float(error.mean()),
         "direction": _direction(group),
-        **_interval_scores(group),
         "naive_mae": float(naive_error.abs().mean()),
         "naive_rmse": float(np.sqrt((naive_error**2).mean())),
         "naive_mase": float((naive_error.abs() / group["scale"]).mean()),
+        **_interval_scores(group),
     }
 
 
@@ -72,6 +107,7 @@ def score_table(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per candidate and horizon with SCORE_COLUMNS."""
     if rows.empty:
         return pd.DataFrame(columns=["candidate", "horizon", *SCORE_COLUMNS])
+    rows = with_naive_intervals(rows)
     table = [
         {"candidate": c, "horizon": int(h), **score_group(g)} for (c, h), g in rows.groupby(["candidate", "horizon"])
     ]
