@@ -12,7 +12,7 @@ from prefect.cache_policies import NO_CACHE
 
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
-from tasks import forecasters, plot, registry, scores, store, summary, tonight
+from tasks import champion, forecasters, plot, registry, scores, store, summary, tonight
 from tasks.night import TickerForecasts
 from tasks.tonight import FitSummary, NightResult
 
@@ -23,7 +23,7 @@ def night_tables(
     run: store.RunInfo,
     settings: Settings,
     history: pd.DataFrame,
-    decision: registry.Decision,
+    decision: champion.Decision,
     fits: Fits,
     paths: list[pd.DataFrame],
     realized: pd.DataFrame,
@@ -42,7 +42,7 @@ def night_tables(
         "forecasts": tonight.forecast_rows(run.run_id, run.ticker, paths, decision.champion, versions),
         "metrics": tonight.evidence_rows(run.run_id, run.ticker, as_of, scores.score_table(realized), realized, now),
         "model_events": pd.DataFrame(events),
-        "decisions": registry.decision_row(
+        "decisions": champion.decision_row(
             decision, run.run_id, run.ticker, as_of, settings.champion_margin, settings.min_forecasts, now
         ),
     }

@@ -19,7 +19,7 @@ import pandas as pd
 
 from nightcast import progress
 from nightcast.candidates import candidate as lookup
-from tasks import evidence, forecasters, registry, tonight
+from tasks import champion, evidence, forecasters, registry, tonight
 from tasks.backtest import FoldResult, fold_plan, fold_result
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,7 +58,7 @@ class TickerForecasts:
     realized: pd.DataFrame
     fits: Mapping[str, forecasters.Fitted]
     paths: list[pd.DataFrame]
-    decision: registry.Decision
+    decision: champion.Decision
 
     @property
     def backtest_seconds(self) -> float:
@@ -227,7 +227,7 @@ def _conclude(
     except Exception as error:
         return TickerFailed(item.ticker, "forecast", error)
     try:
-        decision = registry.choose_champion(
+        decision = champion.choose_champion(
             realized, settings.candidates, item.champion, settings.champion_margin, settings.min_forecasts
         )
     except Exception as error:

@@ -129,6 +129,27 @@ class Duel:
     first: pd.Timestamp | None
     last: pd.Timestamp | None
     worst: float = float("nan")
+    intervals: int = 0
+    """Shared forecasts where both made 80% and 95% intervals."""
+    interval_ratio: float = float("nan")
+    """The candidate's interval score over the other's on those (80% and 95% averaged; below 1 is better)."""
+
+
+def interval_ratio(shared: pd.DataFrame) -> tuple[int, float]:
+    """How many shared rows carry both sides' intervals, and the mean over levels of the candidate's mean
+    interval score divided by the other's on them."""
+    bounds = [f"{side}_{level}" for level in LEVELS for side in ("lower", "upper")]
+    if not all(c in shared.columns and f"other_{c}" in shared.columns for c in bounds):
+        return 0, float("nan")
+    both = shared.dropna(subset=[*bounds, *(f"other_{c}" for c in bounds)])
+    if both.empty:
+        return 0, float("nan")
+    ratios = []
+    for level in LEVELS:
+        mine = interval_score(both[f"lower_{level}"], both[f"upper_{level}"], both["actual"], level).mean()
+        theirs = interval_score(both[f"other_lower_{level}"], both[f"other_upper_{level}"], both["actual"], level)
+        ratios.append(mine / theirs.mean() if theirs.mean() > 0 else float("inf"))
+    return len(both), float(np.mean(ratios))
 
 
 def mase_by_horizon(rows: pd.DataFrame, column: str = "forecast") -> pd.Series:
@@ -144,9 +165,10 @@ def mean_mase(rows: pd.DataFrame, column: str = "forecast") -> float:
 def duel(rows: pd.DataFrame, candidate: str, other: str) -> Duel:
     """candidate against other on their shared realized forecasts."""
     keys = ["as_of", "horizon"]
+    bounds = [c for c in rows.columns if c.startswith(("lower_", "upper_"))]
     mine = rows[rows["candidate"] == candidate]
-    theirs = rows[rows["candidate"] == other][keys + ["forecast"]].rename(columns={"forecast": "other"})
-    shared = mine.merge(theirs, on=keys)
+    theirs = rows[rows["candidate"] == other][keys + ["forecast", *bounds]]
+    shared = mine.merge(theirs.rename(columns={"forecast": "other", **{c: f"other_{c}" for c in bounds}}), on=keys)
     if shared.empty:
         return Duel(candidate, other, 0, float("nan"), float("nan"), float("nan"), None, None)
     worst = float((mase_by_horizon(shared) / mase_by_horizon(shared, "naive")).max())
@@ -160,4 +182,5 @@ def duel(rows: pd.DataFrame, candidate: str, other: str) -> Duel:
         shared["as_of"].min(),
         shared["as_of"].max(),
         worst,
+        *interval_ratio(shared),
     )

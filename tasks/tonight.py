@@ -16,7 +16,7 @@ from tasks import evidence, forecasters, intervals
 
 if TYPE_CHECKING:  # pragma: no cover
     from nightcast.settings import Settings
-    from tasks.registry import Decision
+    from tasks.champion import Decision
 
 
 def history_until(prices: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:

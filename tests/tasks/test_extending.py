@@ -8,7 +8,7 @@ import pytest
 from nightcast import candidates
 from nightcast.settings import Settings
 from nightcast.targets import TARGET_SPECS, Target
-from tasks import backtest, evidence, forecasters, registry, tonight
+from tasks import backtest, champion, evidence, forecasters, tonight
 from tests.conftest import random_walk_prices
 
 DIFF = Target(
@@ -45,7 +45,7 @@ def test_a_toy_kind_and_target_run_through_every_stage(toy):
     fitted = forecasters.fit(toy, history["close"].to_numpy(), settings)
     path = tonight.forecast_candidate(fitted, history, realized, settings)
     assert path["forecast"].notna().all() and (path["lower_80"] < path["upper_80"]).all()
-    decision = registry.choose_champion(realized, ["naive", toy.name], None, 0.02, 5)
+    decision = champion.choose_champion(realized, ["naive", toy.name], None, 0.02, 5)
     duel = decision.evidence  # the toy competed: scored against naive on the forecasts both made
     assert decision.action in ("cold start", "naive fallback") and {duel.candidate, duel.other} == {"naive", toy.name}
     assert duel.n == len(rows[rows["candidate"] == toy.name]) > 0 and duel.mase > 0

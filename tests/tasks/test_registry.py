@@ -8,7 +8,7 @@ import pytest
 
 from nightcast import catalog
 from nightcast.settings import Settings
-from tasks import registry
+from tasks import champion, registry
 
 CANDIDATES = ["naive", "drift", "ets"]
 
@@ -36,13 +36,13 @@ def evidence(errors: dict[str, float | tuple[float, ...]], origins: int = 30, ho
 
 
 def test_a_cold_start_serves_naive_when_nothing_beats_it_by_the_margin():
-    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 0.99, "ets": 1.2}), CANDIDATES, None, 0.02, 20)
+    decision = champion.choose_champion(evidence({"naive": 1.0, "drift": 0.99, "ets": 1.2}), CANDIDATES, None, 0.02, 20)
     assert decision.champion == "naive" and decision.action == "cold start"
     assert "nothing beats naive by more than 2%" in decision.reason and "closest: drift" in decision.reason
 
 
 def test_a_challenger_that_beats_the_champion_by_the_margin_replaces_it():
-    decision = registry.choose_champion(
+    decision = champion.choose_champion(
         evidence({"naive": 1.0, "drift": 0.9, "ets": 0.95}), CANDIDATES, "naive", 0.02, 20
     )
     assert (decision.champion, decision.previous, decision.action) == ("drift", "naive", "replaced")
@@ -53,36 +53,36 @@ def test_a_challenger_that_beats_the_champion_by_the_margin_replaces_it():
 
 def test_a_challenger_worse_than_naive_at_some_horizon_is_not_served_however_good_its_mean():
     rows = evidence({"naive": 1.0, "drift": (1.01, 0.5), "ets": (0.97, 0.97)})  # drift: mean 0.755, h1 1.01
-    decision = registry.choose_champion(rows, CANDIDATES, None, 0.02, 20)
+    decision = champion.choose_champion(rows, CANDIDATES, None, 0.02, 20)
     assert decision.champion == "ets" and decision.evidence.worst == pytest.approx(0.97)
 
 
 def test_a_champion_that_falls_behind_naive_at_a_horizon_by_more_than_the_margin_hands_back_to_naive():
     rows = evidence({"naive": 1.0, "drift": (1.03, 0.8)})
-    decision = registry.choose_champion(rows, ["naive", "drift"], "drift", 0.02, 20)
+    decision = champion.choose_champion(rows, ["naive", "drift"], "drift", 0.02, 20)
     assert (decision.champion, decision.action) == ("naive", "naive fallback")
-    kept = registry.choose_champion(
+    kept = champion.choose_champion(
         evidence({"naive": 1.0, "drift": (1.01, 0.8)}), ["naive", "drift"], "drift", 0.02, 20
     )
     assert kept.champion == "drift"  # within the margin at its worst horizon: no flapping
 
 
 def test_too_few_shared_forecasts_keep_the_champion():
-    decision = registry.choose_champion(
+    decision = champion.choose_champion(
         evidence({"naive": 1.0, "drift": 0.5}, origins=5), CANDIDATES, "naive", 0.02, 20
     )
     assert decision.champion == "naive" and decision.action == "kept"
 
 
 def test_a_champion_within_the_margin_of_a_better_challenger_is_kept():
-    decision = registry.choose_champion(
+    decision = champion.choose_champion(
         evidence({"naive": 1.0, "drift": 0.90, "ets": 0.89}), CANDIDATES, "drift", 0.02, 20
     )
     assert decision.champion == "drift" and decision.action == "kept" and "closest: ets" in decision.reason
 
 
 def test_a_champion_that_no_longer_beats_naive_falls_back_to_naive():
-    decision = registry.choose_champion(
+    decision = champion.choose_champion(
         evidence({"naive": 1.0, "drift": 1.01, "ets": 1.1}), CANDIDATES, "drift", 0.02, 20
     )
     assert (decision.champion, decision.action) == ("naive", "naive fallback")
@@ -90,25 +90,25 @@ def test_a_champion_that_no_longer_beats_naive_falls_back_to_naive():
 
 
 def test_a_champion_no_longer_in_the_settings_hands_over_to_naive_first():
-    decision = registry.choose_champion(evidence({"naive": 1.0, "drift": 1.0}), ["naive", "drift"], "arima", 0.02, 20)
+    decision = champion.choose_champion(evidence({"naive": 1.0, "drift": 1.0}), ["naive", "drift"], "arima", 0.02, 20)
     assert decision.champion == "naive" and decision.previous == "arima"
 
 
 def test_decision_rows_record_both_scores_and_naive():
-    decision = registry.choose_champion(
+    decision = champion.choose_champion(
         evidence({"naive": 1.0, "drift": 0.9, "ets": 1.1}), CANDIDATES, "naive", 0.02, 20
     )
-    row = registry.decision_row(
+    row = champion.decision_row(
         decision, "r1", "ACME", dt.date(2020, 3, 1), 0.02, 20, pd.Timestamp("2020-03-01", tz="UTC")
     ).iloc[0]
     assert (row["champion"], row["challenger"], row["previous"], row["n"]) == ("drift", "naive", "naive", 60)
     assert (row["champion_mase"], row["challenger_mase"], row["naive_mase"]) == pytest.approx((0.9, 1.0, 1.0))
-    kept = registry.choose_champion(evidence({"naive": 1.0, "drift": 1.1}), ["naive", "drift"], "naive", 0.02, 20)
-    row = registry.decision_row(kept, "r2", "ACME", dt.date(2020, 3, 2), 0.02, 20, pd.Timestamp.now(tz="UTC")).iloc[0]
+    kept = champion.choose_champion(evidence({"naive": 1.0, "drift": 1.1}), ["naive", "drift"], "naive", 0.02, 20)
+    row = champion.decision_row(kept, "r2", "ACME", dt.date(2020, 3, 2), 0.02, 20, pd.Timestamp.now(tz="UTC")).iloc[0]
     assert (row["champion"], row["challenger"]) == ("naive", "drift")
     assert (row["champion_mase"], row["challenger_mase"]) == pytest.approx((1.0, 1.1))
-    alone = registry.choose_champion(evidence({"naive": 1.0}), ["naive"], None, 0.02, 20)
-    row = registry.decision_row(alone, "r3", "ACME", dt.date(2020, 3, 3), 0.02, 20, pd.Timestamp.now(tz="UTC")).iloc[0]
+    alone = champion.choose_champion(evidence({"naive": 1.0}), ["naive"], None, 0.02, 20)
+    row = champion.decision_row(alone, "r3", "ACME", dt.date(2020, 3, 3), 0.02, 20, pd.Timestamp.now(tz="UTC")).iloc[0]
     assert row["champion"] == "naive" and row["challenger"] is None and row["champion_mase"] == pytest.approx(1.0)
 
 
@@ -143,7 +143,7 @@ def test_cold_candidates_are_backtested_once_and_only_with_enough_history():
     assert registry.cold_candidates(realized, {"ets"}, settings, 100) == []  # naive, drift have 30 each
     assert registry.cold_candidates(realized.iloc[:10], {"naive"}, settings, 100) == ["drift", "ets"]
     assert registry.cold_candidates(realized.iloc[:10], set(), settings, 12) == []  # 2 x 5 days + 3 rows needed
-    assert np.isfinite(registry.choose_champion(realized, ["naive"], None, 0.0, 1).evidence.mase)
+    assert np.isfinite(champion.choose_champion(realized, ["naive"], None, 0.0, 1).evidence.mase)
 
 
 def test_stored_forecasts_of_a_window_hold_every_origin_the_evidence_of_that_window_uses(tmp_path):
@@ -188,3 +188,43 @@ def test_stored_forecasts_of_a_window_hold_every_origin_the_evidence_of_that_win
     pd.testing.assert_frame_equal(
         whole.sort_values(key).reset_index(drop=True), windowed.sort_values(key).reset_index(drop=True)
     )
+
+
+def with_intervals(rows: pd.DataFrame, half_widths: dict[str, float]) -> pd.DataFrame:
+    """rows with symmetric 80% and 95% intervals around each forecast (95% 1.5x wider)."""
+    half = rows["candidate"].map(half_widths)
+    return rows.assign(
+        lower_80=rows["forecast"] - half,
+        upper_80=rows["forecast"] + half,
+        lower_95=rows["forecast"] - 1.5 * half,
+        upper_95=rows["forecast"] + 1.5 * half,
+    )
+
+
+def test_at_equal_mase_the_better_interval_score_wins():
+    """drift's points are naive's to within the margin; its intervals cover the close (miss 1, half-width 1.2)
+    and score 2.4 / 3.6, naive's (half-width 3) 6 / 9: drift replaces naive, and the reason says why."""
+    rows = with_intervals(evidence({"naive": 1.0, "drift": 1.0}), {"naive": 3.0, "drift": 1.2})
+    decision = champion.choose_champion(rows, ["naive", "drift"], "naive", 0.02, 20)
+    assert decision.champion == "drift" and decision.action == "replaced"
+    assert "matches naive's MASE within 2%" in decision.reason and "0.400 x" in decision.reason
+    same = with_intervals(evidence({"naive": 1.0, "drift": 1.0}), {"naive": 3.0, "drift": 3.0})
+    assert champion.choose_champion(same, ["naive", "drift"], "naive", 0.02, 20).champion == "naive"
+    few = with_intervals(evidence({"naive": 1.0, "drift": 1.0}, origins=5), {"naive": 3.0, "drift": 1.2})
+    assert champion.choose_champion(few, ["naive", "drift"], "naive", 0.02, 20).champion == "naive"  # 10 < 20
+
+
+def test_a_candidate_whose_intervals_miss_badly_is_not_served_on_points_alone():
+    """ets misses by 0.5 (half naive's error) but its intervals (half-width 0.05) leave every close outside:
+    its interval score is 2.7 x naive's (4.6 vs 3 at 80%, 17.15 vs 4.5 at 95%). It is not chosen, and a
+    champion whose intervals turn so bad falls back to naive."""
+    rows = with_intervals(evidence({"naive": 1.0, "ets": 0.5}), {"naive": 1.5, "ets": 0.05})
+    cold = champion.choose_champion(rows, ["naive", "ets"], None, 0.02, 20)
+    assert cold.champion == "naive"
+    assert champion.misses_badly(rows, "ets", 20) is not None and champion.misses_badly(rows, "naive", 20) is None
+    held = champion.choose_champion(rows, ["naive", "ets"], "ets", 0.02, 20)
+    assert held.champion == "naive" and held.action == "naive fallback" and "intervals miss badly" in held.reason
+    fair = with_intervals(evidence({"naive": 1.0, "ets": 0.5}), {"naive": 1.5, "ets": 0.8})
+    assert champion.choose_champion(fair, ["naive", "ets"], None, 0.02, 20).champion == "ets"
+    unknown = evidence({"naive": 1.0, "ets": 0.5})  # backtest evidence: no intervals, the points decide
+    assert champion.choose_champion(unknown, ["naive", "ets"], None, 0.02, 20).champion == "ets"

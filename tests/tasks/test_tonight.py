@@ -9,7 +9,7 @@ import pytest
 from nightcast.calendars import is_session
 from nightcast.candidates import candidate
 from nightcast.settings import Settings
-from tasks import evidence, forecasters, registry, tonight
+from tasks import champion, evidence, forecasters, tonight
 from tests.conftest import random_walk_prices
 
 SETTINGS = Settings(time_step=5, epochs=2, batch_size=16, horizon=4)
@@ -38,7 +38,7 @@ def night(prices: pd.DataFrame, as_of: dt.date, names: list[str]) -> pd.DataFram
         tonight.forecast_candidate(forecasters.fit(candidate(n), closes, SETTINGS), history, realized, SETTINGS)
         for n in names
     ]
-    decision = registry.choose_champion(realized, names, None, 0.02, 20)
+    decision = champion.choose_champion(realized, names, None, 0.02, 20)
     return tonight.forecast_rows("r", "ACME", paths, decision.champion, {n: n for n in names})
 
 
