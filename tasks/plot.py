@@ -11,17 +11,26 @@ TOP_ROWS = 6
 
 
 def leaderboard(scores: pd.DataFrame) -> pd.DataFrame:
-    """Candidates ranked by MASE averaged over horizons (tonight's evidence), naive's beside, best first."""
+    """Candidates ranked by MASE averaged over horizons (tonight's evidence), naive's beside, best first, with
+    interval coverage and the interval score over naive's own (80% and 95% averaged; below 1 is better)."""
+    columns = ["candidate", "n", "mase", "naive_mase", "coverage_80", "coverage_95", "interval_vs_naive"]
     if scores.empty:
-        return pd.DataFrame(columns=["candidate", "n", "mase", "naive_mase", "coverage_80", "coverage_95"])
+        return pd.DataFrame(columns=columns)
+    ratios = [
+        scores[f"interval_score_{level}"] / scores[f"naive_interval_score_{level}"]
+        for level in (80, 95)
+        if f"naive_interval_score_{level}" in scores.columns
+    ]
+    scores = scores.assign(interval_vs_naive=sum(ratios) / len(ratios) if ratios else float("nan"))
     table = scores.groupby("candidate").agg(
         n=("n", "sum"),
         mase=("mase", "mean"),
         naive_mase=("naive_mase", "mean"),
         coverage_80=("coverage_80", "mean"),
         coverage_95=("coverage_95", "mean"),
+        interval_vs_naive=("interval_vs_naive", "mean"),
     )
-    return table.sort_values("mase").reset_index()
+    return table.sort_values("mase").reset_index()[columns]
 
 
 def render_night(history: pd.DataFrame, served: pd.DataFrame, board: pd.DataFrame, title: str) -> bytes:

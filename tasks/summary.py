@@ -34,7 +34,7 @@ def leaderboard_rows(board: pd.DataFrame) -> list[dict[str, object]]:
             "forecasts": int(r["n"]),
             **{
                 k: None if pd.isna(r[k]) else round(float(r[k]), 4)
-                for k in ("mase", "naive_mase", "coverage_80", "coverage_95")
+                for k in ("mase", "naive_mase", "coverage_80", "coverage_95", "interval_vs_naive")
             },
         }
         for r in board.to_dict("records")
@@ -49,11 +49,13 @@ def path_text(served: pd.DataFrame) -> str:
 
 
 def scores_table(board: pd.DataFrame) -> str:
-    """Candidates by MASE (mean over horizons) beside naive's, with interval coverage."""
-    lines = [f"  {'candidate':<24}{'forecasts':>10}{'MASE':>9}{'naive':>9}{'cover80':>9}{'cover95':>9}"]
+    """Candidates by MASE (mean over horizons) beside naive's, with interval coverage and the interval score
+    over naive's (IS/naive)."""
+    head = f"  {'candidate':<24}{'forecasts':>10}{'MASE':>9}{'naive':>9}{'cover80':>9}{'cover95':>9}{'IS/naive':>9}"
+    lines = [head]
     lines += [
         f"  {r.candidate:<24}{int(r.n):>10}{_number(r.mase):>9}{_number(r.naive_mase):>9}"
-        f"{_number(r.coverage_80, 2):>9}{_number(r.coverage_95, 2):>9}"
+        f"{_number(r.coverage_80, 2):>9}{_number(r.coverage_95, 2):>9}{_number(r.interval_vs_naive):>9}"
         for r in board.itertuples()
     ]
     return "\n".join(lines)

@@ -38,7 +38,7 @@ def test_run_prints_the_evidence_the_served_path_and_a_query(tmp_path, prices, c
     assert "completed: ACME as of " in out and "3 candidates fitted on 150 days" in out
     assert "cold-start backtest of naive, drift, ets" in out
     board = out.split("evidence (out of sample")[1].split("served:")[0].splitlines()
-    assert board[1].split() == ["candidate", "forecasts", "MASE", "naive", "cover80", "cover95"]
+    assert board[1].split() == ["candidate", "forecasts", "MASE", "naive", "cover80", "cover95", "IS/naive"]
     assert {line.split()[0] for line in board[2:5]} == {"naive", "drift", "ets"}
     assert "served:    " in out and "80% interval in brackets" in out
     sql = out.split('nightcast query "')[1].split('"')[0]
