@@ -185,7 +185,9 @@ def fit_many(
         trained = train_many_with_settings(
             [(w.X, w.y, None if p is None else p.model) for _, w, p in inputs.values()], settings, candidate.kind or ""
         )
-    except Exception:  # one ticker's fit broke the shared computation: fit each alone
+    except Exception as error:  # one ticker's fit broke the shared computation: fit each alone
+        if log:
+            log(f"{candidate.name}: the stacked fit of {len(inputs)} tickers failed ({error}); fitting each alone")
         return [fit_or_error(candidate, closes, settings, previous, log) for closes, previous in jobs]
     for i, done in zip(inputs, trained, strict=True):
         scaler, _, previous = inputs[i]
