@@ -49,10 +49,10 @@ def _direction(group: pd.DataFrame) -> float:
 def interval_score(lower, upper, actual, level: int):
     """Gneiting and Raftery's interval score of central (level)% intervals, in price units (lower is better):
     the width, plus 2 / alpha times how far the actual close fell outside (alpha = 1 - level / 100)."""
-    alpha = 1.0 - level / 100.0
+    penalty = 200.0 / (100 - level)  # 2 / alpha, exactly 10 and 40 for 80% and 95%
     below = np.maximum(lower - actual, 0.0)
     above = np.maximum(actual - upper, 0.0)
-    return (upper - lower) + (2.0 / alpha) * (below + above)
+    return (upper - lower) + penalty * (below + above)
 
 
 def _mean_known(values: pd.Series) -> float:

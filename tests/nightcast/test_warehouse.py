@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -316,6 +317,28 @@ def test_realized_forecasts_score_each_forecast_against_naive(warehouse, prices)
     ]
     assert out["ape"].tolist() == pytest.approx([2 / 101 * 100, 4 / 104 * 100])
     assert out["inside_80"].tolist() == [False, False] and out["inside_95"].tolist() == [True, True]
+
+
+def test_interval_scores_beside_naives_own_in_every_accuracy_view(warehouse, prices):
+    """ets h1: the close 101 is 0.5 below its 80% interval [101.5, 104]: 2.5 + 10 x 0.5 = 7.5; inside its 95%
+    [100, 105]: 5. h2: 1 above [99, 103]: 4 + 10 = 14; inside [98, 105]: 7. Naive's own intervals of the
+    same run (80% [100, 104] and [99, 105], 95% [99, 105] and [97, 107]) hold both closes: their widths."""
+    two_candidates(warehouse, prices)
+    frame = warehouse.query("select * from forecasts where run_id = 'r1'")
+    naive = frame["candidate"] == "naive"
+    frame.loc[naive, ["lower_80", "upper_80", "lower_95", "upper_95"]] = [
+        [100.0, 104.0, 99.0, 105.0],
+        [99.0, 105.0, 97.0, 107.0],
+        [98.0, 106.0, 95.0, 109.0],
+    ]
+    warehouse.write_run_table("forecasts", "GOOG", "r1", frame)
+    columns = "interval_score_80, interval_score_95, naive_interval_score_80, naive_interval_score_95"
+    expected = [[7.5, 5.0, 4.0, 6.0], [14.0, 7.0, 6.0, 10.0]]
+    for view, where in (("forecast_accuracy", "candidate = 'ets'"), ("served_accuracy", "true")):
+        got = warehouse.query(f"select {columns} from {view} where {where} order by horizon")
+        np.testing.assert_allclose(got.to_numpy(float), expected, err_msg=view)
+    board = warehouse.query(f"select {columns} from leaderboard where candidate = 'naive' order by horizon")
+    np.testing.assert_allclose(board.to_numpy(float), [[4.0, 6.0, 4.0, 6.0], [6.0, 10.0, 6.0, 10.0]])
 
 
 def test_accuracy_views_per_candidate_served_and_ranked(warehouse, prices):
