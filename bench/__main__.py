@@ -104,21 +104,12 @@ def bench_train(quick: bool) -> dict:
     return out
 
 
-FAILURES = {
-    "missing file": ["run", "--source", "file", "--path", "missing.csv", "--ticker", "ACME"],
-    "unknown ticker": ["run", "--ticker", "ZZZZ"],
-    "bad setting": ["run", "--epochs", "0"],
-    "refused query": ["query", "drop table prices"],
-}
-
-
 def expected_failures() -> dict[str, float]:
-    """Seconds from process start to the one error line, for each kind of expected failure."""
-    walls = {}
-    for name, args in FAILURES.items():
-        log(f"nightcast {' '.join(args)} (an expected failure)")
-        walls[name] = common.run_process([str(Path(common.PYTHON).parent / "nightcast"), *args]).wall
-    return walls
+    """Seconds from process start to the one error line, for each kind of expected failure (bench.failures)."""
+    from bench import failures
+
+    log("expected failures: a missing file, an unknown ticker, a bad setting, a refused query, bad price files")
+    return failures.measure()
 
 
 def bench_run(quick: bool) -> dict:

@@ -16,8 +16,8 @@ from nightcast.candidates import candidate as lookup
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
 from tasks import compare as compare_stage
-from tasks import split, store
-from tasks import target as target_stage
+from tasks import store
+from tasks.folds import split_rows
 
 Recipes = Annotated[list[str], Field(min_length=1, description="RNN candidates to compare (kind-target).")]
 
@@ -35,9 +35,7 @@ def compare(settings: Settings = Settings(), recipes: Recipes = ("simple_rnn-pri
     stored = {**json.loads(settings.to_json()), "compare": {"recipes": recipes}}
     run = records.start_run(settings, json.dumps(stored, sort_keys=True))
     with records.run_books(warehouse, run):
-        extra = max(target_stage.extra_rows(lookup(name).target or "price") for name in recipes)
-        need = split.minimum_rows(settings.time_step, settings.train_fraction, extra)
-        prices = refresh_one(warehouse, run, settings, min_rows=need)
+        prices = refresh_one(warehouse, run, settings, min_rows=split_rows(settings, recipes))
         rows = []
         with progress.counted("recipes", f"compare {run.ticker}", len(dict.fromkeys(recipes))) as bar:
             for name in dict.fromkeys(recipes):

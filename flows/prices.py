@@ -16,14 +16,14 @@ import pandas as pd
 
 from flows.steps import StageFailed, stage
 from nightcast import catalog
-from nightcast.candidates import candidate as lookup
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
-from tasks import forecasters, sources, tonight
 from tasks import revisions as revisions_stage
+from tasks import sources, tonight
 from tasks import validate as validate_stage
 from tasks.batches import Batching
 from tasks.expectations import Limits
+from tasks.folds import minimum_rows
 from tasks.panel_validate import validate_panel
 from tasks.store import RunInfo
 from tasks.validation_report import ValidationReport
@@ -114,11 +114,6 @@ def reconcile(
         except Exception as error:
             out[ticker] = error
     return out
-
-
-def minimum_rows(settings: Settings) -> int:
-    """Fewest rows every candidate can be fitted on, plus one day to forecast from."""
-    return max(forecasters.min_closes(lookup(name), settings) for name in settings.candidates) + 1
 
 
 @stage("validate")

@@ -19,43 +19,14 @@ import pandas as pd
 
 from nightcast import progress
 from nightcast.candidates import Candidate
-from nightcast.errors import InputError
 from tasks import forecasters
+from tasks.folds import Fold, fold_plan
 
 if TYPE_CHECKING:  # pragma: no cover
     from nightcast.settings import Settings
 
 Fit = Callable[..., forecasters.Fitted]
 Forecast = Callable[[forecasters.Fitted, np.ndarray, np.ndarray, int], np.ndarray]
-
-
-@dataclass(frozen=True)
-class Fold:
-    """One refit: fit on rows [0, train_end), forecast from origin rows train_end - 1 .. train_end + k - 2."""
-
-    fold: int
-    """1 for the oldest fold."""
-    train_end: int
-    refit_every: int
-
-    @property
-    def origins(self) -> np.ndarray:
-        return np.arange(self.train_end - 1, self.train_end - 1 + self.refit_every)
-
-
-def fold_plan(n_rows: int, min_rows: int, refit_every: int, folds: int) -> list[Fold]:
-    """Folds over the last folds x refit_every origins, oldest first; the first must fit on min_rows rows."""
-    for name, value in (("refit_every", refit_every), ("folds", folds)):
-        if value < 1:
-            raise InputError(f"{name} must be at least 1, got {value}")
-    first_train_end = n_rows - folds * refit_every
-    if first_train_end < min_rows:
-        raise InputError(
-            f"{n_rows} rows is too few for {folds} folds of {refit_every} days: the first fold needs {min_rows} "
-            f"rows to fit on, so at least {folds * refit_every + min_rows} rows; use fewer folds, a smaller "
-            "backtest_refit_every or a smaller time_step"
-        )
-    return [Fold(k + 1, first_train_end + k * refit_every, refit_every) for k in range(folds)]
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -59,50 +60,71 @@ def gx_module() -> Any:
     return great_expectations
 
 
+@dataclass(frozen=True)
+class Rule:
+    """One expectation of the price suite as plain data: its Great Expectations class name and arguments. The
+    suite is built from these (build_suite), and checked without importing GX by tasks.prevalidate."""
+
+    expectation: str
+    kwargs: dict[str, Any]
+    description: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """GX's expectation type (ExpectColumnToExist -> expect_column_to_exist)."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.expectation).lower()
+
+
+def price_rules(min_rows: int, limits: Limits | None = None) -> list[Rule]:
+    """The price expectation suite's rules, versioned with this code (bounds of value ranges as floats, as GX
+    keeps them)."""
+    limits = limits or Limits()
+    between = "ExpectColumnValuesToBeBetween"
+    return [
+        *(Rule("ExpectColumnToExist", {"column": column}) for column in REQUIRED_PRICE_COLUMNS),
+        Rule("ExpectColumnValuesToNotBeNull", {"column": "close"}),
+        Rule(between, {"column": "close", "min_value": 0.0, "strict_min": True}),
+        Rule("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "high", "column_B": "low", "or_equal": True}),
+        Rule("ExpectColumnValuesToNotBeNull", {"column": "date"}),
+        Rule("ExpectColumnValuesToBeUnique", {"column": "date"}),
+        Rule("ExpectColumnValuesToBeIncreasing", {"column": "date", "strictly": True}),
+        Rule("ExpectTableRowCountToBeBetween", {"min_value": min_rows}),
+        *_derived_rules(limits),
+    ]
+
+
+def _derived_rules(limits: Limits) -> list[Rule]:
+    """Rules on the derived columns; their descriptions name the setting (shown in Data Docs)."""
+    between, gap, move = "ExpectColumnValuesToBeBetween", limits.max_gap_days, limits.max_daily_move
+    return [
+        Rule(
+            between,
+            {"column": "days_after_today", "max_value": 0.0},
+            "no date after today: days_after_today (calendar days from today, UTC) must be <= 0",
+        ),
+        Rule(
+            between,
+            {"column": "gap_days", "max_value": float(gap)},
+            f"gap_days (calendar days since the previous date) must be <= max_gap_days={gap}",
+        ),
+        Rule(
+            between,
+            {"column": "daily_move", "max_value": float(move)},
+            f"daily_move (|close / previous close - 1| in date order) must be <= max_daily_move={move}",
+        ),
+    ]
+
+
 def build_suite(min_rows: int, limits: Limits | None = None) -> gx.ExpectationSuite:
-    """The price expectation suite, versioned with this code."""
+    """The price expectation suite: price_rules as GX expectations."""
     gx = gx_module()
-    e = gx.expectations
     return gx.ExpectationSuite(
         name="nightcast_prices",
         expectations=[
-            *(e.ExpectColumnToExist(column=column) for column in REQUIRED_PRICE_COLUMNS),
-            e.ExpectColumnValuesToNotBeNull(column="close"),
-            e.ExpectColumnValuesToBeBetween(column="close", min_value=0, strict_min=True),
-            e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="high", column_B="low", or_equal=True),
-            e.ExpectColumnValuesToNotBeNull(column="date"),
-            e.ExpectColumnValuesToBeUnique(column="date"),
-            e.ExpectColumnValuesToBeIncreasing(column="date", strictly=True),
-            e.ExpectTableRowCountToBeBetween(min_value=min_rows),
-            *_derived_expectations(limits or Limits()),
+            getattr(gx.expectations, rule.expectation)(**rule.kwargs, description=rule.description)
+            for rule in price_rules(min_rows, limits)
         ],
     )
-
-
-def _derived_expectations(limits: Limits) -> list[gx.expectations.Expectation]:
-    """Expectations on the derived columns; their descriptions name the setting (shown in Data Docs)."""
-    between, gap, move = (
-        gx_module().expectations.ExpectColumnValuesToBeBetween,
-        limits.max_gap_days,
-        limits.max_daily_move,
-    )
-    return [
-        between(
-            column="days_after_today",
-            max_value=0,
-            description="no date after today: days_after_today (calendar days from today, UTC) must be <= 0",
-        ),
-        between(
-            column="gap_days",
-            max_value=gap,
-            description=f"gap_days (calendar days since the previous date) must be <= max_gap_days={gap}",
-        ),
-        between(
-            column="daily_move",
-            max_value=move,
-            description=f"daily_move (|close / previous close - 1| in date order) must be <= max_daily_move={move}",
-        ),
-    ]
 
 
 @dataclass(frozen=True)

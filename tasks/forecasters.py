@@ -22,6 +22,7 @@ from nightcast.candidates import candidate as lookup
 from nightcast.errors import InputError
 from tasks import baselines
 from tasks import target as target_stage
+from tasks.folds import min_closes
 from tasks.models import ModelCard, TrainedModel, load_model, save_model
 from tasks.predict import forecast_from_origins
 from tasks.scale import ScalerParams, fit_scaler, transform
@@ -53,13 +54,6 @@ class Fitted:
     """"fit" (statistical), "full" (RNN from scratch) or "fine_tune" (RNN from its previous version)."""
     seconds: float = 0.0
     epochs: int = 0
-
-
-def min_closes(candidate: Candidate, settings: Settings) -> int:
-    """Fewest closes a candidate can be fitted on (an RNN needs one window and its target)."""
-    if not candidate.is_rnn:
-        return 3
-    return settings.time_step + 1 + target_stage.extra_rows(candidate.target or "price")
 
 
 def checked_closes(candidate: Candidate, closes: np.ndarray, settings: Settings) -> np.ndarray:

@@ -10,6 +10,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from flows.backtest import BacktestResult
 
 from nightcast.cli.common import add_settings_options, prepare_prefect, run_flow, settings_from_args, start_preload
+from nightcast.cli.preflight import from_source, refuse_short_backtest
 
 
 def backtest_text(result: BacktestResult) -> str:
@@ -41,6 +42,8 @@ def backtest_text(result: BacktestResult) -> str:
 def command(args: argparse.Namespace) -> int:
     """Run the backtest flow once and print its scores per candidate and horizon."""
     settings = settings_from_args(args)
+    if settings.source == "file":  # a bad or short file ends here, in seconds
+        refuse_short_backtest(settings, from_source(settings))
     prepare_prefect()
     from flows.backtest import backtest
 

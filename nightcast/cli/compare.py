@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from nightcast.candidates import CANDIDATES
 from nightcast.cli.common import CliError, add_settings_options, prepare_prefect, run_flow, settings_from_args
+from nightcast.cli.preflight import from_source, refuse_bad_prices
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -69,6 +70,11 @@ def command(args: argparse.Namespace) -> int:
     tickers = parse_tickers(args.tickers, settings)
     if settings.source == "file" and len(tickers) > 1:
         raise CliError("source 'file' holds one ticker: give one --tickers value (or --ticker)")
+    if settings.source == "file":  # a bad or short file ends here, in seconds
+        from tasks.folds import split_rows
+
+        one = settings.for_ticker(tickers[0])
+        refuse_bad_prices(one, from_source(one), split_rows(one, recipes))
     prepare_prefect()
     from flows.compare import compare
 

@@ -13,16 +13,19 @@ from nightcast.cli.common import (
     start_preload,
 )
 from nightcast.cli.prefetch import discard_prefetched, prefetch_prices
+from nightcast.cli.preflight import from_staged, refuse_bad_prices
 
 ACCURACY_SQL = """select horizon, n, mae, naive_mae, mase, naive_mase, coverage_80, coverage_95
     from served_accuracy where ticker = ? order by horizon"""
 
 
 def command_run(args: argparse.Namespace) -> int:
-    """Fetch tonight's prices (a failing source ends here, in seconds), run the retrain flow, print the summary."""
+    """Fetch tonight's prices and check them (a failing source or a bad file ends here, in seconds), run the
+    retrain flow, print the summary."""
     settings = settings_from_args(args)
     staged = prefetch_prices(settings, args)
     try:
+        refuse_bad_prices(settings, from_staged(settings, staged))
         prepare_prefect()
         from flows.retrain import retrain
         from tasks.plot import leaderboard

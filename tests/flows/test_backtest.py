@@ -160,4 +160,7 @@ def test_cli_failure_is_one_line_with_exit_code_1(tmp_path, prices, capsys):
     assert "Traceback" not in stderr  # the one line is all of the failure (Prefect's own log lines aside)
     err = [line for line in stderr.splitlines() if line.startswith("nightcast:")]
     assert code == 1 and len(err) == 1
-    assert err[0].startswith("nightcast: error: plan_folds failed: 40 rows is too few for 8 folds of 20 days")
+    assert err[0].startswith(  # said before Prefect starts, without the flow's stage name (#23)
+        "nightcast: error: too little history for a backtest of ACME: 40 rows is too few for 8 folds of 20 days: "
+        "the first fold needs 3 rows to fit on, so at least 163 rows"
+    )

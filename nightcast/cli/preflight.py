@@ -1,0 +1,114 @@
+"""Pre-flight: the checks a flow makes on a ticker's prices (its backtest's folds, then the price suite), made by
+the command line on the rows it has read, before Prefect, Great Expectations or TensorFlow start. A file that
+fails ends the command in a second or two with the line the flow would end with; it writes nothing (no run
+record, no quarantine). Rows this path cannot judge exactly (a rewritten history, a frame of an unusual shape)
+are left to the flow, which checks everything again either way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from nightcast import catalog
+from nightcast.cli.common import CliError
+from nightcast.errors import ExpectedFailure
+from nightcast.warehouse import Warehouse, resolve_root
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from nightcast.settings import Settings
+    from tasks.revisions import FetchWindow, Reconciled
+
+Rows = Callable[["FetchWindow"], "pd.DataFrame"]
+"""Reads the ticker's rows within a window, as the flow's ingest stage would."""
+
+
+def from_source(settings: Settings) -> Rows:
+    """The settings' source read as the ingest stage reads it (its failure is the stage's line)."""
+    from tasks.sources import ingest_prices
+
+    def read(window: FetchWindow) -> pd.DataFrame:
+        try:
+            return ingest_prices(settings, None, window)
+        except ExpectedFailure as error:
+            raise CliError(f"ingest failed: {error}") from None
+
+    return read
+
+
+def from_staged(settings: Settings, staged: str) -> Rows:
+    """Rows the command line staged already, read back as the flow reads them."""
+    from tasks.ingest import FileSource
+
+    return lambda window: FileSource(staged).fetch(settings.ticker, window.start, window.end)
+
+
+def reconciled_rows(settings: Settings, rows: Rows) -> Reconciled | None:
+    """The ticker's rows met with its stored history as the reconcile stage meets them (None when it would
+    refuse them: the flow says why)."""
+    from tasks.revisions import fetch_window, reconcile
+
+    warehouse, ticker = Warehouse(resolve_root(settings.warehouse)), settings.ticker
+    stored = catalog.stored_prices(warehouse, [ticker]).reset_index(drop=True)
+    recorded = catalog.recorded_revisions(warehouse, [ticker]).reset_index(drop=True)
+    window = fetch_window(
+        stored["date"], settings.start, settings.end, settings.ingest_overlap, settings.fetches_whole_history
+    )
+    fetched = rows(window)
+    try:
+        return reconcile(
+            ticker,
+            stored,
+            fetched,
+            window,
+            settings.on_revision,
+            settings.revision_tolerance,
+            settings.max_revised_days,
+            recorded[["date", "new_close"]],
+        )
+    except Exception:  # a rewritten history (or rows it cannot meet): the reconcile stage says why
+        return None
+
+
+def validation_error(settings: Settings, reconciled: Reconciled, min_rows: int) -> str | None:
+    """The validate stage's line for the history it would check, or None when it passes (or cannot be judged
+    here)."""
+    from tasks.expectations import Limits
+    from tasks.prevalidate import prevalidate_prices
+    from tasks.validation_report import ValidationFailed
+
+    report = prevalidate_prices(reconciled.checked, min_rows, Limits.from_settings(settings))
+    if report is None or report.success:
+        return None
+    return f"validate failed: {ValidationFailed(settings.ticker, report)}"
+
+
+def refuse_bad_prices(settings: Settings, rows: Rows, min_rows: int | None = None) -> None:
+    """End the command with the validate stage's line when the ticker's history fails the price suite (min_rows:
+    the flow's; by default a night's, every candidate's fewest rows)."""
+    from tasks.folds import minimum_rows
+
+    reconciled = reconciled_rows(settings, rows)
+    error = reconciled and validation_error(settings, reconciled, min_rows or minimum_rows(settings))
+    if error:
+        raise CliError(error)
+
+
+def refuse_short_backtest(settings: Settings, rows: Rows) -> None:
+    """End `nightcast backtest` when the history is too short for its folds (said in rows and options), or
+    fails the price suite, in the flow's order."""
+    from nightcast.candidates import candidate
+    from tasks.folds import fold_plan, min_closes, minimum_rows
+
+    reconciled = reconciled_rows(settings, rows)
+    if reconciled is None:
+        return
+    needed = max(min_closes(candidate(name), settings) for name in settings.candidates)  # the longest fit
+    try:
+        fold_plan(len(reconciled.history), needed, settings.backtest_refit_every, settings.backtest_folds)
+    except ExpectedFailure as error:
+        raise CliError(f"too little history for a backtest of {settings.ticker}: {error}") from None
+    refused = validation_error(settings, reconciled, minimum_rows(settings))
+    if refused:
+        raise CliError(refused)
