@@ -175,3 +175,15 @@ def current_champions(warehouse: Warehouse, as_of: Mapping[str, dt.date]) -> dic
         )
         found.update(zip(rows["ticker"], rows["champion"], strict=True))
     return found
+
+
+def served_accuracy(warehouse: Warehouse, ticker: str) -> pd.DataFrame:
+    """The ticker's served forecasts' realized accuracy by horizon beside naive's: errors, MASE, interval
+    coverage and interval scores (the served_accuracy view)."""
+    return warehouse.query(
+        "select horizon, n, mae, naive_mae, mase, naive_mase, coverage_80, coverage_95, interval_score_80, "
+        "naive_interval_score_80, interval_score_95, naive_interval_score_95 "
+        "from served_accuracy where ticker = ? order by horizon",
+        [ticker],
+        tickers=[ticker],
+    )

@@ -144,10 +144,14 @@ def backfill_text(outcomes: list, accuracy: pd.DataFrame) -> str:
     if accuracy.empty:
         return "\n".join(lines + ["no forecast has been realized yet (replay more days)"])
     table = accuracy.assign(mae_vs_naive=accuracy["mae"] / accuracy["naive_mae"])
+    for level in (80, 95):
+        if f"interval_score_{level}" in table.columns:
+            score, naive = table.pop(f"interval_score_{level}"), table.pop(f"naive_interval_score_{level}")
+            table[f"is{level}_vs_naive"] = score / naive
     lines += [
         "",
         "served forecasts realized so far, by horizon (errors in price units; coverage = share of closes "
-        "inside the interval):",
+        "inside the interval; is80/is95_vs_naive = interval score over naive's own):",
         table.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
     ]
     return "\n".join(lines)

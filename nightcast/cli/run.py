@@ -15,9 +15,6 @@ from nightcast.cli.common import (
 from nightcast.cli.prefetch import discard_prefetched, prefetch_prices
 from nightcast.cli.preflight import from_staged, refuse_bad_prices
 
-ACCURACY_SQL = """select horizon, n, mae, naive_mae, mase, naive_mase, coverage_80, coverage_95
-    from served_accuracy where ticker = ? order by horizon"""
-
 
 def command_run(args: argparse.Namespace) -> int:
     """Fetch tonight's prices and check them (a failing source or a bad file ends here, in seconds), run the
@@ -52,15 +49,14 @@ def command_backfill(args: argparse.Namespace) -> int:
     try:
         prepare_prefect()
         from flows.backfill import backfill
+        from nightcast import catalog
         from nightcast.warehouse import Warehouse, resolve_root
         from tasks.summary import backfill_text
 
         outcomes = run_flow(args, backfill, settings=settings, days=args.days, prefetched=staged)
     finally:
         discard_prefetched(settings, staged)
-    accuracy = Warehouse(resolve_root(settings.warehouse)).query(
-        ACCURACY_SQL, [settings.ticker], tickers=[settings.ticker]
-    )
+    accuracy = catalog.served_accuracy(Warehouse(resolve_root(settings.warehouse)), settings.ticker)
     print(backfill_text(outcomes, accuracy))
     return 0 if all(o.status == "completed" for o in outcomes) else 1
 

@@ -44,7 +44,7 @@ def test_backfill_fills_the_forecast_history_night_by_night(tmp_path, prices, ca
     assert served["horizon"].tolist()[:2] == [1, 2] and served["n"].tolist()[:2] == [2, 1]
     lines = out.splitlines()
     assert lines[0].startswith(f"{last[0]}  ACME     completed served ") and "(cold start)" in lines[0]
-    table = out.split("inside the interval):\n")[1].splitlines()
+    table = out.split("interval score over naive's own):\n")[1].splitlines()
     assert table[0].split() == [
         "horizon",
         "n",
@@ -55,6 +55,8 @@ def test_backfill_fills_the_forecast_history_night_by_night(tmp_path, prices, ca
         "coverage_80",
         "coverage_95",
         "mae_vs_naive",
+        "is80_vs_naive",
+        "is95_vs_naive",
     ]
 
 
