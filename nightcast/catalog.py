@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from nightcast.readonly import Answer
     from nightcast.warehouse import Warehouse
 
 
@@ -175,3 +176,13 @@ def current_champions(warehouse: Warehouse, as_of: Mapping[str, dt.date]) -> dic
         )
         found.update(zip(rows["ticker"], rows["champion"], strict=True))
     return found
+
+
+def ticker_status(warehouse: Warehouse) -> Answer:
+    """Each ticker's latest nightly run and served night (the ticker_status view), by ticker, without pandas."""
+    return warehouse.query_rows("select * from ticker_status order by ticker")
+
+
+def open_alerts(warehouse: Warehouse) -> int:
+    """How many rows the alerts view holds now."""
+    return int(warehouse.query_rows("select count(*) from alerts").rows[0][0])

@@ -3,9 +3,14 @@ storage layer's own writes: a good ticker, a failed one, a stale one and a degra
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
+from nightcast.cli import main
 from nightcast.warehouse import Warehouse
 
 NIGHTS = ["2013-06-03", "2013-06-04", "2013-06-05"]  # Monday to Wednesday: three XNYS sessions
@@ -120,3 +125,79 @@ def test_a_good_ticker_has_no_alert_and_the_thresholds_are_a_view(good):
     assert alerts(good) == []
     thresholds = good.query("select * from alert_thresholds")
     assert thresholds["stale_sessions"][0] == 1 and thresholds["coverage_95_low"][0] == 0.88
+
+
+def status(wh: Warehouse, capsys, *options: str) -> tuple[int, str, str]:
+    code = main(["status", "--warehouse", str(wh.root), *options])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_status_shows_each_ticker_s_latest_night_and_exits_1_when_one_failed_or_is_stale(four, capsys):
+    code, out, err = status(four, capsys, "--as-of", "2013-06-05")
+    lines = [line.split() for line in out.splitlines()]
+    assert code == 1 and lines[0][:6] == ["ticker", "as_of", "status", "behind", "served", "fallback"]
+    assert [line[:5] for line in lines[1:]] == [
+        ["DEGRADED", "2013-06-05", "completed", "0", "gru"],
+        ["FAIL", "2013-06-04", "failed", "1", "ets"],
+        ["GOOD", "2013-06-05", "completed", "0", "ets"],
+        ["STALE", "2013-06-03", "completed", "2", "ets"],
+    ]
+    assert out.splitlines()[2].endswith("InputError: Yahoo sent no rows for FAIL")  # the error's first line
+    assert err == 'nightcast: 6 open alert(s): nightcast query "select * from alerts"\n'
+
+
+def test_status_as_json_carries_the_served_evidence(four, capsys):
+    code, out, _ = status(four, capsys, "--as-of", "2013-06-06", "--format", "json")  # Thursday: one more session
+    rows = {row["ticker"]: row for row in json.loads(out)}
+    assert code == 1 and rows["GOOD"]["behind"] == 1 and rows["STALE"]["behind"] == 3
+    degraded = rows["DEGRADED"]
+    assert degraded["mase"] == pytest.approx((0.9 + 1.2 + 0.95) / 3, abs=1e-4) and degraded["naive_mase"] == 1.0
+    assert degraded["coverage_80"] == 0.5 and degraded["fallback"] is False
+    assert degraded["evidence"] == "2013-01-02..2013-06-05" and degraded["error"] is None
+
+
+def test_status_exits_0_when_every_ticker_completed_and_is_current(good, capsys):
+    assert status(good, capsys, "--as-of", "2013-06-05", "--format", "csv")[:2] == (
+        0,
+        "ticker,as_of,status,behind,served,fallback,mase,naive_mase,coverage_80,coverage_95,evidence,error\n"
+        "GOOD,2013-06-05,completed,0,ets,False,0.9,1.0,0.8,0.95,2013-01-02..2013-06-05,\n",
+    )
+    assert status(good, capsys, "--as-of", "2013-06-06")[0] == 0  # one session behind: the next night not yet run
+    assert status(good, capsys, "--as-of", "2013-06-07")[0] == 1  # two sessions
+    assert status(good, capsys, "--as-of", "2013-06-07", "--stale-sessions", "2")[0] == 0
+    assert status(good, capsys, "--as-of", "2013-06-09", "--stale-sessions", "2")[0] == 0  # Sunday: as Friday
+    assert status(good, capsys, "--as-of", "2013-06-10", "--stale-sessions", "2")[0] == 1  # Monday: 3 sessions
+    assert status(good, capsys)[0] == 1  # today, a warehouse of 2013 nights is stale
+
+
+def test_a_missing_or_empty_warehouse_is_one_error_line(tmp_path, capsys):
+    assert main(["status", "--warehouse", str(tmp_path / "nowhere")]) == 1
+    (tmp_path / "empty").mkdir()
+    assert main(["status", "--warehouse", str(tmp_path / "empty")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"nightcast: error: no warehouse at {tmp_path / 'nowhere'}: run a night first (nightcast nightly), or give "
+        "--warehouse",
+        f"nightcast: error: no nightly run in the warehouse at {tmp_path / 'empty'}: run a night first (nightcast "
+        "nightly)",
+    ]
+    with pytest.raises(SystemExit) as usage:
+        main(["status", "--as-of", "June 5th"])
+    assert usage.value.code == 2 and "not a date (YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_status_as_a_process_exits_1_on_a_failed_night_and_fails_early_without_the_heavy_imports(four, tmp_path):
+    code = (
+        "import sys; from nightcast.cli import main; code = main(sys.argv[1:]); "
+        "print(sorted(m for m in ('tensorflow', 'prefect', 'great_expectations') if m in sys.modules)); sys.exit(code)"
+    )
+    for where, expected in ((four.root, "FAIL"), (tmp_path / "nowhere", "nightcast: error: no warehouse at")):
+        done = subprocess.run(
+            [sys.executable, "-c", code, "status", "--format", "csv", "--as-of", "2013-06-05", "--warehouse", where],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1 and done.stdout.endswith("[]\n"), (done.stdout, done.stderr)
+        assert expected in done.stdout + done.stderr and done.stderr.count("\n") == 1
