@@ -54,13 +54,12 @@ DERIVED_VIEWS: dict[str, str] = {
     """,
     "alert_thresholds": thresholds_sql(),
     "ticker_status": """
-        SELECT t.ticker, d.as_of, r.status, d.champion AS served, d.champion = 'naive' AS fallback, d.action,
-               d.previous, d.n, d.mase, d.naive_mase, d.coverage_80, d.coverage_95, d.worst_horizon, d.worst_ratio,
-               d.evidence_start, d.evidence_end,
+        SELECT coalesce(r.ticker, d.ticker) AS ticker, d.as_of, r.status, d.champion AS served,
+               d.champion = 'naive' AS fallback, d.action, d.previous, d.n, d.mase, d.naive_mase, d.coverage_80,
+               d.coverage_95, d.worst_horizon, d.worst_ratio, d.evidence_start, d.evidence_end,
                (SELECT count(DISTINCT later.as_of) FROM decisions later WHERE later.as_of > d.as_of) AS nights_behind,
                r.run_id, r.started_at, split_part(r.error, chr(10), 1) AS error, r.calendar, d.reason
-        FROM (SELECT ticker FROM runs UNION SELECT ticker FROM decisions) t
-        LEFT JOIN (
+        FROM (
             SELECT * EXCLUDE (pick) FROM (
                 SELECT ticker, run_id, status, started_at, error,
                        json_extract_string(settings, '$.calendar') AS calendar,
@@ -68,8 +67,8 @@ DERIVED_VIEWS: dict[str, str] = {
                 FROM runs
                 WHERE coalesce(json_extract(settings, '$.backtest') IS NULL
                                AND json_extract(settings, '$.compare') IS NULL, true))
-            WHERE pick = 1) r ON r.ticker = t.ticker
-        LEFT JOIN (
+            WHERE pick = 1) r
+        FULL JOIN (
             SELECT d.ticker, d.run_id, d.as_of, d.champion, d.previous, d.action, d.reason, d.evidence_start,
                    d.evidence_end, sum(m.n) AS n, sum(m.mase * m.n) / sum(m.n) AS mase,
                    sum(m.naive_mase * m.n) / sum(m.n) AS naive_mase,
@@ -82,7 +81,7 @@ DERIVED_VIEWS: dict[str, str] = {
                     FROM decisions)
                 WHERE pick = 1) d
             LEFT JOIN metrics m ON m.ticker = d.ticker AND m.run_id = d.run_id AND m.candidate = d.champion
-            GROUP BY ALL) d ON d.ticker = t.ticker
+            GROUP BY ALL) d ON d.ticker = r.ticker
     """,
     "alerts": """
         SELECT * FROM (

@@ -71,7 +71,8 @@ def write_revision(wh: Warehouse, ticker: str, run_id: str, date: str, detected:
 
 @pytest.fixture
 def good(tmp_path) -> Warehouse:
-    """GOOD alone, current on 2013-06-05; an old revision (detected long before its last run) is no alert."""
+    """GOOD alone, current on 2013-06-05; an old revision (detected long before its last run) is no alert, nor
+    are a failed backtest and a ticker that only ran `nightcast compare`."""
     wh = Warehouse(tmp_path / "good")
     for i, night in enumerate(NIGHTS):
         write_night(wh, "GOOD", night, f"g{i}")
@@ -79,6 +80,8 @@ def good(tmp_path) -> Warehouse:
     backtest = {"run_id": "b9", "ticker": "GOOD", "status": "failed", "settings": '{"backtest": {"folds": 5}}'}
     backtest["started_at"] = pd.Timestamp("2013-06-06", tz="UTC")  # a failed backtest is not a failed night
     wh.write_run_table("runs", "GOOD", "b9", pd.DataFrame([backtest]))
+    compared = dict(backtest, run_id="c1", ticker="CMP", settings='{"compare": {"recipes": ["gru-price"]}}')
+    wh.write_run_table("runs", "CMP", "c1", pd.DataFrame([compared]))  # a ticker never run nightly: not listed
     return wh
 
 
