@@ -84,41 +84,41 @@ DERIVED_VIEWS: dict[str, str] = {
             GROUP BY ALL) d ON d.ticker = r.ticker
     """,
     "alerts": """
-        SELECT * FROM (
-            SELECT ticker, 'failed night' AS kind, timezone('UTC', started_at)::DATE AS since,
-                   'run ' || run_id || ' ' || status || ': ' || coalesce(error, 'no error recorded') AS detail
-            FROM ticker_status WHERE status IN ('failed', 'abandoned')
-            UNION ALL
-            SELECT s.ticker, 'stale', s.as_of,
-                   printf('last served night %s; %d later night(s) in the warehouse, newest %s',
-                          s.as_of, s.nights_behind, (SELECT max(as_of) FROM decisions))
-            FROM ticker_status s, alert_thresholds th WHERE s.nights_behind > th.stale_sessions
-            UNION ALL
-            SELECT s.ticker, 'worse than naive', s.as_of,
-                   printf('%s''s MASE is %.3f x naive''s at horizon %d (its worst; %d realized forecasts, '
-                          || 'origins %s..%s)',
-                          s.served, s.worst_ratio, s.worst_horizon, s.n, s.evidence_start, s.evidence_end)
-            FROM ticker_status s, alert_thresholds th
-            WHERE s.n >= th.min_forecasts AND s.worst_ratio > 1 + th.naive_margin
-            UNION ALL
-            SELECT s.ticker, 'coverage ' || level || '%', s.as_of,
-                   printf('%s''s %d%% intervals hold %.3f of %d realized forecasts (band %.2f-%.2f), origins %s..%s',
-                          s.served, level, coverage, s.n, low, high, s.evidence_start, s.evidence_end)
-            FROM ticker_status s, alert_thresholds th,
-                 LATERAL (VALUES (80, s.coverage_80, th.coverage_80_low, th.coverage_80_high),
-                                 (95, s.coverage_95, th.coverage_95_low, th.coverage_95_high))
-                     AS c(level, coverage, low, high)
-            WHERE s.n >= th.min_forecasts AND coverage NOT BETWEEN low AND high
-            UNION ALL
-            SELECT p.ticker, 'revised price', timezone('UTC', p.detected_at)::DATE,
-                   printf('close of %s changed %.4f -> %.4f (%+.2f%%), rule %s',
-                          p.date, p.old_close, p.new_close, (p.new_close / p.old_close - 1) * 100, p.rule)
-            FROM price_revisions p JOIN ticker_status s ON s.ticker = p.ticker, alert_thresholds th
-            WHERE p.detected_at >= s.started_at - to_days(th.revision_days)
-            UNION ALL
-            SELECT ticker, 'champion change', as_of,
-                   coalesce(previous, 'none') || ' -> ' || served || ' (' || action || '): ' || reason
-            FROM ticker_status WHERE action IN ('replaced', 'naive fallback'))
+        SELECT s.ticker, a.kind, a.since, a.detail
+        FROM ticker_status s, alert_thresholds th, LATERAL (VALUES
+            ('failed night', timezone('UTC', s.started_at)::DATE,
+             'run ' || s.run_id || ' ' || s.status || ': ' || coalesce(s.error, 'no error recorded'),
+             s.status IN ('failed', 'abandoned')),
+            ('stale', s.as_of,
+             printf('last served night %s; %d later night(s) in the warehouse, newest %s',
+                    s.as_of, s.nights_behind, (SELECT max(as_of) FROM decisions)),
+             s.nights_behind > th.stale_sessions),
+            ('worse than naive', s.as_of,
+             printf('%s''s MASE is %.3f x naive''s at horizon %d (its worst; %d realized forecasts, origins %s..%s)',
+                    s.served, s.worst_ratio, s.worst_horizon, s.n, s.evidence_start, s.evidence_end),
+             s.n >= th.min_forecasts AND s.worst_ratio > 1 + th.naive_margin),
+            ('coverage 80%', s.as_of,
+             printf('%s''s 80%% intervals hold %.3f of %d realized forecasts (band %.2f-%.2f), origins %s..%s',
+                    s.served, s.coverage_80, s.n, th.coverage_80_low, th.coverage_80_high, s.evidence_start,
+                    s.evidence_end),
+             s.n >= th.min_forecasts AND s.coverage_80 NOT BETWEEN th.coverage_80_low AND th.coverage_80_high),
+            ('coverage 95%', s.as_of,
+             printf('%s''s 95%% intervals hold %.3f of %d realized forecasts (band %.2f-%.2f), origins %s..%s',
+                    s.served, s.coverage_95, s.n, th.coverage_95_low, th.coverage_95_high, s.evidence_start,
+                    s.evidence_end),
+             s.n >= th.min_forecasts AND s.coverage_95 NOT BETWEEN th.coverage_95_low AND th.coverage_95_high),
+            ('champion change', s.as_of,
+             coalesce(s.previous, 'none') || ' -> ' || s.served || ' (' || s.action || '): ' || s.reason,
+             s.action IN ('replaced', 'naive fallback'))) AS a(kind, since, detail, raised)
+        WHERE a.raised
+        UNION ALL
+        SELECT p.ticker, 'revised price', timezone('UTC', p.detected_at)::DATE,
+               printf('close of %s changed %.4f -> %.4f (%+.2f%%), rule %s',
+                      p.date, p.old_close, p.new_close, (p.new_close / p.old_close - 1) * 100, p.rule)
+        FROM price_revisions p
+        JOIN (SELECT ticker, max(started_at) AS started_at FROM runs GROUP BY ticker) r ON r.ticker = p.ticker,
+             alert_thresholds th
+        WHERE p.detected_at >= r.started_at - to_days(th.revision_days)
         ORDER BY ticker, kind, since
     """,
 }
@@ -128,4 +128,4 @@ the earlier one) whose target close is known with naive persistence (the close a
 scores per candidate and horizon (forecast_accuracy), of the served path (served_accuracy), and ranked by
 MASE (leaderboard). The morning's views (docs/morning.md): the alert thresholds in force (alert_thresholds,
 from nightcast/alert_rules.py); each ticker's latest nightly run and latest served night with the served
-candidate's evidence (ticker_status); and one row per open problem (alerts)."""
+candidate's evidence (ticker_status); and one row per open problem (alerts), which reads ticker_status once."""
