@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     import exchange_calendars
+    import pandas as pd
 
 DEFAULT_CALENDAR = "XNYS"
 SUFFIX_CALENDARS: dict[str, str] = {
@@ -110,3 +111,35 @@ def is_session(day: dt.date, calendar: str = DEFAULT_CALENDAR) -> bool:
     import pandas as pd
 
     return bool(_calendar(calendar).is_session(pd.Timestamp(day)))
+
+
+def latest_closed_session(calendar: str = DEFAULT_CALENDAR, day: dt.date | None = None) -> dt.date:
+    """The calendar's latest session closed by the end of day, or by now when day is None (today taken in the
+    exchange's time zone: today's session counts once it has closed)."""
+    import pandas as pd
+
+    cal = _calendar(calendar)
+    if day is not None:
+        return cal.date_to_session(_within(cal, pd.Timestamp(day)), direction="previous").date()
+    now = pd.Timestamp.now(tz="UTC")
+    today = _within(cal, now.tz_convert(cal.tz).normalize().tz_localize(None))
+    session = cal.date_to_session(today, direction="previous")
+    if cal.session_close(session) > now and session > cal.first_session:
+        session = cal.previous_session(session)
+    return session.date()
+
+
+def sessions_behind(day: dt.date, until: dt.date, calendar: str = DEFAULT_CALENDAR) -> int:
+    """How many of the calendar's sessions come after day, up to and including until (0 when day is not before)."""
+    import pandas as pd
+
+    if day >= until:
+        return 0
+    cal = _calendar(calendar)
+    start, end = _within(cal, pd.Timestamp(day) + pd.Timedelta(days=1)), _within(cal, pd.Timestamp(until))
+    return len(cal.sessions_in_range(start, end)) if start <= end else 0
+
+
+def _within(cal: exchange_calendars.ExchangeCalendar, day: pd.Timestamp) -> pd.Timestamp:
+    """day moved into the calendar's range of sessions (exchange_calendars refuses dates outside it)."""
+    return min(max(day, cal.first_session), cal.last_session)

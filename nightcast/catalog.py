@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from nightcast.readonly import Answer
     from nightcast.warehouse import Warehouse
 
 
@@ -187,3 +188,13 @@ def served_accuracy(warehouse: Warehouse, ticker: str) -> pd.DataFrame:
         [ticker],
         tickers=[ticker],
     )
+
+
+def ticker_status(warehouse: Warehouse) -> Answer:
+    """Each ticker's latest nightly run and served night (the ticker_status view), by ticker, without pandas."""
+    return warehouse.query_rows("select * from ticker_status order by ticker")
+
+
+def open_alerts(warehouse: Warehouse) -> int:
+    """How many rows the alerts view holds now."""
+    return int(warehouse.query_rows("select count(*) from alerts").rows[0][0])

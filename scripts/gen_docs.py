@@ -60,7 +60,31 @@ def settings_page() -> str:
             f"| `{name}` | {_cell(kind)} | {_cell('–' if default is None else default)} | "
             f"{_cell(bounds or '–')} | {_cell(field.description)} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + alert_rules_lines()) + "\n"
+
+
+def alert_rules_lines() -> list[str]:
+    """The thresholds of the alerts view and `nightcast status` (nightcast/alert_rules.py)."""
+    from dataclasses import fields
+
+    from nightcast.alert_rules import ALERT_RULES
+
+    lines = [
+        "",
+        "## Alert thresholds",
+        "",
+        "The rules of the `alerts` view and of `nightcast status` ([the morning's checks](../morning.md)), "
+        "defined once in `nightcast/alert_rules.py` and readable in SQL as the one-row view `alert_thresholds`.",
+        "",
+        "| threshold | default | bounds | meaning |",
+        "|---|---|---|---|",
+    ]
+    for rule in fields(ALERT_RULES):
+        low, high = rule.metadata["low"], rule.metadata["high"]
+        lines.append(
+            f"| `{rule.name}` | {getattr(ALERT_RULES, rule.name)} | {low}..{high} | {_cell(rule.metadata['meaning'])} |"
+        )
+    return lines
 
 
 def tables_page() -> str:

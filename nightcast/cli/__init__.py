@@ -30,6 +30,8 @@ EPILOG = """examples:
   nightcast query "select * from latest_forecasts"
   nightcast query "show tables"                   # every table and view (docs/reference/tables.md)
   nightcast query - < report.sql                  # SQL from standard input (or --file report.sql)
+  nightcast status                                # one line per ticker; exit 1 when a night failed or is stale
+  nightcast query "select * from alerts"          # open problems: failed, stale, worse than naive, coverage, ...
   nightcast compact                               # fold recent runs (and older layouts) into the big files
 """
 
@@ -42,6 +44,7 @@ COMMANDS = {
     "backtest": "backtest",
     "compare": "compare",
     "compact": "compact",
+    "status": "status",
     "serve": "serve",
 }
 """Each subcommand's module in nightcast.cli, imported only when its parser is needed."""

@@ -49,3 +49,15 @@ def test_every_sql_example_runs(backfilled, page, sql):
 @pytest.mark.parametrize("view", ["latest_forecasts", "served_accuracy", "leaderboard", "forecast_accuracy"])
 def test_the_showcase_views_fill_after_a_week_of_nights(backfilled, view):
     assert backfilled.query_rows(f"select count(*) from {view}").rows[0][0] > 0
+
+
+def test_status_and_alerts_read_a_backfilled_warehouse(backfilled, capsys):
+    """`nightcast status` on what the pipeline itself wrote: the last night completed, current as of its day."""
+    from nightcast.cli import main
+
+    last = backfilled.query_rows("select max(as_of) from decisions").rows[0][0]
+    code = main(["status", "--warehouse", str(backfilled.root), "--as-of", str(last), "--format", "csv"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0 and lines[1].startswith(f"GOOG,{last},completed,0,")
+    kinds = {row[0] for row in backfilled.query_rows("select kind from alerts").rows}
+    assert not kinds & {"failed night", "stale"}

@@ -237,7 +237,9 @@ def test_an_unknown_table_suggests_the_close_name_and_lists_them_all(filled, cap
     assert main(["query", "select * from latest_forecast", "--warehouse", str(filled.root)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and 'Did you mean "latest_forecasts"?' in err
-    assert "Tables and views: backtest_metrics, backtests," in err and "served_accuracy" in err
+    assert (
+        "Tables and views: alert_thresholds, alerts, backtest_metrics, backtests," in err and "served_accuracy" in err
+    )
 
 
 def test_sql_comes_from_standard_input_or_a_file(filled, capsys, monkeypatch, tmp_path):

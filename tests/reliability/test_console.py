@@ -150,8 +150,18 @@ def test_the_console_filter_hides_expected_failures_but_keeps_bugs():
         ["backfill", "--days", "0"],
         ["query", "drop table prices"],
         ["nightly", "--source", "yahoo"],
+        ["status"],
     ],
-    ids=["missing_file", "garbage_file", "unknown_ticker", "bad_setting", "bad_days", "refused_query", "no_tickers"],
+    ids=[
+        "missing_file",
+        "garbage_file",
+        "unknown_ticker",
+        "bad_setting",
+        "bad_days",
+        "refused_query",
+        "no_tickers",
+        "status_without_warehouse",
+    ],
 )
 def test_an_expected_failure_ends_before_tensorflow_or_prefect_is_imported(tmp_path, args):
     """The one error line comes from checks made before the heavy imports (benchmarked: ~1 s)."""

@@ -4,7 +4,14 @@ import datetime as dt
 
 import pytest
 
-from nightcast.calendars import calendar_for, check_calendar, is_session, sessions_after
+from nightcast.calendars import (
+    calendar_for,
+    check_calendar,
+    is_session,
+    latest_closed_session,
+    sessions_after,
+    sessions_behind,
+)
 
 D = dt.date
 
@@ -51,3 +58,12 @@ def test_unknown_calendars_and_counts_are_refused():
         check_calendar("MARS")
     with pytest.raises(ValueError, match="at least 1"):
         sessions_after(D(2013, 1, 2), 0)
+
+
+def test_sessions_behind_counts_the_exchange_s_sessions_closed_since_a_night():
+    friday = dt.date(2012, 10, 26)  # then Hurricane Sandy closed NYSE on Monday and Tuesday
+    assert latest_closed_session("XNYS", dt.date(2012, 10, 30)) == friday
+    assert sessions_behind(friday, latest_closed_session("XNYS", dt.date(2012, 10, 31)), "XNYS") == 1
+    assert sessions_behind(friday, dt.date(2012, 10, 30), "24/7") == 4
+    assert sessions_behind(friday, friday, "XNYS") == 0 and sessions_behind(friday, dt.date(2012, 1, 3), "XNYS") == 0
+    assert latest_closed_session("XNYS") <= dt.date.today()  # now: today's session only once it has closed
