@@ -50,6 +50,7 @@ from nightcast.readonly_files import (
 from nightcast.schema import SHARED_TABLES, TABLES
 from nightcast.tickers import TICKER_PATTERN
 from nightcast.views import DERIVED_VIEWS
+from nightcast.warehouse_mark import check_warehouse, write_marker
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -114,7 +115,9 @@ class Warehouse:
         return self.root / "data_docs" / "panel"
 
     def lock(self, name: str) -> AbstractContextManager[None]:
-        """An exclusive inter-process lock, so two runs never rewrite the same file at once."""
+        """An exclusive inter-process lock, so two runs never rewrite the same file at once; every write takes
+        one, so it marks the folder as a warehouse first (nightcast/warehouse_mark.py)."""
+        write_marker(self.root)
         return files.exclusive_lock(self.root / ".locks" / f"{name}.lock")
 
     def recent_file(self, table: str, ticker: str) -> Path:
@@ -252,7 +255,8 @@ class Warehouse:
     def connect(self, tickers: list[str] | None = None, sql: str | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with one view per table and the derived views (only the given tickers' rows when
         tickers are given; only what sql reads when given), able to read the warehouse and nothing else
-        (see nightcast/readonly.py)."""
+        (see nightcast/readonly.py); NotAWarehouse when root is not a warehouse (nightcast/warehouse_mark.py)."""
+        check_warehouse(self.root)
         names = set(tables_read(sql, TABLES, DERIVED_VIEWS)) if sql is not None else set(TABLES) | set(DERIVED_VIEWS)
         files = warehouse_files(self.root)
         return sandboxed_connection(

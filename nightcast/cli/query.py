@@ -32,14 +32,6 @@ def error_line(error: Exception) -> str:
     return " ".join([*lines[:1], *hint, "Tables and views:", ", ".join(sorted([*TABLES, *DERIVED_VIEWS]))])
 
 
-def is_warehouse(root: Path) -> bool:
-    """An empty folder, or one holding a folder of a warehouse table: never serve any other folder (/, ~)."""
-    from nightcast.schema import TABLES
-
-    names = {entry.name for entry in root.iterdir()}
-    return not names or bool(names & {*TABLES, "models", "plots", "data_docs", "quarantine"})
-
-
 def statement_text(args: argparse.Namespace) -> str:
     """The SQL given: the argument, standard input for `-`, or the --file's text."""
     if args.file is not None and args.sql is not None:
@@ -74,8 +66,6 @@ def command_query(args: argparse.Namespace) -> int:
     root = resolve_root(args.warehouse)
     if not root.is_dir():
         raise CliError(f"no warehouse at {root}: run a night first (nightcast run), or give --warehouse")
-    if not is_warehouse(root):
-        raise CliError(f"{root} is not a nightcast warehouse (it holds none of its tables); give --warehouse")
     os.environ["NIGHTCAST_QUERY_MEMORY"] = args.memory_limit
     try:
         result = Warehouse(root).query_rows(sql, max_rows=args.max_rows, timeout=args.timeout)

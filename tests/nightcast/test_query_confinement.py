@@ -9,6 +9,7 @@ import pytest
 
 from nightcast.cli import main
 from nightcast.warehouse import Warehouse
+from nightcast.warehouse_mark import MARKER, NotAWarehouse
 
 
 @pytest.fixture
@@ -54,3 +55,55 @@ def test_a_folder_that_is_not_a_warehouse_is_not_served(capsys, folder):
     assert main(["query", "select * from glob('nightcast:///*')", "--warehouse", folder]) == 1
     err = capsys.readouterr().err
     assert err.startswith("nightcast: error: ") and "is not a nightcast warehouse" in err
+
+
+def home_like(tmp_path: Path) -> Path:
+    """A folder such as a home folder: dotfiles, a key, and even a prices folder."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text("the key\n")
+    (home / ".bashrc").write_text("export SECRET=1\n")
+    (home / "prices").mkdir()
+    return home
+
+
+def test_a_home_like_folder_is_refused_before_anything_is_read(tmp_path, capsys):
+    home = home_like(tmp_path)
+    sql = f"select * from read_text('nightcast://{home}/.ssh/id_rsa')"
+    assert main(["query", sql, "--warehouse", str(home)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "the key" not in err
+    assert err.startswith(f"nightcast: error: {home} is not a nightcast warehouse: a warehouse holds {MARKER}")
+    with pytest.raises(NotAWarehouse, match="only nightcast's tables and folders"):
+        Warehouse(home).connect()  # the in-process path refuses it as well
+
+
+def test_a_warehouse_nightcast_wrote_holds_the_marker_and_is_served(wh, capsys):
+    (wh.root / "notes.txt").write_text("the user's notes\n")  # marked: whatever else is there, it is a warehouse
+    assert (wh.root / MARKER).is_file()
+    assert main(["query", "select count(*) as n from prices", "--warehouse", str(wh.root)]) == 0
+    assert capsys.readouterr().out.split() == ["n", "5"]
+
+
+def test_a_warehouse_written_before_the_marker_is_served_and_its_next_write_marks_it(tmp_path, prices, capsys):
+    old = Warehouse(tmp_path / "old")
+    old.merge_prices(prices(5, ticker="GOOG"), "GOOG", "sample", pd.Timestamp("2024-01-01", tz="UTC"))
+    (old.root / MARKER).unlink()  # as a warehouse of an earlier nightcast is
+    (old.root / "README.md").write_text("like the checkout's warehouse/\n")
+    assert main(["query", "select count(*) as n from prices", "--warehouse", str(old.root)]) == 0
+    assert capsys.readouterr().out.split() == ["n", "5"]
+    assert not (old.root / MARKER).exists()  # a query writes nothing
+    (old.root / "notes.txt").write_text("anything else\n")  # not nightcast's layout alone: refused until marked
+    assert main(["query", "select 1", "--warehouse", str(old.root)]) == 1
+    assert "is not a nightcast warehouse" in capsys.readouterr().err
+    old.merge_prices(prices(6, ticker="GOOG"), "GOOG", "sample", pd.Timestamp("2024-01-02", tz="UTC"))
+    assert (old.root / MARKER).is_file()
+    assert main(["query", "select count(*) as n from prices", "--warehouse", str(old.root)]) == 0
+    assert capsys.readouterr().out.split() == ["n", "6"]
+
+
+def test_an_empty_or_missing_folder_reads_as_an_empty_warehouse(tmp_path):
+    (tmp_path / "empty").mkdir()
+    for root in (tmp_path / "empty", tmp_path / "missing"):
+        assert len(Warehouse(root).query("select * from prices")) == 0
+        assert not root.joinpath(MARKER).exists()
