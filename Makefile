@@ -42,7 +42,7 @@ run: install
 SUBPROCESS_TESTS := tests/reliability/test_console.py tests/reliability/test_crash_and_concurrency.py \
 	tests/reliability/test_no_orphans.py \
 	tests/reliability/test_yahoo_client.py \
-	tests/reliability/test_readonly_query.py tests/reliability/test_security.py tests/e2e
+	tests/reliability/test_readonly_query.py tests/reliability/test_query_memory.py tests/reliability/test_security.py tests/e2e
 IN_PROCESS_TESTS := tests/flows tests/nightcast tests/structure tests/tasks tests/reliability/test_bad_input.py
 test: install
 	@mkdir -p .state

@@ -25,7 +25,6 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -62,37 +61,6 @@ def query_limits() -> dict[str, str]:
 
 class QueryRefused(ExpectedFailure, ValueError):
     """A statement that could change something (or is not one plain read) was sent to the read-only path."""
-
-
-class QueryStopped(ExpectedFailure, ValueError):
-    """A query ran past its time limit and was interrupted."""
-
-
-class Answer(NamedTuple):
-    """A query's columns and its first rows; truncated when it had more than it was allowed to return."""
-
-    columns: list[str]
-    rows: list[tuple]
-    truncated: bool = False
-
-
-def answer(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int = 0, timeout: float = 0) -> Answer:
-    """Run sql on con, fetching at most max_rows rows (0: all) and interrupting it after timeout seconds (0:
-    never): DuckDB streams the result, so rows past the limit are never materialized."""
-    timer = threading.Timer(timeout, con.interrupt) if timeout > 0 else None
-    try:
-        if timer is not None:
-            timer.start()
-        result = con.execute(sql)
-        columns = [d[0] for d in result.description]
-        rows = result.fetchmany(max_rows + 1) if max_rows > 0 else result.fetchall()
-    except duckdb.InterruptException:
-        raise QueryStopped(f"the query ran longer than {timeout:g} s and was stopped (raise --timeout)") from None
-    finally:
-        if timer is not None:
-            timer.cancel()
-    truncated = max_rows > 0 and len(rows) > max_rows
-    return Answer(columns, rows[:max_rows] if truncated else rows, truncated)
 
 
 def _words(sql: str) -> list[tuple[int, str]]:

@@ -19,8 +19,8 @@ are read as they are, and folded into the ticker's (or the shared) file by its n
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,9 +31,7 @@ from nightcast import files, run_tables
 from nightcast.arrow_tables import to_arrow
 from nightcast.files import pid_alive, write_folder_atomic
 from nightcast.readonly import (
-    Answer,
     QueryRefused,
-    answer,
     check_statement,
     sandboxed_connection,
     tables_read,
@@ -47,6 +45,7 @@ from nightcast.readonly_files import (
     partitioned_scan,
     sql_text,
 )
+from nightcast.results import Answer, Rows, streamed
 from nightcast.schema import SHARED_TABLES, TABLES
 from nightcast.tickers import TICKER_PATTERN
 from nightcast.views import DERIVED_VIEWS
@@ -275,11 +274,19 @@ class Warehouse:
             con.close()
 
     def query_rows(self, sql: str, max_rows: int = 0, timeout: float = 0) -> Answer:
-        """query without pandas (for the command line): the columns and at most max_rows rows (0: all) as
-        Python values, the query interrupted after timeout seconds (0: never); see readonly.answer."""
+        """query without pandas: the columns and at most max_rows rows (0: all) as Python values in a list."""
+        with self.stream_rows(sql, max_rows, timeout) as rows:
+            return Answer(rows.columns, list(rows), rows.truncated)
+
+    @contextmanager
+    def stream_rows(self, sql: str, max_rows: int = 0, timeout: float = 0) -> Iterator[Rows]:
+        """One read-only statement's rows, streamed in batches while the block iterates them (bounded memory
+        whatever their number), at most max_rows (0: all), the query interrupted after timeout seconds (0:
+        never); see nightcast/results.py."""
         statement = check_statement(sql)
         con = self.connect(sql=statement.query)
         try:
-            return answer(con, statement.query, max_rows, timeout)
+            with streamed(con, statement.query, max_rows, timeout) as rows:
+                yield rows
         finally:
             con.close()
