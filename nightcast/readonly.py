@@ -206,12 +206,15 @@ def warehouse_files(root: str | os.PathLike[str]) -> WarehouseFiles:
 
 
 def sandboxed_connection(
-    files: WarehouseFiles, tables: Mapping[str, tuple[pa.Schema, str]], views: Mapping[str, str]
+    files: WarehouseFiles, tables: Mapping[str, tuple[pa.Schema, str]], views: Mapping[str, str], shared: bool = True
 ) -> duckdb.DuckDBPyConnection:
-    """A connection (a cursor of the warehouse's locked DuckDB) with one temporary view per table (its schema,
-    and a SELECT over its files' nightcast:// addresses or its empty table) and the derived views, able to
-    read the warehouse and nothing else. Its views are its own: closing it drops them."""
-    con = _sandbox(files.root)[0].cursor()
+    """A connection with one temporary view per table (its schema, and a SELECT over its files' nightcast://
+    addresses or its empty table) and the derived views, able to read the warehouse and nothing else. Shared:
+    a cursor of the warehouse's locked DuckDB, for statements check_statement accepted (its views are its own:
+    closing it drops them). Not shared: a locked DuckDB of its own (30-40 ms more), for a caller who may run
+    any statement on it: what it attaches or creates (ATTACH ':memory:', a table, a macro) would otherwise
+    stay in the shared DuckDB for every next query."""
+    con = _sandbox(files.root)[0].cursor() if shared else _locked_database(files)
     for name, (_, source) in tables.items():
         con.execute(f'CREATE TEMP VIEW "{name}" AS {source}')
     for name, sql in views.items():

@@ -251,10 +251,14 @@ class Warehouse:
             return schema, f"{sql} WHERE ticker IN ({', '.join(map(sql_text, tickers))})" if tickers else sql
         return schema, partitioned_scan(table, schema.names, paths, str(self.root / table), tickers, files)
 
-    def connect(self, tickers: list[str] | None = None, sql: str | None = None) -> duckdb.DuckDBPyConnection:
+    def connect(
+        self, tickers: list[str] | None = None, sql: str | None = None, shared: bool = False
+    ) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with one view per table and the derived views (only the given tickers' rows when
         tickers are given; only what sql reads when given), able to read the warehouse and nothing else
-        (see nightcast/readonly.py); NotAWarehouse when root is not a warehouse (nightcast/warehouse_mark.py)."""
+        (see nightcast/readonly.py); NotAWarehouse when root is not a warehouse (nightcast/warehouse_mark.py).
+        Its own DuckDB, so nothing run on it is seen by the next query; shared (for a checked statement): a
+        cursor of the process's one DuckDB of the warehouse."""
         check_warehouse(self.root)
         names = set(tables_read(sql, TABLES, DERIVED_VIEWS)) if sql is not None else set(TABLES) | set(DERIVED_VIEWS)
         files = warehouse_files(self.root)
@@ -262,12 +266,13 @@ class Warehouse:
             files,
             {table: self.scan(table, files, tickers) for table in TABLES if table in names},
             {view: text for view, text in DERIVED_VIEWS.items() if view in names},
+            shared,
         )
 
     def query(self, sql: str, params: list | None = None, tickers: list[str] | None = None) -> pd.DataFrame:
         """Run one read-only statement over the views (params bind to ?); anything else raises QueryRefused."""
         statement = check_statement(sql)
-        con = self.connect(tickers, statement.query)
+        con = self.connect(tickers, statement.query, shared=True)
         try:
             return con.execute(statement.query, params).df() if params else con.execute(statement.query).df()
         finally:
@@ -284,7 +289,7 @@ class Warehouse:
         whatever their number), at most max_rows (0: all), the query interrupted after timeout seconds (0:
         never); see nightcast/results.py."""
         statement = check_statement(sql)
-        con = self.connect(sql=statement.query)
+        con = self.connect(sql=statement.query, shared=True)
         try:
             with streamed(con, statement.query, max_rows, timeout) as rows:
                 yield rows

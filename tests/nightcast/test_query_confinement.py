@@ -107,3 +107,37 @@ def test_an_empty_or_missing_folder_reads_as_an_empty_warehouse(tmp_path):
     for root in (tmp_path / "empty", tmp_path / "missing"):
         assert len(Warehouse(root).query("select * from prices")) == 0
         assert not root.joinpath(MARKER).exists()
+
+
+STATE = (
+    "ATTACH ':memory:' AS extra",
+    "CREATE TABLE main.kept AS SELECT 42 AS x",
+    "CREATE MACRO kept_macro() AS 7",
+    "CREATE TYPE kept_type AS ENUM ('a')",
+    "CREATE SCHEMA kept_schema",
+    "CREATE SEQUENCE kept_sequence",
+    "CREATE VIEW main.kept_view AS SELECT 1 AS x",
+)
+LEFT = """select (select list(database_name order by 1) from duckdb_databases()) as databases,
+    (select list(table_name) from duckdb_tables()) as tables,
+    (select list(function_name) from duckdb_functions() where function_name like 'kept%') as macros,
+    (select list(schema_name) from duckdb_schemas() where schema_name like 'kept%') as schemas,
+    (select list(view_name) from duckdb_views() where view_name like 'kept%') as views"""
+
+
+def test_nothing_a_connection_attaches_or_creates_is_seen_by_the_next_query(wh):
+    """Warehouse.connect() hands out a connection that runs anything: an ATTACH, a table or a macro made on it
+    stays on it, closed or not, and never reaches the next connection or query."""
+    con = wh.connect()
+    for sql in STATE:
+        con.execute(sql)
+    clean = {"databases": ["memory", "system", "temp"], "tables": None, "macros": None, "schemas": None, "views": None}
+    made = {"databases": ["extra", "memory", "system", "temp"], "tables": ["kept"], "macros": ["kept_macro"]}
+    made |= {"schemas": ["kept_schema"], "views": ["kept_view"]}
+    assert dict(zip(clean, con.execute(LEFT).fetchone())) == made  # all of it is there, on this connection
+    assert dict(zip(clean, wh.query_rows(LEFT).rows[0])) == clean  # the next query, the first connection open
+    other = wh.connect()
+    assert dict(zip(clean, other.execute(LEFT).fetchone())) == clean  # the next connection
+    con.close()
+    assert dict(zip(clean, wh.connect().execute(LEFT).fetchone())) == clean
+    assert wh.query_rows("select count(*) from prices").rows == [(5,)]  # and the tables still read
