@@ -154,3 +154,10 @@ def test_killed_nightly_while_its_workers_train_leaves_nothing(tmp_path, prefect
     wait_for(lambda: len(workers(process, token)) >= 2 and running(tmp_path), process, tmp_path)
     assert kill_and_list_survivors(process, token) == {}
     tables_read(tmp_path)
+
+
+def test_a_run_that_completes_stops_its_server(tmp_path, prefect_home):
+    process, token = start(tmp_path, prefect_home, "run", "--candidates", "naive,drift")
+    assert process.wait(timeout=300) == 0, (tmp_path / "stderr.log").read_text()[-2000:]
+    assert marked(token) == {}  # stopped at exit, as Prefect stops its own
+    assert Warehouse(tmp_path / "wh").query_rows("select status from runs").rows == [("completed",)]
