@@ -175,6 +175,7 @@ class Warehouse:
     def stage_incoming(self, ticker: str, key: str, frame: pd.DataFrame) -> Path:
         """Keep rows a batch download fetched for a ticker's run (incoming/ticker=T/<key>.parquet), atomically."""
         path = self.partition("incoming", ticker) / f"{key}.parquet"
+        write_marker(self.root)
         files.write_then_rename(path, lambda tmp: frame.to_parquet(tmp, index=False))
         return path
 

@@ -1,15 +1,15 @@
 """Which folders are nightcast warehouses: the ones nightcast marked by writing to them.
 
 Every write to a warehouse takes a lock (`Warehouse.lock`: a night, a backfill, the nightly, `nightcast
-compact`), and the lock writes MARKER in the warehouse's folder first if it is not there. Before anything is
-served from a folder (`Warehouse.connect`, so `nightcast query` and every query from Python), the folder must
-be a warehouse:
+compact`) or stages prices (`Warehouse.stage_incoming`), and each first writes MARKER in the warehouse's
+folder if it is not there. Before anything is served from a folder (`Warehouse.connect`, so `nightcast
+query` and every query from Python), the folder must be a warehouse:
 
 - it holds MARKER; or
-- it holds nothing (but the checkout's warehouse/README.md), or does not exist: every table reads empty; or
-- it has nightcast's layout and nothing else (a warehouse written before the marker existed): every entry of
-  its top level is a table, models/, plots/, quarantine/, data_docs/, incoming/, .locks/ or README.md (the
-  checkout's warehouse/ comes with one), and one at least is a table. Its next write marks it.
+- it does not exist, or holds nothing but nightcast's layout (a warehouse written before the marker existed,
+  or one whose first night failed before its first write): every entry of its top level, if any, is a
+  table, models/, plots/, quarantine/, data_docs/, incoming/, .locks/ or README.md (the checkout's
+  warehouse/ comes with one). Its next write marks it.
 
 Anything else (`/`, a home folder with its dotfiles, a project folder) is refused with one line naming the
 rule, and nothing in it is read.
@@ -49,14 +49,14 @@ def write_marker(root: Path) -> None:
 
 
 def is_warehouse(root: Path) -> bool:
-    """Whether root may be served: marked, empty or missing, or with nightcast's layout and nothing else."""
+    """Whether root may be served: marked, missing, or with nothing but nightcast's layout (empty included)."""
     if (root / MARKER).is_file():
         return True
     try:
         names = set(os.listdir(root))
     except (FileNotFoundError, NotADirectoryError):
         return not root.exists()
-    return not names - {"README.md"} or (names <= LAYOUT and bool(names & set(TABLES)))
+    return names <= LAYOUT
 
 
 def check_warehouse(root: Path) -> None:

@@ -104,7 +104,8 @@ def test_a_warehouse_written_before_the_marker_is_served_and_its_next_write_mark
 
 def test_an_empty_or_missing_folder_reads_as_an_empty_warehouse(tmp_path):
     (tmp_path / "empty").mkdir()
-    for root in (tmp_path / "empty", tmp_path / "missing"):
+    (tmp_path / "first_night_failed" / "incoming").mkdir(parents=True)  # prices staged, then refused
+    for root in (tmp_path / "empty", tmp_path / "missing", tmp_path / "first_night_failed"):
         assert len(Warehouse(root).query("select * from prices")) == 0
         assert not root.joinpath(MARKER).exists()
 
