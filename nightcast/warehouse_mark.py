@@ -23,9 +23,10 @@ from pathlib import Path
 from nightcast.errors import ExpectedFailure
 from nightcast.schema import TABLES
 
-MARKER = "nightcast-warehouse.txt"
-"""The file nightcast writes in a warehouse's folder on its first write."""
-MARKER_TEXT = "This folder is a nightcast warehouse: nightcast writes here, and `nightcast query` serves it.\n"
+MARKER = "nightcast-warehouse.json"
+"""The file nightcast writes in a warehouse's folder on its first write (JSON, as every non-table file it
+keeps: a warehouse holds Parquet, Keras, JSON and PNG files alone)."""
+MARKER_TEXT = '{"nightcast": "warehouse", "note": "nightcast writes here; nightcast query serves this folder"}\n'
 LAYOUT = frozenset({*TABLES, "models", "plots", "quarantine", "data_docs", "incoming", ".locks", "README.md"})
 """Every name at the top level of a warehouse written before the marker (the checkout's warehouse/ folder
 comes with a README.md)."""
