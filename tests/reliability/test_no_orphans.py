@@ -113,12 +113,16 @@ def parent(pid: int) -> int:
 
 def kill_and_list_survivors(process: subprocess.Popen, token: str) -> dict[int, str]:
     """SIGKILL the command, then what carries its marker once its children had 15 s to go (none should)."""
-    assert len(marked(token)) >= 2, marked(token)  # the command and at least the server
+    before = marked(token)
+    assert len(before) >= 2, before  # the command and at least the server
+    print(f"killing {len(before)} processes: {sorted(cmdline[:60] for cmdline in before.values())}")
     process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=30) == -signal.SIGKILL
-    deadline = time.monotonic() + 15
+    killed = time.monotonic()
+    deadline = killed + 15
     while (left := marked(token)) and time.monotonic() < deadline:
         time.sleep(0.2)
+    print(f"{len(left)} process(es) left {time.monotonic() - killed:.1f} s after the kill")  # shown with -s
     for pid in left:  # leave nothing behind for the next test, whatever it asserts
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
