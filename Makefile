@@ -40,8 +40,9 @@ run: install
 # runs in a fixed order, so a run is as reproducible as a serial one (`make test-serial`).
 # e2e comes last: its server and worker live until the session ends (about 9% of a core while idle).
 SUBPROCESS_TESTS := tests/reliability/test_console.py tests/reliability/test_crash_and_concurrency.py \
+	tests/reliability/test_no_orphans.py \
 	tests/reliability/test_yahoo_client.py tests/reliability/test_fast_failures.py \
-	tests/reliability/test_readonly_query.py tests/reliability/test_security.py tests/e2e
+	tests/reliability/test_readonly_query.py tests/reliability/test_query_memory.py tests/reliability/test_security.py tests/e2e
 IN_PROCESS_TESTS := tests/flows tests/nightcast tests/structure tests/tasks tests/reliability/test_bad_input.py
 test: install
 	@mkdir -p .state

@@ -25,7 +25,6 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -62,37 +61,6 @@ def query_limits() -> dict[str, str]:
 
 class QueryRefused(ExpectedFailure, ValueError):
     """A statement that could change something (or is not one plain read) was sent to the read-only path."""
-
-
-class QueryStopped(ExpectedFailure, ValueError):
-    """A query ran past its time limit and was interrupted."""
-
-
-class Answer(NamedTuple):
-    """A query's columns and its first rows; truncated when it had more than it was allowed to return."""
-
-    columns: list[str]
-    rows: list[tuple]
-    truncated: bool = False
-
-
-def answer(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int = 0, timeout: float = 0) -> Answer:
-    """Run sql on con, fetching at most max_rows rows (0: all) and interrupting it after timeout seconds (0:
-    never): DuckDB streams the result, so rows past the limit are never materialized."""
-    timer = threading.Timer(timeout, con.interrupt) if timeout > 0 else None
-    try:
-        if timer is not None:
-            timer.start()
-        result = con.execute(sql)
-        columns = [d[0] for d in result.description]
-        rows = result.fetchmany(max_rows + 1) if max_rows > 0 else result.fetchall()
-    except duckdb.InterruptException:
-        raise QueryStopped(f"the query ran longer than {timeout:g} s and was stopped (raise --timeout)") from None
-    finally:
-        if timer is not None:
-            timer.cancel()
-    truncated = max_rows > 0 and len(rows) > max_rows
-    return Answer(columns, rows[:max_rows] if truncated else rows, truncated)
 
 
 def _words(sql: str) -> list[tuple[int, str]]:
@@ -238,12 +206,15 @@ def warehouse_files(root: str | os.PathLike[str]) -> WarehouseFiles:
 
 
 def sandboxed_connection(
-    files: WarehouseFiles, tables: Mapping[str, tuple[pa.Schema, str]], views: Mapping[str, str]
+    files: WarehouseFiles, tables: Mapping[str, tuple[pa.Schema, str]], views: Mapping[str, str], shared: bool = True
 ) -> duckdb.DuckDBPyConnection:
-    """A connection (a cursor of the warehouse's locked DuckDB) with one temporary view per table (its schema,
-    and a SELECT over its files' nightcast:// addresses or its empty table) and the derived views, able to
-    read the warehouse and nothing else. Its views are its own: closing it drops them."""
-    con = _sandbox(files.root)[0].cursor()
+    """A connection with one temporary view per table (its schema, and a SELECT over its files' nightcast://
+    addresses or its empty table) and the derived views, able to read the warehouse and nothing else. Shared:
+    a cursor of the warehouse's locked DuckDB, for statements check_statement accepted (its views are its own:
+    closing it drops them). Not shared: a locked DuckDB of its own (30-40 ms more), for a caller who may run
+    any statement on it: what it attaches or creates (ATTACH ':memory:', a table, a macro) would otherwise
+    stay in the shared DuckDB for every next query."""
+    con = _sandbox(files.root)[0].cursor() if shared else _locked_database(files)
     for name, (_, source) in tables.items():
         con.execute(f'CREATE TEMP VIEW "{name}" AS {source}')
     for name, sql in views.items():

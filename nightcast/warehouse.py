@@ -19,8 +19,8 @@ are read as they are, and folded into the ticker's (or the shared) file by its n
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,9 +31,7 @@ from nightcast import files, run_tables
 from nightcast.arrow_tables import to_arrow
 from nightcast.files import pid_alive, write_folder_atomic
 from nightcast.readonly import (
-    Answer,
     QueryRefused,
-    answer,
     check_statement,
     sandboxed_connection,
     tables_read,
@@ -47,9 +45,11 @@ from nightcast.readonly_files import (
     partitioned_scan,
     sql_text,
 )
+from nightcast.results import Answer, Rows, streamed
 from nightcast.schema import SHARED_TABLES, TABLES
 from nightcast.tickers import TICKER_PATTERN
 from nightcast.views import DERIVED_VIEWS
+from nightcast.warehouse_mark import check_warehouse, write_marker
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -114,7 +114,9 @@ class Warehouse:
         return self.root / "data_docs" / "panel"
 
     def lock(self, name: str) -> AbstractContextManager[None]:
-        """An exclusive inter-process lock, so two runs never rewrite the same file at once."""
+        """An exclusive inter-process lock, so two runs never rewrite the same file at once; every write takes
+        one, so it marks the folder as a warehouse first (nightcast/warehouse_mark.py)."""
+        write_marker(self.root)
         return files.exclusive_lock(self.root / ".locks" / f"{name}.lock")
 
     def recent_file(self, table: str, ticker: str) -> Path:
@@ -173,6 +175,7 @@ class Warehouse:
     def stage_incoming(self, ticker: str, key: str, frame: pd.DataFrame) -> Path:
         """Keep rows a batch download fetched for a ticker's run (incoming/ticker=T/<key>.parquet), atomically."""
         path = self.partition("incoming", ticker) / f"{key}.parquet"
+        write_marker(self.root)
         files.write_then_rename(path, lambda tmp: frame.to_parquet(tmp, index=False))
         return path
 
@@ -249,33 +252,47 @@ class Warehouse:
             return schema, f"{sql} WHERE ticker IN ({', '.join(map(sql_text, tickers))})" if tickers else sql
         return schema, partitioned_scan(table, schema.names, paths, str(self.root / table), tickers, files)
 
-    def connect(self, tickers: list[str] | None = None, sql: str | None = None) -> duckdb.DuckDBPyConnection:
+    def connect(
+        self, tickers: list[str] | None = None, sql: str | None = None, shared: bool = False
+    ) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with one view per table and the derived views (only the given tickers' rows when
         tickers are given; only what sql reads when given), able to read the warehouse and nothing else
-        (see nightcast/readonly.py)."""
+        (see nightcast/readonly.py); NotAWarehouse when root is not a warehouse (nightcast/warehouse_mark.py).
+        Its own DuckDB, so nothing run on it is seen by the next query; shared (for a checked statement): a
+        cursor of the process's one DuckDB of the warehouse."""
+        check_warehouse(self.root)
         names = set(tables_read(sql, TABLES, DERIVED_VIEWS)) if sql is not None else set(TABLES) | set(DERIVED_VIEWS)
         files = warehouse_files(self.root)
         return sandboxed_connection(
             files,
             {table: self.scan(table, files, tickers) for table in TABLES if table in names},
             {view: text for view, text in DERIVED_VIEWS.items() if view in names},
+            shared,
         )
 
     def query(self, sql: str, params: list | None = None, tickers: list[str] | None = None) -> pd.DataFrame:
         """Run one read-only statement over the views (params bind to ?); anything else raises QueryRefused."""
         statement = check_statement(sql)
-        con = self.connect(tickers, statement.query)
+        con = self.connect(tickers, statement.query, shared=True)
         try:
             return con.execute(statement.query, params).df() if params else con.execute(statement.query).df()
         finally:
             con.close()
 
     def query_rows(self, sql: str, max_rows: int = 0, timeout: float = 0) -> Answer:
-        """query without pandas (for the command line): the columns and at most max_rows rows (0: all) as
-        Python values, the query interrupted after timeout seconds (0: never); see readonly.answer."""
+        """query without pandas: the columns and at most max_rows rows (0: all) as Python values in a list."""
+        with self.stream_rows(sql, max_rows, timeout) as rows:
+            return Answer(rows.columns, list(rows), rows.truncated)
+
+    @contextmanager
+    def stream_rows(self, sql: str, max_rows: int = 0, timeout: float = 0) -> Iterator[Rows]:
+        """One read-only statement's rows, streamed in batches while the block iterates them (bounded memory
+        whatever their number), at most max_rows (0: all), the query interrupted after timeout seconds (0:
+        never); see nightcast/results.py."""
         statement = check_statement(sql)
-        con = self.connect(sql=statement.query)
+        con = self.connect(sql=statement.query, shared=True)
         try:
-            return answer(con, statement.query, max_rows, timeout)
+            with streamed(con, statement.query, max_rows, timeout) as rows:
+                yield rows
         finally:
             con.close()

@@ -72,11 +72,14 @@ def add_settings_options(parser: argparse.ArgumentParser, skip: tuple[str, ...] 
 
 
 def run_flow(args: argparse.Namespace, flow: Callable[..., T], **kwargs: object) -> T:
-    """Call a flow with the console set up as the options ask (progress, Prefect's lines), one error line on failure."""
+    """Call a flow with the console set up as the options ask (progress, Prefect's lines), one error line on
+    failure; Prefect's temporary server, when it needs one, is started first and dies with this process."""
     from nightcast.cli.console import set_up, tear_down
+    from nightcast.cli.prefect_server import start_temporary_server
 
     listener = set_up(args)
     try:
+        start_temporary_server()
         return flow(**kwargs)
     except Exception as error:
         raise CliError.from_failure(error) from None

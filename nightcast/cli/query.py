@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from nightcast.cli.common import CliError
-from nightcast.cli.query_output import render
+from nightcast.cli.query_output import TABLE_ROWS, WRITERS
 
 
 def error_line(error: Exception) -> str:
@@ -30,14 +30,6 @@ def error_line(error: Exception) -> str:
     from nightcast.views import DERIVED_VIEWS
 
     return " ".join([*lines[:1], *hint, "Tables and views:", ", ".join(sorted([*TABLES, *DERIVED_VIEWS]))])
-
-
-def is_warehouse(root: Path) -> bool:
-    """An empty folder, or one holding a folder of a warehouse table: never serve any other folder (/, ~)."""
-    from nightcast.schema import TABLES
-
-    names = {entry.name for entry in root.iterdir()}
-    return not names or bool(names & {*TABLES, "models", "plots", "data_docs", "quarantine"})
 
 
 def statement_text(args: argparse.Namespace) -> str:
@@ -74,16 +66,21 @@ def command_query(args: argparse.Namespace) -> int:
     root = resolve_root(args.warehouse)
     if not root.is_dir():
         raise CliError(f"no warehouse at {root}: run a night first (nightcast run), or give --warehouse")
-    if not is_warehouse(root):
-        raise CliError(f"{root} is not a nightcast warehouse (it holds none of its tables); give --warehouse")
+    if args.max_rows < 0:
+        raise CliError(f"--max-rows must be 0 (every row) or more, got {args.max_rows}")
     os.environ["NIGHTCAST_QUERY_MEMORY"] = args.memory_limit
+    limit = min(args.max_rows or TABLE_ROWS, TABLE_ROWS) if args.format == "table" else args.max_rows
     try:
-        result = Warehouse(root).query_rows(sql, max_rows=args.max_rows, timeout=args.timeout)
+        with Warehouse(root).stream_rows(sql, max_rows=limit, timeout=args.timeout) as rows:
+            WRITERS[args.format](rows.columns, rows, sys.stdout, rows.types)
+            sys.stdout.flush()  # a reader gone (| head) is found here, before any note on stderr
+    except BrokenPipeError:
+        raise
     except (ValueError, duckdb.Error, OSError) as error:
         raise CliError(error_line(error)) from None
-    print(render(result.columns, result.rows, args.format))
-    if result.truncated:
-        print(f"nightcast: only the first {args.max_rows} rows are shown; raise --max-rows (0: all)", file=sys.stderr)
+    if rows.truncated:
+        more = "raise --max-rows (0: all)" if limit == args.max_rows else "use --format csv or json for more"
+        print(f"nightcast: only the first {limit} rows are shown; {more}", file=sys.stderr)
     return 0
 
 
@@ -104,7 +101,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     query.add_argument("--file", help="read the SQL from this file")
     query.add_argument(
-        "--max-rows", type=int, default=10_000, help="most rows printed; more are never fetched (0: all; default 10000)"
+        "--max-rows",
+        type=int,
+        default=10_000,
+        help="most rows printed; more are never fetched (0: all; default 10000); a table shows 250000 at most",
     )
     query.add_argument(
         "--timeout", type=float, default=60.0, help="seconds before the query is stopped (0: never; default 60)"

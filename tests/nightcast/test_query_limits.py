@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from nightcast.cli import main
+from nightcast.cli.query_output import TABLE_ROWS
 from nightcast.warehouse import Warehouse
 
 
@@ -117,3 +118,19 @@ def test_odd_statements_are_refused_in_one_line(wh, capsys, sql, message):
 def test_pivot_with_its_values_listed_reads(wh, capsys):
     assert query(wh, "pivot prices on ticker in ('GOOG') using count(*) group by source", "--format", "csv") == 0
     assert capsys.readouterr().out.splitlines() == ["source,GOOG", "sample,5"]
+
+
+def test_json_and_csv_stream_every_row_and_a_table_keeps_its_row_limit(wh, capsys):
+    assert query(wh, "select range as i, 'x' as i from range(25000)", "--max-rows", "0", "--format", "json") == 0
+    records = json.loads(capsys.readouterr().out)
+    assert len(records) == 25000 and records[-1] == {"i": 24999, "i_2": "x"}
+    assert query(wh, "select * from range(0)", "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert query(wh, "select 1.5::decimal(4,1) d, null n, 'a,b' s from range(2)", "--format", "csv") == 0
+    assert capsys.readouterr().out.splitlines() == ["d,n,s", '1.5,,"a,b"', '1.5,,"a,b"']
+    assert query(wh, f"select * from range({TABLE_ROWS + 1})", "--max-rows", "0") == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == TABLE_ROWS + 1 and out.split()[-1] == str(TABLE_ROWS - 1)
+    assert err == f"nightcast: only the first {TABLE_ROWS} rows are shown; use --format csv or json for more\n"
+    assert query(wh, "select 1", "--max-rows", "-1") == 1
+    assert capsys.readouterr().err == "nightcast: error: --max-rows must be 0 (every row) or more, got -1\n"
