@@ -406,7 +406,7 @@ def scale_lines(results: list[dict] | None) -> list[str]:
     """The warehouse at S&P 500 scale, ending with the one-line summary."""
     if not results:
         return []
-    from bench.scale import TICKERS, last_line
+    from bench.scale import TICKERS, last_line, query_lines
 
     lines = [
         "",
@@ -414,17 +414,19 @@ def scale_lines(results: list[dict] | None) -> list[str]:
         "ticker's nightly reads and writes, median of the 100 live nights of 5 tickers; a fold night adds the "
         "fold, and the mean spreads it over the nights between folds):",
         "",
-        "| nights | files | MB | latest per ticker | one ticker's history | accuracy of one ticker | overhead "
+        "| nights | files | MB | latest per ticker | one ticker's history | accuracy of one ticker | leaderboard "
+        "h1, all tickers | 10 worst tickers | served count, all | same count, plain DuckDB | overhead "
         "| fold night adds | mean overhead |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [
         f"| {r['nights']} | {r['files']:,} | {r['bytes'] / 1e6:.0f} | {r['latest']:.2f} s | "
-        f"{r['history']:.2f} s | {r['accuracy']:.2f} s | {r['overhead_s']:.2f} s | {r['fold_s']:.2f} s | "
+        f"{r['history']:.2f} s | {r['accuracy']:.2f} s | {r['leaderboard']:.2f} s | {r['worst']:.2f} s | "
+        f"{r['served']:.2f} s | {r['plain_served']:.2f} s | {r['overhead_s']:.2f} s | {r['fold_s']:.2f} s | "
         f"{r['mean_s']:.2f} s |"
         for r in results
     ]
-    return lines + ["", last_line(results)]
+    return [*lines, "", *query_lines(results), "", last_line(results)]
 
 
 def main(argv: list[str] | None = None) -> int:

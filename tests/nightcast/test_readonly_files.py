@@ -15,6 +15,7 @@ from nightcast.readonly_files import (
     PositionalReader,
     WarehouseFiles,
     empty_table,
+    real_path,
 )
 from nightcast.schema import TABLES
 
@@ -62,6 +63,25 @@ def test_a_view_s_pattern_is_served_from_the_warehouse_s_listing_and_any_other_i
     (root / "t" / "ticker=B" / "t.parquet").write_bytes(b"x")
     assert fs.glob(PREFIX + pattern) == [f"{root}/t/ticker=A/t.parquet"]  # DuckDB binding the view again
     assert len(fs.glob(PREFIX + f"{root}/t/*/t.parquet")) == 2
+
+
+def test_real_path_follows_links_as_os_path_realpath_does(root, tmp_path):
+    inside = root / "t" / "ticker=A" / "t.parquet"
+    os.symlink(inside, root / "t" / "alias")
+    os.symlink(tmp_path / "outside.txt", root / "t" / "leak")
+    os.symlink(root / "t", root / "folder")
+    for path in (
+        inside,
+        root / "t" / "alias",
+        root / "t" / "leak",
+        root / "folder",
+        root / "folder" / "ticker=A",
+        root / "t" / "missing",
+        root / "missing" / "deeper",
+    ):
+        assert real_path(str(path)) == os.path.realpath(path)
+    fs = WarehouseFiles(root)
+    assert fs.inside(str(root / "t" / "alias")) and not fs.inside(str(root / "t" / "leak"))
 
 
 def test_threads_sharing_a_handle_each_read_what_they_sought(root):

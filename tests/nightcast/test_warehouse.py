@@ -127,6 +127,27 @@ def test_a_fold_that_died_before_emptying_the_recent_file_shows_no_row_twice(war
     assert warehouse.query("select count(*) n from runs")["n"][0] == 4
 
 
+def test_runs_in_both_files_are_found_among_tickers_whose_recent_runs_are_older_or_newer(warehouse):
+    """The check for runs in both files looks them up from the recent files (their smallest and largest run
+    prune the big files' scan): a ticker caught between a fold's two renames, beside tickers whose recent
+    runs sort before and after its folded ones, still shows each run once, over every ticker or one."""
+    import shutil
+
+    for ticker, runs in {"AAA": ["r5", "r6"], "BBB": ["r1", "r2"], "CCC": ["r8", "r9"]}.items():
+        for run_id in runs:
+            warehouse.write_run_table("runs", ticker, run_id, run(run_id, "completed", ticker))
+    recent = warehouse.recent_file("runs", "AAA")
+    shutil.copy(recent, recent.with_name("kept"))
+    warehouse.fold("runs", "AAA")
+    shutil.move(recent.with_name("kept"), recent)  # AAA's runs r5 and r6 in both of its files
+    warehouse.fold("runs", "BBB")
+    warehouse.write_run_table("runs", "BBB", "r3", run("r3", "completed", "BBB"))  # recent r3, big r1 r2
+    expected = [["AAA", "r5"], ["AAA", "r6"], ["BBB", "r1"], ["BBB", "r2"], ["BBB", "r3"], ["CCC", "r8"], ["CCC", "r9"]]
+    assert warehouse.query("select ticker, run_id from runs order by 1, 2").values.tolist() == expected
+    one = warehouse.query("select ticker, run_id from runs where ticker = 'AAA' order by 2").values.tolist()
+    assert one == expected[:2]
+
+
 def test_a_ticker_filter_opens_only_that_ticker_s_file(warehouse):
     for ticker in ("GOOG", "MSFT"):
         warehouse.write_run_table("runs", ticker, "r1", run("r1", "completed", ticker))
