@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from nightcast.readonly import Answer
+    from nightcast.results import Answer
     from nightcast.warehouse import Warehouse
 
 

@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from nightcast.cli.common import CliError
-from nightcast.cli.query_output import render
+from nightcast.cli.query_output import write_csv, write_json, write_table
 
 COLUMNS = [
     "ticker",
@@ -85,8 +85,8 @@ def is_current(night: dict[str, Any], behind: int | None, stale_sessions: int) -
 def command(args: argparse.Namespace) -> int:
     """Print every ticker's line; exit 0 only when every ticker's latest night completed and is current."""
     from nightcast import catalog
-    from nightcast.cli.query import is_warehouse
     from nightcast.warehouse import Warehouse, resolve_root
+    from nightcast.warehouse_mark import is_warehouse
 
     root = resolve_root(args.warehouse)
     if not root.is_dir():
@@ -99,7 +99,9 @@ def command(args: argparse.Namespace) -> int:
         raise CliError(f"no nightly run in the warehouse at {root}: run a night first (nightcast nightly)")
     nights = [dict(zip(found.columns, row, strict=True)) for row in found.rows]
     behind = [sessions_behind(night, args.as_of) for night in nights]
-    print(render(COLUMNS, [status_line(n, b) for n, b in zip(nights, behind, strict=True)], args.format))
+    writer = {"csv": write_csv, "json": write_json}.get(args.format, write_table)
+    writer(COLUMNS, [status_line(n, b) for n, b in zip(nights, behind, strict=True)], sys.stdout)
+    sys.stdout.flush()
     alerts = catalog.open_alerts(warehouse)
     if alerts:
         print(f'nightcast: {alerts} open alert(s): nightcast query "select * from alerts"', file=sys.stderr)
