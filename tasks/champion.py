@@ -59,8 +59,7 @@ def choose_champion(
     rows: pd.DataFrame, candidates: list[str], current: str | None, margin: float, min_forecasts: int
 ) -> Decision:
     """Keep the champion unless a challenger's MASE (mean over horizons, on the forecasts both made) is lower
-    by more than `margin` over at least `min_forecasts` forecasts and no worse than naive's at any horizon, or
-    (at a MASE within the margin of the champion's) its interval score is lower by more than the margin;
+    by more than `margin` over at least `min_forecasts` forecasts and no worse than naive's at any horizon;
     serve naive when the champion no longer beats naive on the mean, falls behind it by more than the margin
     at some horizon, or its intervals miss badly (BAD_INTERVALS). A candidate whose intervals miss badly is
     never chosen. A cold start (no champion yet) starts from naive."""
@@ -77,15 +76,6 @@ def choose_champion(
     fallback = _naive_fallback(rows, holder, current, margin, min_forecasts)
     if fallback is not None:
         return fallback
-    ties = [d for d in fit if abs(_ratio(d) - 1.0) <= margin and d.intervals >= min_forecasts]
-    ties = [d for d in ties if d.interval_ratio < 1.0 - margin]
-    if ties:
-        best = min(ties, key=lambda d: d.interval_ratio)
-        why = (
-            f"{best.candidate} matches {holder}'s MASE within {margin:.0%} and its intervals score "
-            f"{best.interval_ratio:.3f} x {holder}'s on {best.intervals} forecasts: {_text(best)}"
-        )
-        return Decision(best.candidate, current, action, why, best)
     closest = min(duels, key=_ratio, default=duel(rows, holder, holder))
     why = "nothing beats naive" if holder == NAIVE else f"{holder} kept: no challenger beats it"
     other = f"; closest: {_text(closest)}" if closest.candidate != holder else ""
