@@ -35,8 +35,12 @@ def kill_after_temporary_write(table: str) -> None:
 
 def kill_during_training() -> None:
     """Die at the first progress line of the fit (after one epoch)."""
-    original = train.train_model
-    train.train_model = lambda *args, log=None, **kwargs: original(*args, log=die, **kwargs)
+    original = train.train_models  # every RNN fit, one lane or many, goes through it
+
+    def dying(jobs, epochs, batch_size=32, seed=0, log=None, **kwargs):
+        return original(jobs, epochs, batch_size, seed, die, **kwargs)
+
+    train.train_models = dying
 
 
 def kill_after_model_save() -> None:
