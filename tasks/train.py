@@ -88,8 +88,8 @@ def train_models(
     threads: int = DEFAULT_THREADS,
 ) -> list[TrainedModel]:
     """Fit one model per job, all in one computation (tasks/lanes.py): each gets the fit train_model would
-    give it alone, to float rounding. Lanes are grouped in stacks of at most MAX_LANES, padded to a power of
-    two lanes (so that a process compiles a handful of programs whatever the chunk sizes)."""
+    give it alone, to float rounding. Lanes are grouped in stacks of at most MAX_LANES; each new lane count
+    compiles its program once per process."""
     options = {
         "seed": seed,
         "learning_rate": learning_rate,
