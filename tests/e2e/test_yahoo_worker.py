@@ -32,11 +32,13 @@ def probe_line(stack, flow_run_id, wait: float = 60.0) -> str:
 
 def test_a_worker_flow_run_that_loaded_tensorflow_first_reaches_the_network(stack):
     deploy(stack.plan, "tests/e2e/yahoo_probe.yaml")
+    # the port stays bound (never listening) for the whole run: a connection to it is refused, and no other
+    # process, nor the client's own outgoing connection, can take it meanwhile
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    flow_run_id = stack.run_deployment("yahoo-probe/yahoo-probe", proxy=json.dumps(dead))
-    run = stack.wait_final(flow_run_id)
+        flow_run_id = stack.run_deployment("yahoo-probe/yahoo-probe", proxy=json.dumps(dead))
+        run = stack.wait_final(flow_run_id)
     assert run.state_type == StateType.COMPLETED, run.state.message
     found = json.loads(probe_line(stack, run.id).removeprefix("yahoo probe: "))
     assert found["tensorflow_first"] is True

@@ -187,13 +187,17 @@ def test_killing_the_nightly_parent_leaves_tables_readable_and_the_next_runs_mar
         ),
         parent,
     )
-    busy = wait_for(lambda: len(pool := children(parent.pid)) >= 2 and pool, parent)  # the chunks' workers
-    # both workers busy: each has used 10 s of CPU (TensorFlow's import is ~3 s; the rest is its chunk's work)
-    wait_for(lambda: sum(cpu_seconds(pid) >= 10 for pid in busy) >= 2, parent)
+    # both chunks' workers busy: two children that each used 10 s of CPU (TensorFlow's import is ~3 s; the rest is
+    # its chunk's work). Read afresh at every poll: the pool starts its workers one by one, beside a resource tracker.
+    busy = wait_for(
+        lambda: len(hot := {pid for pid in children(parent.pid) if cpu_seconds(pid) >= 10}) >= 2 and hot, parent
+    )
+    pool = children(parent.pid)
     parent.send_signal(signal.SIGKILL)
     parent.wait(timeout=30)
     assert set(running["pid"]) == {parent.pid}  # the runs are the night's, recorded by its flow
-    wait_for(lambda: not any(pid_alive(pid) for pid in busy), None, timeout=10)  # they watch their parent each second
+    assert busy <= pool
+    wait_for(lambda: not any(pid_alive(pid) for pid in pool), None, timeout=10)  # they watch their parent each second
 
     every_view_reads(wh)
     assert set(wh.query("select status from runs")["status"]) == {"running"}

@@ -27,16 +27,19 @@ ENTRY_POINT = Path(sys.executable).with_name("nightcast")
 NOISE = ("Traceback", "yfinance", "Warning", "Impersonat", "Cookie", "Failed to get ticker", "| ERROR")
 
 
-def free_port() -> int:
+@pytest.fixture
+def dead_port():
+    """A loopback port bound and never listening for the whole test: connections to it are refused, and no other
+    process (nor the client's own outgoing connection) can take it meanwhile."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        yield probe.getsockname()[1]
 
 
 @pytest.fixture
-def env(tmp_path):
+def env(tmp_path, dead_port):
     """A user's environment with a proxy nobody answers (loopback itself is not proxied)."""
-    dead = f"http://127.0.0.1:{free_port()}"
+    dead = f"http://127.0.0.1:{dead_port}"
     base = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PYTEST", "NIGHTCAST_"))}
     base.update(
         HTTPS_PROXY=dead,
@@ -105,14 +108,14 @@ def test_nightcast_run_from_yahoo_offline_ends_in_one_line_without_client_noise(
     assert not (tmp_path / "wh" / "prices").exists()  # nothing stored, nothing started
 
 
-def test_the_guard_tells_a_broken_client_from_a_working_one(env):
+def test_the_guard_tells_a_broken_client_from_a_working_one(env, dead_port):
     """check_client's verdict matches what a plain curl_cffi session does in a process that loaded TensorFlow
     first and curl_cffi without nightcast's loader (the order that broke it)."""
     code = f"""
 import tensorflow
 from curl_cffi import requests
 try:
-    requests.Session(impersonate="chrome").get("http://127.0.0.1:{free_port()}/")
+    requests.Session(impersonate="chrome").get("http://127.0.0.1:{dead_port}/")
     raw = "answered"
 except Exception as error:
     raw = type(error).__name__
