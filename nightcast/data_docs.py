@@ -1,7 +1,7 @@
 """Great Expectations Data Docs readable offline: GX's page templates load Bootstrap, jQuery, Font Awesome, Vega and
 friends from CDNs, and its logo from S3. nightcast ships those files (nightcast/static/data_docs/, the exact
 versions the templates name, fetched by scripts/vendor_data_docs.py) and, after GX writes a site, copies them into
-the site's static/offline/ and points every page at the copies by relative URLs (decision 0008)."""
+the site's static/offline/ and points every page at the copies by relative URLs (decision 0009)."""
 
 from __future__ import annotations
 

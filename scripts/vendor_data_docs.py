@@ -66,7 +66,7 @@ def readme() -> str:
         "# Data Docs assets (vendored)",
         "",
         "Files Great Expectations' Data Docs pages load from CDNs, so a warehouse's pages render with no network",
-        "(decision 0008). Fetched by `python -m scripts.vendor_data_docs` from the npm registry; each folder holds",
+        "(decision 0009). Fetched by `python -m scripts.vendor_data_docs` from the npm registry; each folder holds",
         "its package's license. Do not edit: rerun the script.",
         "",
         "| page URL | npm package | file |",
