@@ -1,5 +1,5 @@
 """Validate stage: run the price expectation suite with Great Expectations (in a fresh in-memory context,
-writing Data Docs when asked) and report failures in plain words."""
+writing Data Docs when asked, made readable offline) and report failures in plain words."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from urllib.request import url2pathname
 
 import pandas as pd
 
+from nightcast.data_docs import make_offline
 from nightcast.schema import REQUIRED_PRICE_COLUMNS
 from tasks.expectations import EXAMPLES, Batch, Limits, build_suite, derive, gx_module
 from tasks.validation_report import ValidationFailed, ValidationReport
@@ -85,7 +86,8 @@ def run_suite(
     index_columns: list[str] | None = None,
 ) -> tuple[list[Any], pathlib.Path | None]:
     """Validate in a fresh context; with a folder, through a checkpoint that writes Data Docs there. With
-    index_columns, each failed result lists its unexpected rows by those columns (unexpected_index_list)."""
+    index_columns, each failed result lists its unexpected rows by those columns (unexpected_index_list). The site's
+    pages load only local files (GX's CDN assets are copied into it)."""
     result_format = _result_format(index_columns)
     with _LOCK:  # GX keeps the active context in a process-wide global: one validation at a time
         context = _context(folder)
@@ -100,6 +102,7 @@ def run_suite(
         checkpoint = _checkpoint(context, whole, suite, result_format)
         key, result = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.items()))
         url = context.get_docs_sites_urls(resource_identifier=key, site_name=_SITE)[0]["site_url"]
+        make_offline(folder)
     return list(result.results), pathlib.Path(url2pathname(urlparse(url).path))
 
 
