@@ -1,4 +1,4 @@
-"""No process outlives a killed command (#24): `nightcast run` and `nightcast nightly` (process pool, Dask)
+"""No process outlives a killed command (#24): `nightcast run`, `backfill` and `nightly` (process pool, Dask)
 SIGKILLed at several moments leave neither Prefect's temporary server nor a worker behind.
 
 Every process the command starts inherits a marker in its environment, so what is left is found by the
@@ -146,6 +146,13 @@ def test_killed_run_once_its_server_is_up_leaves_nothing(tmp_path, prefect_home)
 
 def test_killed_run_while_it_trains_leaves_nothing_and_the_tables_read(tmp_path, prefect_home):
     process, token = start(tmp_path, prefect_home, *RUN)
+    wait_for(lambda: running(tmp_path), process, tmp_path)
+    assert kill_and_list_survivors(process, token) == {}
+    tables_read(tmp_path)
+
+
+def test_killed_backfill_while_it_trains_leaves_nothing_and_the_tables_read(tmp_path, prefect_home):
+    process, token = start(tmp_path, prefect_home, "backfill", "--days", "3", *RUN[1:])
     wait_for(lambda: running(tmp_path), process, tmp_path)
     assert kill_and_list_survivors(process, token) == {}
     tables_read(tmp_path)
