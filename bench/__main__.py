@@ -154,6 +154,11 @@ def bench_duckdb(quick: bool) -> dict:
     return warehouse.measure(days=400 if quick else 2000)
 
 
+def dask_key(cluster: str, workers: int) -> int | str:
+    """Where bench_dask keeps a run: the worker count for the flow's own cluster, external_N for the other."""
+    return workers if cluster == "local" else f"external_{workers}"
+
+
 def bench_dask(quick: bool) -> dict:
     count, days = (4, "600") if quick else (8, "1000")
     out: dict = {}
@@ -164,10 +169,10 @@ def bench_dask(quick: bool) -> dict:
                 [common.PYTHON, "-m", "bench.nightly", str(workers), str(count), cluster],
                 env=common.child_env(NIGHTCAST_BENCH_DAYS=days),
             )
-            out[workers if cluster == "local" else f"external_{workers}"] = result.json()
+            out[dask_key(cluster, workers)] = result.json()
         prefix = "" if cluster == "local" else "external_"
         for key in ("tickers_per_min", "tickers_per_min_wall"):
-            ratio = out[f"{prefix}2"][key] / out[f"{prefix}1"][key]
+            ratio = out[dask_key(cluster, 2)][key] / out[dask_key(cluster, 1)][key]
             out[prefix + "ratio" + key.removeprefix("tickers_per_min")] = ratio
     return out
 
