@@ -1,6 +1,6 @@
 """Expected failures timed from process start to their one error line: a missing file, an unknown ticker, a bad
 setting, a refused query, and price files that parse but fail validation or are too short (#23), for `run`,
-`backtest` and `compare`. `python -m bench.failures` prints the seconds of each as JSON."""
+`backtest`, `compare` and `backfill`, and a nightly over a folder whose every file fails. `python -m bench.failures` prints the seconds of each as JSON."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ FILES = {
     "run, 50 rows (needs 103)": ("run", "fifty_rows"),
     "backtest, 50 rows": ("backtest", "fifty_rows"),
     "compare, negative close": ("compare", "negative_close"),
+    "backfill --days 5, negative close": ("backfill", "negative_close"),
 }
 
 
@@ -65,7 +66,20 @@ def measure() -> dict[str, float]:
             if "nightcast: error: " not in result.stderr:
                 raise RuntimeError(f"{name}: no error line: {result.stderr[-500:]}")
             walls[name] = result.wall
+        walls["nightly, a folder of bad files"] = nightly_of_bad_files(nightcast, Path(folder))
     return walls
+
+
+def nightly_of_bad_files(nightcast: str, folder: Path) -> float:
+    """Seconds of `nightcast nightly` over a folder of the bad files above (every ticker fails)."""
+    universe = folder / "universe"
+    universe.mkdir()
+    for path in folder.glob("*.csv"):
+        (universe / f"{path.stem.replace('_', '').upper()}.csv").write_bytes(path.read_bytes())
+    result = common.run_process([nightcast, "nightly", "--source", "file", "--path", str(universe)], cwd=folder)
+    if "0 of 5 tickers completed" not in result.stdout:
+        raise RuntimeError(f"nightly: no summary: {result.stdout[-500:]} {result.stderr[-500:]}")
+    return result.wall
 
 
 if __name__ == "__main__":

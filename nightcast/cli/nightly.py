@@ -13,6 +13,7 @@ from nightcast.cli.common import (
     run_flow,
     settings_from_args,
 )
+from nightcast.cli.preflight import failing_tickers
 
 if TYPE_CHECKING:  # pragma: no cover
     from flows.night import TickerOutcome
@@ -62,7 +63,7 @@ def nightly_text(outcomes: list[TickerOutcome]) -> str:
     lines = [
         f"{o.ticker:<{width}}  served {o.served} ({o.training or 'fit'})"
         if o.status == "completed"
-        else f"{o.ticker:<{width}}  FAILED {o.error}"
+        else failed_line(o.ticker, width, o.error)
         for o in outcomes
     ]
     done = sum(o.status == "completed" for o in outcomes)
@@ -71,9 +72,24 @@ def nightly_text(outcomes: list[TickerOutcome]) -> str:
     return "\n".join([*lines, f"{done} of {len(outcomes)} tickers completed{night}"])
 
 
+def failed_line(ticker: str, width: int, error: str | None) -> str:
+    return f"{ticker:<{width}}  FAILED {error}"
+
+
+def failures_text(errors: dict[str, str]) -> str:
+    """The summary of a night whose every ticker failed before it started (pre-flight)."""
+    width = max(len(ticker) for ticker in errors)
+    lines = [failed_line(ticker, width, error) for ticker, error in errors.items()]
+    return "\n".join([*lines, f"0 of {len(errors)} tickers completed (none started: nothing was stored)"])
+
+
 def command_nightly(args: argparse.Namespace) -> int:
     """Run the nightly flow over the universe, print each ticker's outcome; exit 1 when any ticker failed."""
     plan = build_plan(args)
+    failing = failing_tickers(plan.settings, plan.tickers)
+    if failing:
+        print(failures_text(failing))
+        return 1
     prepare_prefect()
     from flows.nightly import TickersFailed, nightly
 

@@ -44,14 +44,24 @@ def from_staged(settings: Settings, staged: str) -> Rows:
     return lambda window: FileSource(staged).fetch(settings.ticker, window.start, window.end)
 
 
-def reconciled_rows(settings: Settings, rows: Rows) -> Reconciled | None:
-    """The ticker's rows met with its stored history as the reconcile stage meets them (None when it would
-    refuse them: the flow says why)."""
-    from tasks.revisions import fetch_window, reconcile
+Stored = tuple["pd.DataFrame", "pd.DataFrame"]
+"""A ticker's stored prices and recorded revisions, as the reconcile stage reads them."""
 
+
+def stored_history(settings: Settings) -> Stored:
+    """The ticker's stored prices and recorded revisions in the settings' warehouse."""
     warehouse, ticker = Warehouse(resolve_root(settings.warehouse)), settings.ticker
     stored = catalog.stored_prices(warehouse, [ticker]).reset_index(drop=True)
-    recorded = catalog.recorded_revisions(warehouse, [ticker]).reset_index(drop=True)
+    return stored, catalog.recorded_revisions(warehouse, [ticker]).reset_index(drop=True)
+
+
+def reconciled_rows(settings: Settings, rows: Rows, known: Stored | None = None) -> Reconciled | None:
+    """The ticker's rows met with its stored history (known: read already) as the reconcile stage meets them
+    (None when it would refuse them: the flow says why)."""
+    from tasks.revisions import fetch_window, reconcile
+
+    ticker = settings.ticker
+    stored, recorded = known or stored_history(settings)
     window = fetch_window(
         stored["date"], settings.start, settings.end, settings.ingest_overlap, settings.fetches_whole_history
     )
@@ -112,3 +122,55 @@ def refuse_short_backtest(settings: Settings, rows: Rows) -> None:
     refused = validation_error(settings, reconciled, minimum_rows(settings))
     if refused:
         raise CliError(refused)
+
+
+def night_error(settings: Settings, rows: Rows, known: Stored | None = None) -> str | None:
+    """The line a night of settings' ticker would end with in its ingest or validate stage, or None when it
+    passes them (or cannot be judged here)."""
+    from tasks.folds import minimum_rows
+
+    try:
+        reconciled = reconciled_rows(settings, rows, known)
+    except CliError as error:
+        return str(error)
+    return None if reconciled is None else validation_error(settings, reconciled, minimum_rows(settings))
+
+
+def refuse_failing_backfill(settings: Settings, staged: str, days: int) -> None:
+    """End `nightcast backfill` when every night it would replay fails its ingest or validation (nothing is
+    stored by a failed night, so each meets the warehouse as it is now); a night that passes lets the flow
+    run, and it reports each night. The line is the last night's: it sees every row."""
+    from tasks.ingest import FileSource
+    from tasks.sources import ingest_prices
+    from tasks.split import replay_dates
+
+    rows, known = from_staged(settings, staged), stored_history(settings)
+    try:
+        nights = replay_dates(ingest_prices(settings, FileSource(staged))["date"], days)
+    except ExpectedFailure:
+        return  # the flow's replay_dates stage says it, in its words
+    errors = []
+    for night in reversed(nights):
+        error = night_error(settings.until(night), rows, known)
+        if error is None:
+            return
+        errors.append(error)
+    if errors:
+        also = "" if len(nights) == 1 else f" (as does every one of the {len(nights)} nights to replay)"
+        raise CliError(errors[0] + also)
+
+
+def failing_tickers(settings: Settings, tickers: list[str]) -> dict[str, str] | None:
+    """Each ticker's ingest or validate line when every ticker of a night from files fails, else None (one that
+    passes lets the flow run: it checks them all again and records each). Other sources are left to the flow,
+    whose ingest asks them in batches."""
+    if settings.source != "file":
+        return None
+    errors: dict[str, str] = {}
+    for ticker in tickers:
+        one = settings.for_ticker(ticker)
+        error = night_error(one, from_source(one))
+        if error is None:
+            return None
+        errors[ticker] = error
+    return errors

@@ -13,7 +13,7 @@ from nightcast.cli.common import (
     start_preload,
 )
 from nightcast.cli.prefetch import discard_prefetched, prefetch_prices
-from nightcast.cli.preflight import from_staged, refuse_bad_prices
+from nightcast.cli.preflight import from_staged, refuse_bad_prices, refuse_failing_backfill
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -47,6 +47,7 @@ def command_backfill(args: argparse.Namespace) -> int:
         raise CliError(f"--days must be between 1 and {MAX_DAYS} trading days, got {args.days}")
     staged = prefetch_prices(settings.model_copy(update={"refetch": True}), args)  # every night reads from it
     try:
+        refuse_failing_backfill(settings, staged, args.days)
         prepare_prefect()
         from flows.backfill import backfill
         from nightcast import catalog

@@ -1,4 +1,5 @@
-"""A price file that parses but fails validation (or is too short) ends `nightcast run`, `backtest` and `compare`
+"""A price file that parses but fails validation (or is too short) ends `nightcast run`, `backtest`, `compare`
+and `backfill` (when every night it replays would fail), and a folder whose every file fails ends `nightly`,
 before Prefect, Great Expectations or TensorFlow is imported, with the one line the flow would end with, and
 changes nothing stored (#23). Each case runs the real command line in a subprocess."""
 
@@ -49,6 +50,11 @@ CASES = {
         "negative_close",
         VALIDATION + "close has 1 value(s) not > 0.0",
     ),
+    "backfill_negative_close": (
+        ["backfill", "--days", "3"],
+        "negative_close",
+        VALIDATION + "close has 1 value(s) not > 0.0 (e.g. -5) (as does every one of the 3 nights to replay)",
+    ),
     "compare_negative_close": (["compare"], "negative_close", VALIDATION + "close has 1 value(s) not > 0.0"),
     "compare_too_few_rows": (["compare"], "too_few_rows", VALIDATION + "only 50 rows, need at least 128"),
 }
@@ -86,3 +92,26 @@ def test_a_header_only_file_ends_in_one_line_before_anything_heavy_is_imported(t
         "nightcast: error: ingest failed: no prices for 'NEWCO' between the earliest date and the latest date "
         "from source 'file'"
     ]
+
+
+def test_a_folder_whose_every_file_fails_ends_the_nightly_with_a_line_per_ticker(tmp_path):
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    FILES["negative_close"]().to_csv(folder / "AAA.csv", index=False)
+    FILES["too_few_rows"]().to_csv(folder / "BB.csv", index=False)
+    (folder / "CC.csv").write_text("Date,Open,High,Low,Close,Volume\n")
+    source = ["--source", "file", "--path", str(folder), "--warehouse", str(tmp_path / "wh")]
+    done = run_cli(["nightly", *source], tmp_path)
+    assert done.returncode == 1 and done.stderr == "", done.stderr[-3000:]
+    *lines, heavy = done.stdout.splitlines()
+    assert heavy == "[]"
+    assert lines == [
+        "AAA  FAILED validate failed: validation failed for AAA: 1 of 16 expectations failed: close has 1 value(s) "
+        "not > 0.0 (e.g. -5)",
+        "BB   FAILED validate failed: validation failed for BB: 1 of 16 expectations failed: only 50 rows, need at "
+        "least 103 (a full window of time_step closes for every candidate)",
+        "CC   FAILED ingest failed: no prices for 'CC' between the earliest date and the latest date from source "
+        "'file'",
+        "0 of 3 tickers completed (none started: nothing was stored)",
+    ]
+    assert not (tmp_path / "wh").exists()
