@@ -1,6 +1,7 @@
 """Expected failures timed from process start to their one error line: a missing file, an unknown ticker, a bad
 setting, a refused query, and price files that parse but fail validation or are too short (#23), for `run`,
-`backtest`, `compare` and `backfill`, and a nightly over a folder whose every file fails. `python -m bench.failures` prints the seconds of each as JSON."""
+`backtest`, `compare` and `backfill`, and a nightly over a folder whose every file fails.
+`python -m bench.failures` prints the seconds of each as JSON."""
 
 from __future__ import annotations
 

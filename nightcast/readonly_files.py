@@ -219,6 +219,9 @@ def partitioned_scan(
     DuckDB binding the view again asks for no new listing."""
     big, recent = f"/{table}.parquet", f"/{table}{RECENT_SUFFIX}"
     legacy = [PREFIX + p for p in paths if not p.endswith((big, recent))]
+    from nightcast.schema import ADDED_LATER
+
+    evolved = table in ADDED_LATER  # a big or recent file of an older version may lack columns too
 
     def urls(name: str) -> list[str]:
         patterns = [f"{folder}/ticker={t}{name}" for t in tickers or ["*"]]
@@ -228,6 +231,9 @@ def partitioned_scan(
 
     whole, others = urls(big), urls(recent) + legacy
     if not others or not whole:
-        return parquet_scan(whole or others, table, columns, True, bool(legacy))
-    scans = parquet_scan(whole, table, columns, True, False), parquet_scan(others, table, columns, True, bool(legacy))
+        return parquet_scan(whole or others, table, columns, True, bool(legacy) or evolved)
+    scans = (
+        parquet_scan(whole, table, columns, True, evolved),
+        parquet_scan(others, table, columns, True, bool(legacy) or evolved),
+    )
     return tiered_scan(*scans) if "run_id" in columns else " UNION ALL ".join(scans)

@@ -43,7 +43,10 @@ SCORE_FIELDS = [
     ("naive_interval_score_95", _F),
 ]
 """Scores of one candidate at one horizon beside naive persistence (tasks/scores.py); the interval scores were
-added later (issue 25): in files written before, they read as null."""
+added later (issue 25): in files written before, they read as null (ADDED_LATER)."""
+_ADDED_SCORES = frozenset(
+    {"interval_score_80", "interval_score_95", "naive_interval_score_80", "naive_interval_score_95"}
+)
 INTERVALS = [("lower_80", _F), ("upper_80", _F), ("lower_95", _F), ("upper_95", _F)]
 
 FORECAST_FIELDS = [
@@ -60,6 +63,12 @@ FORECAST_FIELDS = [
     ("scale", _F),
 ]
 """A forecast path's rows: every candidate's each night (forecasts), the newest served one (latest_forecasts)."""
+
+ADDED_LATER: dict[str, frozenset[str]] = {"metrics": _ADDED_SCORES, "backtest_metrics": _ADDED_SCORES}
+"""Columns a table gained after released versions had written files of it. Such a table's files are read by
+column name, with its empty table beside them, so that a file without them reads them as null; every column
+added to a stored table must be listed here (tests/nightcast/test_schema_evolution.py writes files without
+them and reads every view)."""
 
 TABLES: dict[str, pa.Schema] = {
     "prices": pa.schema(

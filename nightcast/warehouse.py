@@ -46,7 +46,7 @@ from nightcast.readonly_files import (
     sql_text,
 )
 from nightcast.results import Answer, Rows, streamed
-from nightcast.schema import SHARED_TABLES, TABLES
+from nightcast.schema import ADDED_LATER, SHARED_TABLES, TABLES
 from nightcast.tickers import TICKER_PATTERN
 from nightcast.views import DERIVED_VIEWS
 from nightcast.warehouse_mark import check_warehouse, write_marker
@@ -247,8 +247,8 @@ class Warehouse:
         if not paths:
             return schema, f"FROM {empty_table(table)}"
         if table in SHARED_TABLES:
-            per_ticker = any(p != str(self.shared_file(table)) for p in paths)
-            sql = parquet_scan([PREFIX + p for p in paths], table, schema.names, False, per_ticker)
+            by_name = table in ADDED_LATER or any(p != str(self.shared_file(table)) for p in paths)
+            sql = parquet_scan([PREFIX + p for p in paths], table, schema.names, False, by_name)
             return schema, f"{sql} WHERE ticker IN ({', '.join(map(sql_text, tickers))})" if tickers else sql
         return schema, partitioned_scan(table, schema.names, paths, str(self.root / table), tickers, files)
 
