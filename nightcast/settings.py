@@ -152,6 +152,14 @@ class Settings(BaseModel):
         description="Most recent forecast origins (backtest or live) whose realized "
         "forecasts score the candidates and shape their intervals.",
     )
+    tail_memory: int = Field(
+        0,
+        ge=0,
+        le=5000,
+        description="Origins of naive's own errors (they need no fit) whose quantiles are a floor under every "
+        "candidate's interval tails, so that a jump is remembered past evidence_window; 0: off, the default until "
+        "the 60-night backfills judge it (docs/forecasting.md).",
+    )
     champion_margin: float = Field(
         0.02,
         ge=0.0,

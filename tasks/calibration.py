@@ -31,11 +31,12 @@ def _origin_rows(dates: pd.DatetimeIndex, closes: np.ndarray, origin: int, horiz
 
 
 def replay_naive(
-    closes: np.ndarray, nights: int, horizon: int = 5, window: int = 100, backtest: int = 100
+    closes: np.ndarray, nights: int, horizon: int = 5, window: int = 100, backtest: int = 100, tail_memory: int = 0
 ) -> pd.DataFrame:
     """Naive's forecasts with 80%/95% bands for each of the last `nights` origins whose every target is in the
     series (the first night's evidence: `backtest` earlier origins without bands, as a cold start's folds give),
-    joined with the actual closes: candidate, as_of, target_date, horizon, forecast, bounds, actual."""
+    joined with the actual closes: candidate, as_of, target_date, horizon, forecast, bounds, actual. tail_memory
+    is the setting of that name (0: off)."""
     values = np.asarray(closes, dtype="float64")
     last = len(values) - horizon - 1
     first = last - nights + 1
@@ -47,9 +48,9 @@ def replay_naive(
     for night in range(first, last + 1):
         realized = evidence.realized(pd.concat(made, ignore_index=True), facts, dates[night], window)
         path = _origin_rows(dates, values, night, horizon)
-        bounds = intervals.intervals(
-            path["forecast"].to_numpy(), intervals.errors_by_horizon(realized, NAIVE), float(facts["sigma"][night])
-        )
+        tails = evidence.naive_z(facts[: night + 1], horizon, tail_memory) if tail_memory else None
+        errors = intervals.errors_by_horizon(realized, NAIVE)
+        bounds = intervals.intervals(path["forecast"].to_numpy(), errors, float(facts["sigma"][night]), tails)
         made.append(path.assign(**bounds))
     live = pd.concat(made[backtest:], ignore_index=True)
     return live.assign(actual=live["target_date"].map(dict(zip(dates, values, strict=True))))

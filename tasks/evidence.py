@@ -80,3 +80,16 @@ def realized(forecasts: pd.DataFrame, facts: pd.DataFrame, as_of, window: int) -
         scaled_error=(rows["forecast"] - rows["actual"]).abs() / rows["scale"],
         z=np.log(rows["actual"] / rows["forecast"]) / (rows["sigma"] * np.sqrt(rows["horizon"])),
     )
+
+
+def naive_z(facts: pd.DataFrame, horizon: int, memory: int) -> dict[int, np.ndarray]:
+    """Per horizon 1..horizon, the volatility-scaled log errors z of naive persistence from the last `memory`
+    origins whose target is a row of facts (tonight's and earlier closes only): naive needs no fit, so its
+    errors over a long history cost nothing and remember jumps the evidence window has forgotten."""
+    closes, sigma = facts["close"].to_numpy("float64"), facts["sigma"].to_numpy("float64")
+    out = {}
+    for h in range(1, horizon + 1):
+        origins = np.arange(max(1, len(closes) - h - memory), len(closes) - h)
+        z = np.log(closes[origins + h] / closes[origins]) / (sigma[origins] * np.sqrt(h))
+        out[h] = z[np.isfinite(z)]
+    return out

@@ -25,6 +25,9 @@ ACI_STEP = 0.05
 MIN_ERRORS = 20
 """Fewer z than this at a horizon: the bands use a normal distribution's quantiles instead."""
 ALPHA_RANGE = (0.002, 0.9)
+TAIL_LEVELS = (95,)
+"""The bands a long tail memory may widen: jumps land in the 95% band's tails; widening the 80% band too
+over-covered calm spells after a storm in the replays (0.90 at h5, tests/tasks/test_calibration.py)."""
 
 
 @dataclass(frozen=True)
@@ -66,15 +69,32 @@ def interval_quantiles(z: np.ndarray, alpha: float) -> tuple[float, float]:
     return float(np.quantile(values, alpha / 2)), float(np.quantile(values, 1 - alpha / 2))
 
 
-def intervals(forecasts: np.ndarray, errors: dict[int, Errors], sigma_now: float) -> dict[str, np.ndarray]:
-    """lower_80, upper_80, lower_95, upper_95 for a path of forecasts (horizon 1 first)."""
+def horizon_quantiles(own: Errors, level: int, tails: np.ndarray | None) -> tuple[float, float]:
+    """The (lower, upper) quantiles at one horizon: the candidate's own, and for the TAIL_LEVELS widened to those
+    of the long-memory tails (naive's z over tail_memory origins, at the same adapted alpha) where those reach
+    further."""
+    lower, upper = interval_quantiles(own.z, own.alphas[level])
+    if tails is None or len(tails) < MIN_ERRORS or level not in TAIL_LEVELS:
+        return lower, upper
+    far_lower, far_upper = interval_quantiles(tails, own.alphas[level])
+    return min(lower, far_lower), max(upper, far_upper)
+
+
+def intervals(
+    forecasts: np.ndarray,
+    errors: dict[int, Errors],
+    sigma_now: float,
+    tails: dict[int, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """lower_80, upper_80, lower_95, upper_95 for a path of forecasts (horizon 1 first); tails: naive's z per
+    horizon over a long memory, a floor under the bands' reach (tasks/evidence.naive_z), or None."""
     path = np.asarray(forecasts, dtype="float64")
     spread = sigma_now * np.sqrt(np.arange(1, len(path) + 1))
     bounds: dict[str, np.ndarray] = {}
     for level in LEVELS:
         nominal = Errors(np.empty(0), {level: 1 - level / 100})
         pairs = [
-            interval_quantiles(e.z, e.alphas[level]) for e in (errors.get(h, nominal) for h in range(1, len(path) + 1))
+            horizon_quantiles(errors.get(h, nominal), level, (tails or {}).get(h)) for h in range(1, len(path) + 1)
         ]
         bounds[f"lower_{level}"] = path * np.exp(np.array([lo for lo, _ in pairs]) * spread)
         bounds[f"upper_{level}"] = path * np.exp(np.array([hi for _, hi in pairs]) * spread)

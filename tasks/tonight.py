@@ -32,8 +32,9 @@ def forecast_candidate(
     closes = history["close"].to_numpy("float64")
     facts = evidence.price_facts(history)
     path = forecasters.forecast(fitted, closes, np.array([len(closes) - 1]), settings.horizon)[0]
+    tails = evidence.naive_z(facts, settings.horizon, settings.tail_memory) if settings.tail_memory else None
     bounds = intervals.intervals(
-        path, intervals.errors_by_horizon(realized, fitted.candidate.name), float(facts["sigma"].iloc[-1])
+        path, intervals.errors_by_horizon(realized, fitted.candidate.name), float(facts["sigma"].iloc[-1]), tails
     )
     as_of = history["date"].iloc[-1].date()
     return pd.DataFrame(

@@ -38,11 +38,18 @@ def storm_ends(seed: int) -> np.ndarray:
     return walk(np.where(np.arange(700) < WINDOW_START + 15, 0.03, 0.008), seed)
 
 
-def quarterly_jumps(seed: int) -> np.ndarray:
+def quarterly_jumps(seed: int, every: int = 63) -> np.ndarray:
     """A calm rise (0.9% a day) with a +6.2% jump every 63 sessions, earnings-like."""
     jumps = np.zeros(700)
-    jumps[30::63] = 0.062
+    jumps[30::every] = 0.062
     return walk(np.full(700, 0.009), seed, drift=0.0008, jumps=jumps)
+
+
+def coverage(regime, **options) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean 80% and 95% coverage per horizon over the seeds, and the worst window's 95% coverage."""
+    tables = [calibration(replay_naive(regime(seed), nights=40, **options)) for seed in SEEDS]
+    c95 = np.array([table["coverage_95"] for table in tables])
+    return np.mean([table["coverage_80"] for table in tables], axis=0), c95.mean(axis=0), c95.min(axis=0)
 
 
 LATE_STORM = pytest.param(
@@ -77,3 +84,24 @@ def test_the_replay_sees_only_the_past_and_scores_in_price_units():
 def test_too_short_a_series_is_refused():
     with pytest.raises(ValueError, match="too few"):
         replay_naive(np.linspace(100, 110, 150), nights=40)
+
+
+def semiannual_jumps(seed: int) -> np.ndarray:
+    """Jumps every 126 sessions: the one before a window's jump is older than the evidence window's 100 origins."""
+    return quarterly_jumps(seed, every=126)
+
+
+def test_a_long_tail_memory_remembers_the_jumps_the_evidence_window_forgot():
+    """tail_memory=500: naive's errors over 500 origins are a floor under the tails (off by default)."""
+    _, short_95, short_worst = coverage(semiannual_jumps)
+    cover_80, long_95, long_worst = coverage(semiannual_jumps, tail_memory=500)
+    assert long_95[-1] > short_95[-1] and long_worst[-1] > short_worst[-1]
+    assert ((cover_80 >= 0.70) & (cover_80 <= 0.90)).all() and ((long_95 >= 0.88) & (long_95 <= 0.99)).all()
+
+
+def test_a_long_tail_memory_keeps_a_calm_spell_after_a_storm_in_band():
+    """The floor only widens (the 95% band only): after a storm its long memory must not push coverage past the
+    band."""
+    cover_80, cover_95, _ = coverage(storm_ends, tail_memory=500)
+    assert ((cover_80 >= 0.70) & (cover_80 <= 0.90)).all(), cover_80
+    assert ((cover_95 >= 0.88) & (cover_95 <= 0.99)).all(), cover_95

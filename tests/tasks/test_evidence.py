@@ -77,3 +77,29 @@ def test_misses_of_live_bands_widen_the_next_ones_and_hits_narrow_them():
     assert adapted_alpha(pd.DataFrame({"actual": [1.0]}), 95) == pytest.approx(0.05)  # backtest rows: nominal
     wide, narrow = (interval_quantiles(np.linspace(-2, 2, 101), a) for a in (0.05, 0.2))
     assert wide[0] < narrow[0] and wide[1] > narrow[1]
+
+
+def test_naive_z_reads_only_closes_up_to_tonight_and_at_most_memory_origins():
+    from tasks.evidence import naive_z
+
+    closes = 100 * np.exp(np.cumsum(np.random.default_rng(3).normal(0, 0.01, 300)))
+    facts = price_facts(pd.DataFrame({"date": pd.bdate_range("2020-01-01", periods=300), "close": closes}))
+    tonight = naive_z(facts[:200], horizon=5, memory=50)
+    assert [len(tonight[h]) for h in range(1, 6)] == [50] * 5
+    h = 3  # the last origin's target is tonight's close; later closes change nothing
+    expected = np.log(closes[199] / closes[196]) / (facts["sigma"][196] * np.sqrt(h))
+    assert tonight[h][-1] == pytest.approx(expected, rel=1e-12)
+    assert len(naive_z(facts[:30], horizon=5, memory=500)[5]) == 24  # origins 1..24: no return before row 1
+
+
+def test_a_tail_memory_widens_the_95_band_only_and_only_outwards():
+    own = {h: Errors(np.random.default_rng(h).normal(0, 1, 100), {80: 0.2, 95: 0.05}) for h in (1, 2)}
+    plain = intervals(np.array([100.0, 100.0]), own, 0.01)
+    calm_tails = {h: np.zeros(200) for h in (1, 2)}  # narrower than the own errors: no change
+    same = intervals(np.array([100.0, 100.0]), own, 0.01, calm_tails)
+    assert all(np.array_equal(same[name], plain[name]) for name in plain)
+    jumpy = {h: np.concatenate([np.zeros(180), np.full(10, 6.0), np.full(10, -6.0)]) for h in (1, 2)}
+    wide = intervals(np.array([100.0, 100.0]), own, 0.01, jumpy)
+    assert (wide["upper_95"] > plain["upper_95"]).all() and (wide["lower_95"] < plain["lower_95"]).all()
+    np.testing.assert_array_equal(wide["upper_80"], plain["upper_80"])
+    np.testing.assert_array_equal(wide["lower_80"], plain["lower_80"])
