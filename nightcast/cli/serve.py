@@ -11,13 +11,15 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext, suppress
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from nightcast.cli.alerts_setup import set_up_alerts
 from nightcast.cli.common import CliError
 from nightcast.cli.deployments import POOL, deploy, ensure_pool
-from nightcast.cli.serve_setup import PROJECT, ServeSetup, child_env, prefect_cli
+from nightcast.cli.serve_setup import PROJECT, Alerts, ServeSetup, child_env, prefect_cli
 
 _DEFAULT_SIGINT = partial(signal.signal, signal.SIGINT, signal.SIG_DFL)  # for Prefect's own shutdown of a child
 
@@ -65,11 +67,12 @@ def start_server(plan: ServeSetup, stack: ExitStack, timeout: float = 120.0) -> 
 
 @contextmanager
 def serving(plan: ServeSetup) -> Iterator[dict[str, subprocess.Popen]]:
-    """Server (unless plan.api_url), pool, deployments, worker; on exit stop the worker, then the server."""
+    """Server (unless plan.api_url), pool, deployments, alerts, worker; on exit stop the worker, then the server."""
     with ExitStack() as stack:
         processes = {} if plan.api_url else {"server": start_server(plan, stack)}
         ensure_pool(plan.api)
         deploy(plan)
+        print(f"nightcast serve: {set_up_alerts(plan.api, plan.alerts)}", flush=True)
         processes["worker"] = spawn(
             plan, ["worker", "start", "--pool", POOL], plan.log_dir / "worker.log" if plan.log_dir else None
         )
@@ -81,7 +84,13 @@ def command(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C or SIGTERM; a child that exits on its own is an error."""
     if not (PROJECT / "prefect.yaml").is_file():
         raise CliError(f"no prefect.yaml in {PROJECT}: nightcast serve needs the checkout (pip install -e .)")
-    plan = ServeSetup(project=PROJECT, host=args.host, port=args.port, api_url=os.environ.get("PREFECT_API_URL"))
+    alerts = Alerts(
+        webhook=args.alert_webhook or os.environ.get("NIGHTCAST_ALERT_WEBHOOK") or None,
+        block=args.alert_block or os.environ.get("NIGHTCAST_ALERT_BLOCK") or None,
+        missing_after=timedelta(minutes=args.alert_missing_after),
+    )
+    api_url = os.environ.get("PREFECT_API_URL")
+    plan = ServeSetup(project=PROJECT, host=args.host, port=args.port, api_url=api_url, alerts=alerts)
     os.environ["PREFECT_HOME"] = plan.env["PREFECT_HOME"]  # our own client, too, stays out of ~/.prefect
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM: the same clean stop as Ctrl-C
     try:
@@ -108,9 +117,29 @@ def register(commands: argparse._SubParsersAction) -> None:
         "serve",
         help="run a local Prefect server with the UI, both deployments and a worker",
         description="Start a Prefect server on 127.0.0.1 (SQLite in .state/prefect), create the 'nightcast' "
-        "process work pool, deploy prefect.yaml and run a worker until Ctrl-C. With PREFECT_API_URL set, "
+        "process work pool, deploy prefect.yaml, set up the nightly's alert automations when a destination is "
+        "given, and run a worker until Ctrl-C. With PREFECT_API_URL set, "
         "use that server (or Prefect Cloud) instead of starting one.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address the server listens on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=4200, help="port of the server (default: 4200)")
+    serve.add_argument(
+        "--alert-webhook",
+        metavar="URL",
+        help="notify this webhook (JSON subject, body, text) when a nightly run fails or does not finish in "
+        "time; nightcast keeps it as the Custom Webhook block nightcast-alerts (default: $NIGHTCAST_ALERT_WEBHOOK)",
+    )
+    serve.add_argument(
+        "--alert-block",
+        metavar="TYPE/NAME",
+        help="notify through this existing Prefect notification block instead, e.g. slack-webhook/team "
+        "(default: $NIGHTCAST_ALERT_BLOCK)",
+    )
+    serve.add_argument(
+        "--alert-missing-after",
+        metavar="MINUTES",
+        type=int,
+        default=240,
+        help="alert when a nightly run has no final state this long after it was due (default: 240)",
+    )
     serve.set_defaults(handler=command)

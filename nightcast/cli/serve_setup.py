@@ -3,11 +3,44 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from nightcast.cli.common import CliError
 
 PROJECT = Path(__file__).resolve().parents[2]  # the checkout (editable install) holding prefect.yaml
+BLOCK_NAME = re.compile(r"[a-z0-9-]+/[^/\s]+")  # <block-type-slug>/<block name>, as `prefect block ls` shows
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """Where the nightly's automations notify: a webhook URL (nightcast keeps a Custom Webhook block for it),
+    or an existing notification block named <type-slug>/<name>; neither: alerts are off."""
+
+    webhook: str | None = None
+    block: str | None = None
+    missing_after: timedelta = timedelta(hours=4)  # a nightly with no final state this long after it was due
+
+    def __post_init__(self) -> None:
+        """Refuse a bad destination or window with one line."""
+        if self.webhook and self.block:
+            raise CliError("give an alert webhook or an alert block, not both")
+        url = urlsplit(self.webhook or "")
+        if self.webhook is not None and (url.scheme not in ("http", "https") or not url.hostname):
+            raise CliError(f"the alert webhook must be an http:// or https:// URL, not {self.webhook!r}")
+        if self.block is not None and not BLOCK_NAME.fullmatch(self.block):
+            raise CliError(f"the alert block must be <block-type>/<name> (e.g. slack-webhook/team), not {self.block!r}")
+        if self.missing_after < timedelta(seconds=10):  # Prefect's least window for a proactive trigger
+            raise CliError(f"the missing-run window must be at least 10 seconds, not {self.missing_after}")
+
+    @property
+    def on(self) -> bool:
+        """Whether a destination is configured."""
+        return bool(self.webhook or self.block)
 
 
 @dataclass
@@ -20,6 +53,7 @@ class ServeSetup:
     api_url: str | None = None
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     log_dir: Path | None = None  # None: the server logs to $PREFECT_HOME, the worker to the terminal
+    alerts: Alerts = field(default_factory=Alerts)  # off unless a destination is given
     api: str = field(init=False)  # what every child talks to: api_url, else the local server
 
     def __post_init__(self) -> None:
