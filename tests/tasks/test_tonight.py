@@ -86,3 +86,27 @@ def test_fitted_state_round_trips_without_pickle(tmp_path):
     ets = forecasters.fit(candidate("ets"), closes, SETTINGS)
     forecasters.save(ets, tmp_path / "ets" if (tmp_path / "ets").mkdir() is None else tmp_path)
     assert (tmp_path / "ets" / "params.json").read_text().startswith('{"kind": "ets", "params": [')
+
+
+def test_a_tail_memory_setting_reaches_tonight_s_95_bands_and_sees_no_row_after_as_of():
+    """tail_memory=200 on a history with an old jump: drift's 95% band reaches further, its 80% band is the same,
+    and changing the closes after as_of changes nothing."""
+    prices = random_walk_prices(300, ticker="ACME", seed=4)
+    prices.loc[120:, "close"] = prices["close"].iloc[120:] * 1.25  # a jump 180 sessions ago: past the evidence
+    as_of = prices["date"][279].date()
+    history = tonight.history_until(prices, as_of)
+    closes = history["close"].to_numpy("float64")
+    stored = pd.DataFrame(
+        {"candidate": "drift", "as_of": history["date"][260:279].to_numpy(), "horizon": 1, "forecast": closes[260:279]}
+    ).assign(target_date=history["date"][261:280].to_numpy())
+    realized = evidence.realized(stored, evidence.price_facts(history), as_of, 100)
+    fitted = forecasters.fit(candidate("drift"), closes, SETTINGS)
+    plain = tonight.forecast_candidate(fitted, history, realized, SETTINGS)
+    remembering = SETTINGS.model_copy(update={"tail_memory": 200})
+    wide = tonight.forecast_candidate(fitted, history, realized, remembering)
+    assert (wide["upper_95"] > plain["upper_95"]).all() and (wide["lower_95"] <= plain["lower_95"]).all()
+    pd.testing.assert_series_equal(wide["upper_80"], plain["upper_80"])
+    changed = prices.copy()
+    changed.loc[280:, "close"] = changed["close"].iloc[280:] * 3
+    later = tonight.history_until(changed, as_of)
+    pd.testing.assert_frame_equal(wide, tonight.forecast_candidate(fitted, later, realized, remembering))
