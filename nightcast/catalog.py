@@ -198,3 +198,20 @@ def ticker_status(warehouse: Warehouse) -> Answer:
 def open_alerts(warehouse: Warehouse) -> int:
     """How many rows the alerts view holds now."""
     return int(warehouse.query_rows("select count(*) from alerts").rows[0][0])
+
+
+EXAMPLES = {
+    "latest_forecasts": "select * from latest_forecasts where ticker = {ticker} order by horizon",
+    "backtest_metrics": "select candidate, horizon, n, mase, naive_mase, mae, naive_mae from backtest_metrics "
+    "where run_id = {run_id} order by candidate, horizon",
+    "comparisons": "select ticker, candidate, rmse, naive_rmse, skill from comparisons order by ticker, skill desc",
+}
+"""The queries the command line suggests after a command (`try: nightcast query "..."`), by the table they
+read; values are quoted as SQL strings."""
+
+
+def example_query(table: str, **values: str) -> str:
+    """The suggested query of a table, its placeholders filled with the values as SQL string literals."""
+    from nightcast.readonly_files import sql_text
+
+    return EXAMPLES[table].format(**{name: sql_text(value) for name, value in values.items()})

@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 
+from nightcast import catalog
 from tasks.tonight import NightResult
 
 
@@ -72,7 +73,7 @@ def fits_text(result: NightResult) -> str:
 def night_text(result: NightResult, board: pd.DataFrame) -> str:
     """The lines `nightcast run` prints when a night completes."""
     served = result.served
-    sql = f"select * from latest_forecasts where ticker = '{result.ticker}' order by horizon"
+    sql = catalog.example_query("latest_forecasts", ticker=result.ticker)
     cold = (
         f"; cold-start backtest of {', '.join(result.backtested)} in {result.backtest_seconds:.1f} s"
         if result.backtested

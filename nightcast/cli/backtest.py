@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from flows.backtest import BacktestResult
 
+from nightcast import catalog
 from nightcast.cli.common import add_settings_options, prepare_prefect, run_flow, settings_from_args, start_preload
 from nightcast.cli.preflight import from_source, refuse_short_backtest
 
@@ -22,10 +23,7 @@ def backtest_text(result: BacktestResult) -> str:
     naive = table.groupby("horizon")["naive_mase"].mean()
     wide.loc["(naive)"] = [*naive.tolist(), naive.mean()]
     best = wide.drop(index="(naive)")["mean"].idxmin()
-    sql = (
-        f"select candidate, horizon, n, mase, naive_mase, mae, naive_mae from backtest_metrics "
-        f"where run_id = '{result.run_id}' order by candidate, horizon"
-    )
+    sql = catalog.example_query("backtest_metrics", run_id=result.run_id)
     return "\n".join(
         [
             f"backtest {result.run_id} completed: {result.ticker}, {result.folds} folds refit every "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from nightcast import catalog
 from nightcast.candidates import CANDIDATES
 from nightcast.cli.common import CliError, add_settings_options, prepare_prefect, run_flow, settings_from_args
 from nightcast.cli.preflight import from_source, refuse_bad_prices
@@ -15,7 +16,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from nightcast.settings import Settings
 
-QUERY = "select ticker, candidate, rmse, naive_rmse, skill from comparisons order by ticker, skill desc"
 RECIPES = [name for name, c in CANDIDATES.items() if c.is_rnn]
 
 
@@ -57,7 +57,7 @@ def comparison_text(table: pd.DataFrame, settings: Settings) -> str:
         best = rows.loc[rows["skill"].idxmax()]
         verdict = "no worse than naive" if best["skill"] >= 0 else "worse than naive"
         lines.append(f"best for {ticker}: {best['candidate']}, skill {best['skill']:+.3f} ({verdict})")
-    lines.append(f'try: nightcast query "{QUERY}"')
+    lines.append(f'try: nightcast query "{catalog.example_query("comparisons")}"')
     return "\n".join(lines)
 
 
