@@ -13,7 +13,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from nightcast import catalog
+from nightcast import catalog, duckdb_file
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, pid_alive
 from tasks import store as store_stage
@@ -72,7 +72,8 @@ def open_runs(warehouse: Warehouse, settings: Mapping[str, Settings]) -> dict[st
 
 
 def close_runs(warehouse: Warehouse, runs: Mapping[str, store_stage.RunInfo], books: Mapping[str, Books]) -> None:
-    """Record each run as completed, or as failed with its error when its books carry one."""
+    """Record each run as completed, or as failed with its error when its books carry one; the runs rows are a
+    run's last write, so the warehouse's DuckDB file is rewritten then (a warning if it cannot be)."""
     rows = [
         store_stage.run_row(
             run, "failed" if books[t].error else "completed", books[t].data_hash, books[t].model_path, books[t].error
@@ -80,6 +81,7 @@ def close_runs(warehouse: Warehouse, runs: Mapping[str, store_stage.RunInfo], bo
         for t, run in runs.items()
     ]
     record_runs(warehouse, pd.concat(rows, ignore_index=True))
+    duckdb_file.refresh(warehouse)
 
 
 @contextmanager

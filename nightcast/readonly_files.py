@@ -108,6 +108,10 @@ class WarehouseFiles(AbstractFileSystem):
     def unstrip_protocol(self, name: str) -> str:
         return PREFIX + name.removeprefix(PREFIX)
 
+    def url(self, local: str) -> str:
+        """The address a view reads a local path (or pattern) of the warehouse by: nightcast://<path>."""
+        return PREFIX + local
+
     def open(self, path: str, mode: str = "rb", **kwargs: Any) -> PositionalReader:
         if mode != "rb":
             raise PermissionError(f"the warehouse is read-only here: cannot open {path} with mode {mode!r}")
@@ -218,7 +222,7 @@ def partitioned_scan(
     a big file holds. Each is read by pattern, per ticker or for all, with files.listed set to paths, so that
     DuckDB binding the view again asks for no new listing."""
     big, recent = f"/{table}.parquet", f"/{table}{RECENT_SUFFIX}"
-    legacy = [PREFIX + p for p in paths if not p.endswith((big, recent))]
+    legacy = [files.url(p) for p in paths if not p.endswith((big, recent))]
     from nightcast.schema import ADDED_LATER
 
     evolved = table in ADDED_LATER  # a big or recent file of an older version may lack columns too
@@ -227,7 +231,7 @@ def partitioned_scan(
         patterns = [f"{folder}/ticker={t}{name}" for t in tickers or ["*"]]
         for pattern in patterns:
             files.listed[pattern] = sorted(p for p in paths if fnmatch.fnmatchcase(p, pattern))
-        return [PREFIX + pattern for pattern in patterns if files.listed[pattern]]
+        return [files.url(pattern) for pattern in patterns if files.listed[pattern]]
 
     whole, others = urls(big), urls(recent) + legacy
     if not others or not whole:

@@ -116,16 +116,16 @@ DERIVED_VIEWS: dict[str, str] = {
              s.nights_behind > th.stale_sessions),
             ('worse than naive', s.as_of,
              printf('%s''s MASE is %.3f x naive''s at horizon %d (its worst; %d realized forecasts, origins %s..%s)',
-                    s.served, s.worst_ratio, s.worst_horizon, s.n, s.evidence_start, s.evidence_end),
+                    s.served, s.worst_ratio, s.worst_horizon, s.n::BIGINT, s.evidence_start, s.evidence_end),
              s.n >= th.min_forecasts AND s.worst_ratio > 1 + th.naive_margin),
             ('coverage 80%', s.as_of,
              printf('%s''s 80%% intervals hold %.3f of %d realized forecasts (band %.2f-%.2f), origins %s..%s',
-                    s.served, s.coverage_80, s.n, th.coverage_80_low, th.coverage_80_high, s.evidence_start,
+                    s.served, s.coverage_80, s.n::BIGINT, th.coverage_80_low, th.coverage_80_high, s.evidence_start,
                     s.evidence_end),
              s.n >= th.min_forecasts AND s.coverage_80 NOT BETWEEN th.coverage_80_low AND th.coverage_80_high),
             ('coverage 95%', s.as_of,
              printf('%s''s 95%% intervals hold %.3f of %d realized forecasts (band %.2f-%.2f), origins %s..%s',
-                    s.served, s.coverage_95, s.n, th.coverage_95_low, th.coverage_95_high, s.evidence_start,
+                    s.served, s.coverage_95, s.n::BIGINT, th.coverage_95_low, th.coverage_95_high, s.evidence_start,
                     s.evidence_end),
              s.n >= th.min_forecasts AND s.coverage_95 NOT BETWEEN th.coverage_95_low AND th.coverage_95_high),
             ('champion change', s.as_of,
@@ -150,4 +150,6 @@ and each interval's score beside naive's own interval's of the same run, origin 
 scores per candidate and horizon (forecast_accuracy), of the served path (served_accuracy), and ranked by
 MASE (leaderboard). The morning's views (docs/morning.md): the alert thresholds in force (alert_thresholds,
 from nightcast/alert_rules.py); each ticker's latest nightly run and latest served night with the served
-candidate's evidence (ticker_status); and one row per open problem (alerts), which reads ticker_status once."""
+candidate's evidence (ticker_status); and one row per open problem (alerts), which reads ticker_status once.
+The views are read by other DuckDB clients too (nightcast/duckdb_file.py): alerts formats its counts as BIGINT,
+since DuckDB before 1.4 refuses a HUGEINT sum under printf's %d."""

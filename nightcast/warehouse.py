@@ -38,7 +38,6 @@ from nightcast.readonly import (
     warehouse_files,
 )
 from nightcast.readonly_files import (
-    PREFIX,
     WarehouseFiles,
     empty_table,
     parquet_scan,
@@ -248,7 +247,7 @@ class Warehouse:
             return schema, f"FROM {empty_table(table)}"
         if table in SHARED_TABLES:
             by_name = table in ADDED_LATER or any(p != str(self.shared_file(table)) for p in paths)
-            sql = parquet_scan([PREFIX + p for p in paths], table, schema.names, False, by_name)
+            sql = parquet_scan([files.url(p) for p in paths], table, schema.names, False, by_name)
             return schema, f"{sql} WHERE ticker IN ({', '.join(map(sql_text, tickers))})" if tickers else sql
         return schema, partitioned_scan(table, schema.names, paths, str(self.root / table), tickers, files)
 

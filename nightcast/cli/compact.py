@@ -1,5 +1,6 @@
 """`nightcast compact`: fold recent runs, and per-run files of a warehouse written before the one-file layout,
-fill its latest_forecasts, and (with --keep-runs) prune old model folders, plots and Data Docs pages."""
+fill its latest_forecasts, (with --keep-runs) prune old model folders, plots and Data Docs pages, and rewrite
+its DuckDB file (nightcast/duckdb_file.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from nightcast.cli.common import CliError
 
 def command(args: argparse.Namespace) -> int:
     """Compact every ticker of the warehouse (or the one given) and print what changed."""
-    from nightcast import upkeep
+    from nightcast import duckdb_file, upkeep
     from nightcast.tickers import check_ticker
     from nightcast.warehouse import Warehouse, resolve_root
 
@@ -30,6 +31,8 @@ def command(args: argparse.Namespace) -> int:
         f"each ticker's file of their table"
         + (f", {pruned} old model folder(s), plot(s) and page(s) pruned" if args.keep_runs else "")
     )
+    if duckdb_file.refresh(warehouse):
+        print(f"rewrote {duckdb_file.path(warehouse)} (the tables and views for any DuckDB client)")
     return 0
 
 

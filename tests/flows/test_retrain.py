@@ -1,5 +1,8 @@
 """The retrain flow end to end under Prefect's test harness, on a short synthetic series."""
 
+import logging
+import shutil
+
 import pytest
 
 from flows.retrain import retrain
@@ -108,3 +111,25 @@ def test_run_publishes_leaderboard_report_and_plot_artifacts(tmp_path, price_fil
     report = str(found["report-acme"].data)
     assert result.run_id in report and f"**Served: {result.decision.champion}**" in report and "80%" in report
     assert str(found["plot-acme"].data).startswith("data:image/png;base64,")
+
+
+def test_each_night_rewrites_the_duckdb_file_and_one_it_cannot_write_is_a_warning(tmp_path, price_file, caplog):
+    import duckdb
+
+    from nightcast.cli import main
+
+    retrain(settings=tiny(tmp_path, price_file, candidates=["naive", "drift"]))
+    path = tmp_path / "wh" / "nightcast.duckdb"
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("select count(*) from runs where status = 'completed'").fetchone() == (1,)
+        assert con.execute("select count(*) from latest_forecasts").fetchone() == (5,)
+    path.unlink()
+    (path / "blocked").mkdir(parents=True)  # a folder where the file goes: it cannot be written
+    with caplog.at_level(logging.WARNING, logger="nightcast.duckdb_file"):
+        second = retrain(settings=tiny(tmp_path, price_file, candidates=["naive", "drift"]))
+    assert second.decision is not None and "nightcast.duckdb was not rewritten" in caplog.text
+    assert count(Warehouse(tmp_path / "wh"), "runs", "status = 'completed'") == 2  # the night completed
+    shutil.rmtree(path)
+    assert main(["compact", "--warehouse", str(tmp_path / "wh")]) == 0
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("select count(*) from runs where status = 'completed'").fetchone() == (2,)

@@ -13,7 +13,9 @@ from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 from tests.conftest import random_walk_prices
 
-RECORDS = ("runs", "validations", "quarantine", "data_docs", ".locks")
+RECORDS = ("runs", "validations", "quarantine", "data_docs", ".locks", "nightcast.duckdb")
+"""What a failed run adds to, or rewrites: nightcast.duckdb holds views of the tables (by absolute path, so a
+copied warehouse's file changes on its first run), no rows."""
 
 
 def yahoo_layout(n=150, edits=None) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Stored state holds no pickle, models load in safe mode, and the query path changes nothing."""
 
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,7 +35,10 @@ def test_no_pickle_anywhere_in_a_run_s_stored_state(tmp_path, prices):
     assert code == 0, err[-2000:]
     files = [p for p in (tmp_path / "wh").rglob("*") if p.is_file()]
     state = [p for p in files if "data_docs" not in p.parts]  # data_docs: GX's HTML site and its static assets
-    assert {p.suffix for p in state} <= {".parquet", ".keras", ".json", ".png", ".lock"}
+    assert {p.suffix for p in state} <= {".parquet", ".keras", ".json", ".png", ".lock", ".duckdb"}
+    duck = [p for p in state if p.suffix == ".duckdb"]  # views for other DuckDB clients (nightcast/duckdb_file.py)
+    assert [p.relative_to(tmp_path / "wh") for p in duck] == [Path("nightcast.duckdb")]
+    assert duck[0].read_bytes()[8:12] == b"DUCK"
     assert not [p for p in files if p.suffix in {".pkl", ".pickle", ".joblib", ".h5"}]
     assert not [p for p in files if is_pickle(p.read_bytes())]
     models = [p for p in files if p.suffix == ".keras"]
