@@ -71,13 +71,21 @@ def interval_quantiles(z: np.ndarray, alpha: float) -> tuple[float, float]:
 
 def horizon_quantiles(own: Errors, level: int, tails: np.ndarray | None) -> tuple[float, float]:
     """The (lower, upper) quantiles at one horizon: the candidate's own, and for the TAIL_LEVELS widened to those
-    of the long-memory tails (naive's z over tail_memory origins, at the same adapted alpha) where those reach
-    further."""
+    of the long-memory tails (naive's z over tail_memory origins, at the same adapted alpha, centred on the
+    candidate's own median) where those reach further."""
     lower, upper = interval_quantiles(own.z, own.alphas[level])
     if tails is None or len(tails) < MIN_ERRORS or level not in TAIL_LEVELS:
         return lower, upper
     far_lower, far_upper = interval_quantiles(tails, own.alphas[level])
-    return min(lower, far_lower), max(upper, far_upper)
+    shift = _center(own.z) - _center(tails)  # naive's drift is in its errors, and a drifting forecast's is not
+    return min(lower, far_lower + shift), max(upper, far_upper + shift)
+
+
+def _center(z: np.ndarray) -> float:
+    """The median of the finite errors (0 with fewer than MIN_ERRORS: the normal fallback is centred)."""
+    values = np.asarray(z, dtype="float64")
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if len(values) >= MIN_ERRORS else 0.0
 
 
 def intervals(
