@@ -11,19 +11,11 @@ from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from prefect.client.schemas.objects import StateType
 
 from nightcast.cli.deployments import deploy, prefect_client
+from tests.e2e.conftest import chromium
 
 pytestmark = pytest.mark.e2e
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 TINY_DEFAULTS = {"settings": {"epochs": 1, "time_step": 20, "candidates": ["naive", "drift", "simple_rnn-log_return"]}}
 
 
@@ -42,16 +34,9 @@ def tiny_retrain(stack, tmp_path_factory):
 
 @pytest.fixture
 def page():
-    """A page of headless Debian Chromium (never downloaded: `playwright install` is not needed)."""
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser.new_page(viewport={"width": 1400, "height": 900})
-        finally:
-            browser.close()
+    """A page of headless Debian Chromium."""
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 1400, "height": 900})
 
 
 def new_run_ids(stack, deployment_id, known: set) -> set:

@@ -12,21 +12,13 @@ import pytest
 
 from tasks.expectations import Limits
 from tasks.validate import build_data_docs
+from tests.e2e.conftest import chromium
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
 from test_validate import MIN_ROWS, prices
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--host-resolver-rules=MAP * ~NOTFOUND",  # no name resolves: nothing could load from the internet anyway
-]
+NO_NAMES = "--host-resolver-rules=MAP * ~NOTFOUND"  # no name resolves: nothing could load from the internet anyway
 STYLED = """async () => {
     await document.fonts.ready;
     const navbar = document.querySelector('.navbar');
@@ -44,16 +36,9 @@ STYLED = """async () => {
 
 @pytest.fixture
 def browser():
-    """Headless Debian Chromium (never downloaded: `playwright install` is not needed)."""
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    """Headless Debian Chromium in which no host name resolves."""
+    with chromium(NO_NAMES) as browser:
+        yield browser
 
 
 def test_data_docs_render_styled_with_no_network(tmp_path: Path, browser) -> None:
