@@ -6,6 +6,7 @@ are left to the flow, which checks everything again either way."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -38,10 +39,12 @@ def from_source(settings: Settings) -> Rows:
 
 
 def from_staged(settings: Settings, staged: str) -> Rows:
-    """Rows the command line staged already, read back as the flow reads them."""
-    from tasks.ingest import FileSource
+    """Rows the command line staged already, read back as the flow reads them (the file once, however many
+    windows are asked for: a backfill asks one per night)."""
+    from tasks.ingest import FileSource, within_dates
 
-    return lambda window: FileSource(staged).fetch(settings.ticker, window.start, window.end)
+    whole = functools.cache(lambda: FileSource(staged).fetch(settings.ticker, None, None))
+    return lambda window: within_dates(whole(), window.start, window.end)
 
 
 Stored = tuple["pd.DataFrame", "pd.DataFrame"]
@@ -140,13 +143,12 @@ def refuse_failing_backfill(settings: Settings, staged: str, days: int) -> None:
     """End `nightcast backfill` when every night it would replay fails its ingest or validation (nothing is
     stored by a failed night, so each meets the warehouse as it is now); a night that passes lets the flow
     run, and it reports each night. The line is the last night's: it sees every row."""
-    from tasks.ingest import FileSource
-    from tasks.sources import ingest_prices
+    from tasks.revisions import FetchWindow
     from tasks.split import replay_dates
 
     rows, known = from_staged(settings, staged), stored_history(settings)
     try:
-        nights = replay_dates(ingest_prices(settings, FileSource(staged))["date"], days)
+        nights = replay_dates(rows(FetchWindow(settings.start, settings.end, False))["date"], days)
     except ExpectedFailure:
         return  # the flow's replay_dates stage says it, in its words
     errors = []
