@@ -78,8 +78,14 @@ def realized(forecasts: pd.DataFrame, facts: pd.DataFrame, as_of, window: int) -
     return rows.assign(
         error=rows["forecast"] - rows["actual"],
         scaled_error=(rows["forecast"] - rows["actual"]).abs() / rows["scale"],
-        z=np.log(rows["actual"] / rows["forecast"]) / (rows["sigma"] * np.sqrt(rows["horizon"])),
+        z=scaled_log_error(rows["actual"], rows["forecast"], rows["sigma"], rows["horizon"]),
     )
+
+
+def scaled_log_error(actual, forecast, sigma, horizon):
+    """z = ln(actual / forecast) / (sigma * sqrt(horizon)): a forecast's error in units of the volatility at its
+    origin over its horizon (arrays or series, elementwise)."""
+    return np.log(actual / forecast) / (sigma * np.sqrt(horizon))
 
 
 def naive_z(facts: pd.DataFrame, horizon: int, memory: int) -> dict[int, np.ndarray]:
@@ -90,6 +96,6 @@ def naive_z(facts: pd.DataFrame, horizon: int, memory: int) -> dict[int, np.ndar
     out = {}
     for h in range(1, horizon + 1):
         origins = np.arange(max(1, len(closes) - h - memory), len(closes) - h)
-        z = np.log(closes[origins + h] / closes[origins]) / (sigma[origins] * np.sqrt(h))
+        z = scaled_log_error(closes[origins + h], closes[origins], sigma[origins], h)
         out[h] = z[np.isfinite(z)]
     return out

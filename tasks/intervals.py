@@ -59,10 +59,15 @@ def errors_by_horizon(evidence: pd.DataFrame, candidate: str) -> dict[int, Error
     }
 
 
+def finite(z: np.ndarray) -> np.ndarray:
+    """The finite values of a set of standardized errors, as float64."""
+    values = np.asarray(z, dtype="float64")
+    return values[np.isfinite(values)]
+
+
 def interval_quantiles(z: np.ndarray, alpha: float) -> tuple[float, float]:
     """The (lower, upper) quantiles of standardized errors leaving alpha outside, half on each side."""
-    values = np.asarray(z, dtype="float64")
-    values = values[np.isfinite(values)]
+    values = finite(z)
     if len(values) < MIN_ERRORS:
         edge = NormalDist().inv_cdf(1 - alpha / 2)
         return -edge, edge
@@ -83,8 +88,7 @@ def horizon_quantiles(own: Errors, level: int, tails: np.ndarray | None) -> tupl
 
 def _center(z: np.ndarray) -> float:
     """The median of the finite errors (0 with fewer than MIN_ERRORS: the normal fallback is centred)."""
-    values = np.asarray(z, dtype="float64")
-    values = values[np.isfinite(values)]
+    values = finite(z)
     return float(np.median(values)) if len(values) >= MIN_ERRORS else 0.0
 
 
