@@ -45,11 +45,22 @@ def quarterly_jumps(seed: int, every: int = 63) -> np.ndarray:
     return walk(np.full(700, 0.009), seed, drift=0.0008, jumps=jumps)
 
 
-def coverage(regime, **options) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def replays(regime, **options) -> list:
+    """The calibration table of a 40-night replay of the regime, for each seed."""
+    return [calibration(replay_naive(regime(seed), nights=40, **options)) for seed in SEEDS]
+
+
+def coverage(regime, tables: list | None = None, **options) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean 80% and 95% coverage per horizon over the seeds, and the worst window's 95% coverage."""
-    tables = [calibration(replay_naive(regime(seed), nights=40, **options)) for seed in SEEDS]
+    tables = tables or replays(regime, **options)
     c95 = np.array([table["coverage_95"] for table in tables])
     return np.mean([table["coverage_80"] for table in tables], axis=0), c95.mean(axis=0), c95.min(axis=0)
+
+
+def assert_in_bands(cover_80: np.ndarray, cover_95: np.ndarray) -> None:
+    """The issue's bands at every horizon: 70-90% for the 80% interval, 88-99% for the 95% one."""
+    assert ((cover_80 >= 0.70) & (cover_80 <= 0.90)).all(), cover_80
+    assert ((cover_95 >= 0.88) & (cover_95 <= 0.99)).all(), cover_95
 
 
 LATE_STORM = pytest.param(
@@ -60,12 +71,10 @@ LATE_STORM = pytest.param(
 
 @pytest.mark.parametrize("regime", [volatility_jump, storm_ends, quarterly_jumps, LATE_STORM])
 def test_naive_intervals_are_calibrated_at_every_horizon_on_average(regime):
-    tables = [calibration(replay_naive(regime(seed), nights=40)) for seed in SEEDS]
+    tables = replays(regime)
     assert all(list(table["n"]) == [40] * 5 for table in tables)  # every night's targets are in the series
-    cover_80 = np.mean([table["coverage_80"] for table in tables], axis=0)
-    cover_95 = np.mean([table["coverage_95"] for table in tables], axis=0)
-    assert ((cover_80 >= 0.70) & (cover_80 <= 0.90)).all(), cover_80
-    assert ((cover_95 >= 0.88) & (cover_95 <= 0.99)).all(), cover_95
+    cover_80, cover_95, _ = coverage(regime, tables)
+    assert_in_bands(cover_80, cover_95)
 
 
 def test_the_replay_sees_only_the_past_and_scores_in_price_units():
@@ -96,12 +105,11 @@ def test_a_long_tail_memory_remembers_the_jumps_the_evidence_window_forgot():
     _, short_95, short_worst = coverage(semiannual_jumps)
     cover_80, long_95, long_worst = coverage(semiannual_jumps, tail_memory=500)
     assert long_95[-1] > short_95[-1] and long_worst[-1] > short_worst[-1]
-    assert ((cover_80 >= 0.70) & (cover_80 <= 0.90)).all() and ((long_95 >= 0.88) & (long_95 <= 0.99)).all()
+    assert_in_bands(cover_80, long_95)
 
 
 def test_a_long_tail_memory_keeps_a_calm_spell_after_a_storm_in_band():
     """The floor only widens (the 95% band only): after a storm its long memory must not push coverage past the
     band."""
     cover_80, cover_95, _ = coverage(storm_ends, tail_memory=500)
-    assert ((cover_80 >= 0.70) & (cover_80 <= 0.90)).all(), cover_80
-    assert ((cover_95 >= 0.88) & (cover_95 <= 0.99)).all(), cover_95
+    assert_in_bands(cover_80, cover_95)
