@@ -215,3 +215,13 @@ def example_query(table: str, **values: str) -> str:
     from nightcast.readonly_files import sql_text
 
     return EXAMPLES[table].format(**{name: sql_text(value) for name, value in values.items()})
+
+
+def realized_rows(warehouse: Warehouse, ticker: str) -> pd.DataFrame:
+    """Every realized forecast of the ticker (the realized_forecasts view: each candidate's newest forecast per
+    night and horizon with its bands, the actual close and naive's), by candidate, night and horizon."""
+    return warehouse.query(
+        "select * from realized_forecasts where ticker = ? order by candidate, as_of, horizon",
+        [ticker],
+        tickers=[ticker],
+    )

@@ -3,6 +3,7 @@
 import pandas as pd
 
 from flows.backfill import backfill
+from nightcast import catalog
 from nightcast.cli import main
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
@@ -42,6 +43,9 @@ def test_backfill_fills_the_forecast_history_night_by_night(tmp_path, prices, ca
     assert [pd.read_json(pd.io.common.StringIO(s), typ="series")["end"] for s in runs] == [str(d) for d in last]
     served = wh.query("select horizon, n from served_accuracy order by horizon")
     assert served["horizon"].tolist()[:2] == [1, 2] and served["n"].tolist()[:2] == [2, 1]
+    realized = catalog.realized_rows(wh, "ACME")  # the named read bench/intervals.py compares bands with
+    assert set(realized["candidate"]) == {"naive", "drift"} and realized["actual"].notna().all()
+    assert realized[realized["served"]].groupby("horizon").size().tolist()[:2] == [2, 1]
     lines = out.splitlines()
     assert lines[0].startswith(f"{last[0]}  ACME     completed served ") and "(cold start)" in lines[0]
     table = out.split("interval score over naive's own):\n")[1].splitlines()
