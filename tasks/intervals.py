@@ -41,11 +41,12 @@ class Errors:
 def adapted_alpha(rows: pd.DataFrame, level: int) -> float:
     """Nominal alpha moved by ACI_STEP for each live forecast's hit or miss of its `level`% band."""
     nominal = 1 - level / 100
-    lower, upper = rows.get(f"lower_{level}"), rows.get(f"upper_{level}")
-    if lower is None or upper is None:
+    if f"lower_{level}" not in rows.columns or f"upper_{level}" not in rows.columns:
         return nominal
-    live = lower.notna() & upper.notna()
-    misses = ~((rows["actual"] >= lower) & (rows["actual"] <= upper))[live]
+    lower, upper = (rows[f"{side}_{level}"].to_numpy("float64", na_value=np.nan) for side in ("lower", "upper"))
+    actual = rows["actual"].to_numpy("float64")
+    live = ~(np.isnan(lower) | np.isnan(upper))
+    misses = ~((actual >= lower) & (actual <= upper))[live]
     alpha = nominal + ACI_STEP * float((nominal - misses.astype(float)).sum())
     return min(max(alpha, ALPHA_RANGE[0]), ALPHA_RANGE[1])
 
