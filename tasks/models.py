@@ -1,5 +1,5 @@
-"""The model kinds (the tutorial's SimpleRNN stack, and LSTM and GRU stacks of the same width), their
-Keras fit, the fitted-model record, and the .keras files with the card that says what a model predicts.
+"""The model kinds (the tutorial's SimpleRNN stack, and LSTM and GRU stacks of the same width), the options
+every fit takes (TrainOptions), their Keras fit, the fitted-model record, and the .keras files with the card.
 
 The tutorial's `simple_rnn` is trained by the fast trainer in tasks/train.py; `lstm` and `gru` are
 trained here with Keras' own `fit` (the same Adam, cosine decay and early-stopping settings; Keras
