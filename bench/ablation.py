@@ -116,13 +116,14 @@ def _custom_variant(name: str, data) -> tuple[float, float]:
 
 def _nightcast_variant(data) -> tuple[float, float]:
     from tasks import train
+    from tasks.models import TrainOptions
 
     load_keras()
     started = time.perf_counter()
-    train.train_model(data.train_X, data.train_y, 1, 32, 0)
+    train.train_model(data.train_X, data.train_y, TrainOptions(1, 32, 0))
     first = time.perf_counter() - started  # a fresh fit: includes tracing and compilation
     started = time.perf_counter()
-    train.train_model(data.train_X, data.train_y, EPOCHS, 32, 0)  # reuses the compiled program
+    train.train_model(data.train_X, data.train_y, TrainOptions(EPOCHS, 32, 0))  # reuses the compiled program
     return first, (time.perf_counter() - started) / EPOCHS
 
 

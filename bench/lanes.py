@@ -40,15 +40,18 @@ def seconds(call) -> float:
 
 def measure() -> dict:
     """Seconds per model at each lane count, stacked, and one by one at 4."""
+    from tasks.models import TrainOptions
     from tasks.train import train_model, train_models
 
     out: dict = {"epochs": EPOCHS, "sessions": SESSIONS}
     for count in LANE_COUNTS:
         work = jobs(count)
-        train_models(work, 1)  # compile this lane count's program
-        out[f"stacked_{count}"] = seconds(lambda w=work: train_models(w, EPOCHS)) / count
+        train_models(work, TrainOptions(epochs=1))  # compile this lane count's program
+        out[f"stacked_{count}"] = seconds(lambda w=work: train_models(w, TrainOptions(epochs=EPOCHS))) / count
         if count == 4:
-            out["alone_4"] = seconds(lambda w=work: [train_model(X, y, EPOCHS) for X, y, _ in w]) / count
+            out["alone_4"] = (
+                seconds(lambda w=work: [train_model(X, y, TrainOptions(epochs=EPOCHS)) for X, y, _ in w]) / count
+            )
     return out
 
 

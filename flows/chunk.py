@@ -22,7 +22,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 
-from flows.publish import Fits, night_result, night_tables
+from flows.publish import Fits, NightFiles, night_result, night_tables
 from nightcast.candidates import candidate as lookup
 from nightcast.errors import is_expected
 from nightcast.settings import Settings
@@ -81,7 +81,7 @@ def save_fits(warehouse: Warehouse, item: ChunkItem, fits: dict[str, forecasters
         folder = warehouse.model_dir(item.run.ticker, item.run.run_id) / name
         write_folder_atomic(folder, functools.partial(save_into, fitted))
         plan = item.plans.get(name) or registry.Training("fit", "refitted nightly")
-        stored[name] = (fitted, plan, str(folder.relative_to(warehouse.root)))
+        stored[name] = store_stage.StoredFit(fitted, plan, str(folder.relative_to(warehouse.root)))
     return stored
 
 
@@ -89,15 +89,14 @@ def conclude(warehouse: Warehouse, item: ChunkItem, done: night.TickerForecasts)
     """Store the ticker's fits and plot; its tables and result."""
     fits = save_fits(warehouse, item, dict(done.fits))
     backtests = [backtest_rows(item.run.run_id, item.run.ticker, n, results) for n, results in done.folds.items()]
-    tables = night_tables(
-        item.run, item.settings, item.history, done.decision, fits, done.paths, done.realized, backtests
-    )
+    tables = night_tables(item.run, item.settings, item.history, done, fits, backtests)
     board = plot.leaderboard(tables["metrics"])
     served = tables["forecasts"][tables["forecasts"]["served"]].sort_values("horizon")
     title = f"{item.run.ticker} as of {served['as_of'].iloc[0]}: served {done.decision.champion}"
     path = warehouse.plot_path(item.run.ticker, item.run.run_id)
     warehouse.write_bytes(path, plot.render_night(item.history, served, board, title))
-    result = night_result(warehouse, item.run, item.history, item.added, done, fits, tables, str(path), item.data_docs)
+    files = NightFiles(warehouse, str(path), item.data_docs)
+    result = night_result(item.run, item.history, item.added, done, fits, tables, files)
     return ChunkOutcome(item.run.ticker, tables=tables, result=result)
 
 

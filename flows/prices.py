@@ -106,9 +106,7 @@ def reconcile(
                 prices,
                 rows,
                 windows[ticker],
-                settings.on_revision,
-                settings.revision_tolerance,
-                settings.max_revised_days,
+                revisions_stage.RevisionPolicy.from_settings(settings),
                 recorded[["date", "new_close"]],
             )
         except Exception as error:

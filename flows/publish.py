@@ -3,6 +3,7 @@ artifacts of a run of one ticker (leaderboard table, markdown report, plot) keye
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -12,34 +13,41 @@ from prefect.cache_policies import NO_CACHE
 
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
-from tasks import champion, forecasters, plot, registry, scores, store, summary, tonight
+from tasks import champion, plot, scores, store, summary, tonight
 from tasks.night import TickerForecasts
 from tasks.tonight import FitSummary, NightResult
 
-Fits = dict[str, tuple[forecasters.Fitted, registry.Training, str]]
+Fits = dict[str, store.StoredFit]
+
+
+@dataclass(frozen=True)
+class NightFiles:
+    """Where a ticker's night was written: the warehouse, the plot and the Data Docs page."""
+
+    warehouse: Warehouse
+    plot_path: str
+    data_docs: str
 
 
 def night_tables(
     run: store.RunInfo,
     settings: Settings,
     history: pd.DataFrame,
-    decision: champion.Decision,
+    done: TickerForecasts,
     fits: Fits,
-    paths: list[pd.DataFrame],
-    realized: pd.DataFrame,
     backtests: list[pd.DataFrame],
 ) -> dict[str, pd.DataFrame]:
-    """forecasts, metrics, model_events, decisions and backtests rows of tonight's run."""
-    now, as_of = pd.Timestamp.now(tz="UTC"), history["date"].iloc[-1].date()
+    """forecasts, metrics, model_events, decisions and backtests rows of tonight's run (done: its paths,
+    realized forecasts and decision)."""
+    now, as_of, decision = pd.Timestamp.now(tz="UTC"), history["date"].iloc[-1].date(), done.decision
     versions = {name: store.model_version(run, name) for name in fits}
     events = [
-        store.model_event_row(
-            run, fitted, plan, path, history, settings.time_step, name == decision.champion, plan.reason, now
-        )
-        for name, (fitted, plan, path) in fits.items()
+        store.model_event_row(run, fit, history, settings.time_step, name == decision.champion, now)
+        for name, fit in fits.items()
     ]
+    realized = done.realized
     tables = {
-        "forecasts": tonight.forecast_rows(run.run_id, run.ticker, paths, decision.champion, versions),
+        "forecasts": tonight.forecast_rows(run.run_id, run.ticker, done.paths, decision.champion, versions),
         "metrics": tonight.evidence_rows(run.run_id, run.ticker, as_of, scores.score_table(realized), realized, now),
         "model_events": pd.DataFrame(events),
         "decisions": champion.decision_row(
@@ -52,17 +60,16 @@ def night_tables(
 
 
 def night_result(
-    warehouse: Warehouse,
     run: store.RunInfo,
     history: pd.DataFrame,
     added: int,
     done: TickerForecasts,
     fits: Fits,
     tables: dict[str, pd.DataFrame],
-    plot_path: str,
-    data_docs: str,
+    files: NightFiles,
 ) -> NightResult:
     """What one ticker's night produced, as the command line and the reports describe it."""
+    warehouse = files.warehouse
     return NightResult(
         run_id=run.run_id,
         ticker=run.ticker,
@@ -81,8 +88,8 @@ def night_result(
         ),
         backtested=tuple(done.cold),
         backtest_seconds=done.backtest_seconds,
-        plot_path=plot_path,
-        data_docs=data_docs,
+        plot_path=files.plot_path,
+        data_docs=files.data_docs,
         warehouse=str(warehouse.root),
         model_folder=str(warehouse.model_dir(run.ticker, run.run_id)),
     )

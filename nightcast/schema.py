@@ -1,70 +1,24 @@
-"""Column lists shared by ingest, validation and the warehouse: the one place a table's shape is named."""
+"""Column lists shared by ingest, validation and the warehouse: the one place a table's shape is named (the
+column groups several tables share, and the price batch's columns, in nightcast/columns.py)."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-PRICE_COLUMNS: tuple[str, ...] = (
-    "ticker",
-    "date",
-    "open",
-    "high",
-    "low",
-    "close",
-    "adj_close",
-    "volume",
+from nightcast.columns import (
+    ADDED_SCORES,
+    FLOAT,
+    FORECAST_FIELDS,
+    PRICE_COLUMNS,
+    REQUIRED_PRICE_COLUMNS,
+    SCORE_FIELDS,
+    TIMESTAMP,
 )
-"""The normalized price schema every source is converted to (adj_close null where a source has none)."""
 
-REQUIRED_PRICE_COLUMNS: tuple[str, ...] = ("date", "open", "high", "low", "close", "volume")
-"""Columns a source must provide and the later stages read; a batch without any of them is refused."""
+_TS, _F = TIMESTAMP, FLOAT
+__all__ = ["ADDED_LATER", "PRICE_COLUMNS", "REQUIRED_PRICE_COLUMNS", "SHARED_TABLES", "TABLES"]
 
-_TS = pa.timestamp("us", tz="UTC")
-_F = pa.float64()
-SCORE_FIELDS = [
-    ("candidate", pa.string()),
-    ("horizon", pa.int32()),
-    ("n", pa.int64()),
-    ("mae", _F),
-    ("rmse", _F),
-    ("mase", _F),
-    ("bias", _F),
-    ("direction", _F),
-    ("coverage_80", _F),
-    ("coverage_95", _F),
-    ("width_80", _F),
-    ("width_95", _F),
-    ("naive_mae", _F),
-    ("naive_rmse", _F),
-    ("naive_mase", _F),
-    ("interval_score_80", _F),
-    ("interval_score_95", _F),
-    ("naive_interval_score_80", _F),
-    ("naive_interval_score_95", _F),
-]
-"""Scores of one candidate at one horizon beside naive persistence (tasks/scores.py); the interval scores were
-added later (issue 25): in files written before, they read as null (ADDED_LATER)."""
-_ADDED_SCORES = frozenset(
-    {"interval_score_80", "interval_score_95", "naive_interval_score_80", "naive_interval_score_95"}
-)
-INTERVALS = [("lower_80", _F), ("upper_80", _F), ("lower_95", _F), ("upper_95", _F)]
-
-FORECAST_FIELDS = [
-    ("run_id", pa.string()),
-    ("ticker", pa.string()),
-    ("as_of", pa.date32()),
-    ("target_date", pa.date32()),
-    ("horizon", pa.int32()),
-    ("forecast", _F),
-    ("model_version", pa.string()),
-    ("candidate", pa.string()),
-    ("served", pa.bool_()),
-    *INTERVALS,
-    ("scale", _F),
-]
-"""A forecast path's rows: every candidate's each night (forecasts), the newest served one (latest_forecasts)."""
-
-ADDED_LATER: dict[str, frozenset[str]] = {"metrics": _ADDED_SCORES, "backtest_metrics": _ADDED_SCORES}
+ADDED_LATER: dict[str, frozenset[str]] = {"metrics": ADDED_SCORES, "backtest_metrics": ADDED_SCORES}
 """Columns a table gained after released versions had written files of it. Such a table's files are read by
 column name, with its empty table beside them, so that a file without them reads them as null; every column
 added to a stored table must be listed here (tests/nightcast/test_schema_evolution.py writes files without

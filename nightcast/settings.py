@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from nightcast.calendars import calendar_for, check_calendar
+from nightcast.calendars import calendar_for
 from nightcast.candidates import CANDIDATES, DEFAULT_CANDIDATES, check_candidates
-from nightcast.tickers import TICKER_SCHEMA_PATTERN, check_ticker
+from nightcast.settings_rules import (
+    DEFAULT_TICKERS,
+    TUTORIAL_RANGE,
+    calendar_or_none,
+    check_combination,
+    split_names,
+    ticker_or_empty,
+    with_source_defaults,
+)
+from nightcast.tickers import TICKER_SCHEMA_PATTERN
 
-DEFAULT_TICKERS = {"sample": "GOOG", "yahoo": "NFLX"}
-TUTORIAL_RANGE = (dt.date(2010, 4, 1), dt.date(2022, 4, 25))
+__all__ = ["DEFAULT_TICKERS", "TUTORIAL_RANGE", "Settings"]
 
 
 class Settings(BaseModel):
@@ -203,42 +210,16 @@ class Settings(BaseModel):
         "training in the tutorial's split.",
     )
 
-    @field_validator("ticker", mode="before")
-    @classmethod
-    def _check_ticker(cls, value: object) -> object:
-        return "" if value is None or value == "" else check_ticker(value) if isinstance(value, str) else value
-
-    @field_validator("candidates", mode="before")
-    @classmethod
-    def _split_candidates(cls, value: object) -> object:
-        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
-
-    @field_validator("candidates")
-    @classmethod
-    def _check_candidates(cls, value: list[str]) -> list[str]:
-        return check_candidates(value)
-
-    @field_validator("calendar")
-    @classmethod
-    def _check_calendar(cls, value: str | None) -> str | None:
-        return None if not value else check_calendar(value)
+    _check_ticker = field_validator("ticker", mode="before")(staticmethod(ticker_or_empty))
+    _split_candidates = field_validator("candidates", mode="before")(staticmethod(split_names))
+    _check_candidates = field_validator("candidates")(staticmethod(check_candidates))
+    _check_calendar = field_validator("calendar")(staticmethod(calendar_or_none))
+    # the source's defaults are filled in before validation: a frozen model is never changed once made
+    _source_defaults = model_validator(mode="before")(staticmethod(with_source_defaults))
 
     @model_validator(mode="after")
     def _check_combination(self) -> Settings:
-        if self.source == "file" and not self.path:
-            raise ValueError("source 'file' needs a path to a CSV or Parquet file")
-        if self.source != "file" and self.path:
-            raise ValueError(f"path is only used with source 'file', not with source {self.source!r}")
-        folder = self.source == "file" and bool(self.path) and Path(self.path or "").is_dir()
-        if self.source == "file" and not self.ticker and not folder:
-            raise ValueError("source 'file' needs a ticker to store the prices under")
-        if self.start and self.end and self.start > self.end:
-            raise ValueError(f"start {self.start} is after end {self.end}")
-        if not self.ticker and not folder:  # a folder's tickers are its files' names (the nightly's plan)
-            object.__setattr__(self, "ticker", DEFAULT_TICKERS[self.source])
-            if self.source == "yahoo" and self.start is None and self.end is None:
-                object.__setattr__(self, "start", TUTORIAL_RANGE[0])
-                object.__setattr__(self, "end", TUTORIAL_RANGE[1])
+        check_combination(self.source, self.path, self.ticker, self.start, self.end)
         return self
 
     @property

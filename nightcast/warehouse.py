@@ -1,13 +1,6 @@
-"""The warehouse: every path, the per-ticker table files and the read-only DuckDB connection.
+"""The warehouse: the per-ticker table files' writes and the read-only DuckDB connection over them (its paths and
+layout: nightcast/warehouse_paths.py).
 
-Layout (hive style: one folder per ticker, and in it one file however many nights have run):
-    <root>/<table>/ticker=<T>/<table>.parquet     every table (prices, forecasts, runs, ...) but:
-    <root>/latest_forecasts/latest_forecasts.parquet  the shared tables (schema.SHARED_TABLES): one file
-    <root>/models/ticker=<T>/<run_id>/<candidate>/  fitted candidates of the last keep_runs runs
-    <root>/plots/ticker=<T>/<run_id>.png            the last keep_runs runs' pictures
-    <root>/quarantine/ticker=<T>/<run_id>/          a batch that failed validation, with its report
-    <root>/data_docs/ticker=<T>/                    Great Expectations Data Docs of the latest validation
-    <root>/data_docs/panel/                         ... of the nights' panel validations (many tickers at once)
 A write merges its rows into the ticker's file under the ticker's lock for that table (a shared table's
 file under that table's lock) and renames the new file over the old one (nightcast/files.py): a reader
 sees the old file or the new one, a rerun of a run replaces that run's rows, and two runs of a ticker take
@@ -46,9 +39,9 @@ from nightcast.readonly_files import (
 )
 from nightcast.results import Answer, Rows, streamed
 from nightcast.schema import ADDED_LATER, SHARED_TABLES, TABLES
-from nightcast.tickers import TICKER_PATTERN
 from nightcast.views import DERIVED_VIEWS
 from nightcast.warehouse_mark import check_warehouse, write_marker
+from nightcast.warehouse_paths import WarehousePaths
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -62,65 +55,14 @@ def resolve_root(setting: str | None = None) -> Path:
     return Path(setting or os.environ.get(ENV_VAR) or "warehouse").expanduser().resolve()
 
 
-class Warehouse:
+class Warehouse(WarehousePaths):
     """Parquet tables under one root, each readable as a DuckDB view of the same name."""
-
-    def __init__(self, root: Path | str):
-        self.root = Path(root).expanduser().resolve()
-
-    def partition(self, table: str, ticker: str) -> Path:
-        """The folder holding one ticker's files of a table (or of models/plots)."""
-        if not TICKER_PATTERN.fullmatch(ticker):
-            raise ValueError(f"ticker {ticker!r} is not a valid symbol")
-        folder = (self.root / table / f"ticker={ticker}").resolve()
-        if self.root not in folder.parents:
-            raise ValueError(f"path for {ticker!r} leaves the warehouse")
-        return folder
-
-    def table_file(self, table: str, ticker: str) -> Path:
-        """The one file holding a ticker's rows of a table."""
-        return self.partition(table, ticker) / f"{table}.parquet"
-
-    def shared_file(self, table: str) -> Path:
-        """The one file of a shared table (schema.SHARED_TABLES), every ticker's rows."""
-        return self.root / table / f"{table}.parquet"
-
-    def legacy_files(self, table: str, ticker: str) -> list[Path]:
-        """A ticker's per-run files of a table written before the one-file layout (of a shared table: any file
-        in the ticker's folder, written before the table was shared)."""
-        folder = self.partition(table, ticker)
-        own = () if table in SHARED_TABLES else (f"{table}.parquet", f"{table}{run_tables.RECENT_SUFFIX}")
-        return sorted(p for p in folder.glob("*.parquet") if p.name not in own) if folder.exists() else []
-
-    def model_dir(self, ticker: str, run_id: str) -> Path:
-        """Where one run's fitted candidates go, a folder each."""
-        return self.partition("models", ticker) / run_id
-
-    def plot_path(self, ticker: str, run_id: str) -> Path:
-        """Where one run's PNG plot goes."""
-        return self.partition("plots", ticker) / f"{run_id}.png"
-
-    def quarantine_dir(self, ticker: str, run_id: str) -> Path:
-        """Where a batch that failed validation is kept, never merged into prices."""
-        return self.partition("quarantine", ticker) / run_id
-
-    def data_docs_dir(self, ticker: str) -> Path:
-        """Where Great Expectations Data Docs of the ticker's latest validation are built."""
-        return self.partition("data_docs", ticker)
-
-    def panel_docs_dir(self) -> Path:
-        """Where Great Expectations Data Docs of the nights' panel validations (many tickers at once) are built."""
-        return self.root / "data_docs" / "panel"
 
     def lock(self, name: str) -> AbstractContextManager[None]:
         """An exclusive inter-process lock, so two runs never rewrite the same file at once; every write takes
         one, so it marks the folder as a warehouse first (nightcast/warehouse_mark.py)."""
         write_marker(self.root)
         return files.exclusive_lock(self.root / ".locks" / f"{name}.lock")
-
-    def recent_file(self, table: str, ticker: str) -> Path:
-        """The file of a ticker's runs of a table since they were last folded into its one file."""
-        return self.partition(table, ticker) / f"{table}{run_tables.RECENT_SUFFIX}"
 
     def _stored(self, table: str, ticker: str) -> tuple[pa.Table | None, list[Path]]:
         """The ticker's stored rows of a table (its files and any per-run files) and those per-run files."""
@@ -185,18 +127,6 @@ class Warehouse:
             raise ValueError(f"{path} is not a staged file of this warehouse's incoming/ folder")
         path.unlink(missing_ok=True)
 
-    def ticker_folders(self, ticker: str) -> list[Path]:
-        """Every folder of the ticker's, across tables, models and plots."""
-        return (
-            [
-                folder / f"ticker={ticker}"
-                for folder in self.root.iterdir()
-                if folder.is_dir() and (folder / f"ticker={ticker}").is_dir()
-            ]
-            if self.root.exists()
-            else []
-        )
-
     def sweep_temporary(self, ticker: str | None = None) -> list[Path]:
         """Remove temporary files and folders of dead writers (the ticker's alone when given); returns them."""
         if not ticker:
@@ -219,24 +149,6 @@ class Warehouse:
                 for old in legacy:
                     old.unlink(missing_ok=True)
             return added
-
-    def table_files(self, table: str, tickers: list[str] | None = None) -> list[str]:
-        """The Parquet files of a table (of the given tickers only, and a shared table's one file), ticker by
-        ticker; hidden files are temporary ones. Listed with os.scandir: a query over 500 tickers lists 13
-        tables' folders."""
-        base = self.root / table
-        shared = [str(self.shared_file(table))] if table in SHARED_TABLES else []
-        if tickers:
-            folders = [str(base / f"ticker={t}") for t in tickers]
-        else:
-            folders = sorted(e.path for e in os.scandir(base) if e.name.startswith("ticker=")) if base.is_dir() else []
-        return [f for f in shared if os.path.isfile(f)] + [
-            f"{folder}/{name}"
-            for folder in folders
-            if os.path.isdir(folder)
-            for name in sorted(os.listdir(folder))
-            if name.endswith(".parquet") and not name.startswith(".")
-        ]
 
     def scan(self, table: str, files: WarehouseFiles, tickers: list[str] | None = None) -> tuple[pa.Schema, str]:
         """The table's schema and the SELECT its view runs: over its files (only the given tickers' rows when

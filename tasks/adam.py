@@ -8,6 +8,8 @@ process reuses (TensorFlow traces a new program only for a new lane count, batch
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
 from nightcast.quiet_import import load_tensorflow
@@ -21,6 +23,16 @@ ADAM_EPSILON = 1e-7
 _COMPILED: dict = {}
 CHUNK_STEPS = 16
 """Adam steps per call of the compiled program: fewer calls from Python, one shape for every ticker."""
+
+
+class AdamState(NamedTuple):
+    """A stack's fit state, each with a lane axis first: the flat weights theta ([lanes, parameters]), Adam's two
+    moments of the same shape and the step count per lane ([lanes])."""
+
+    theta: Any
+    m: Any
+    v: Any
+    t: Any
 
 
 def learning_rates(initial: float, final_fraction: float, steps: int) -> np.ndarray:
@@ -77,35 +89,40 @@ def compiled_steps(shapes: tuple, jit_compile: bool):
     def unflatten(theta):
         return [tf.reshape(part, [-1, *shape]) for part, shape in zip(tf.split(theta, sizes, axis=1), shapes)]
 
-    def update(theta, m, v, t, rate, x, y, w):
+    def update(state: AdamState, rate, batch: tuple) -> tuple[AdamState, Any]:
+        """One Adam step of every lane on its (x, y, w) batch; a lane whose windows all weigh 0 stays as it is."""
+        theta, m, v, t = state
+        x, y, w = batch
         loss, grads = lanes_loss_and_grads(x, y, w, unflatten(theta))
         g = tf.concat([tf.reshape(grad, [tf.shape(theta)[0], -1]) for grad in grads], 1)
         moved = adam_step(theta, m, v, t[:, None], rate[:, None], g)
         active = tf.reduce_sum(w, 1) > 0
         theta, m, v = (tf.where(active[:, None], new, old) for new, old in zip(moved[:3], (theta, m, v)))
-        return theta, m, v, tf.where(active, moved[3][:, 0], t), loss
+        return AdamState(theta, m, v, tf.where(active, moved[3][:, 0], t)), loss
 
     @tf.function(jit_compile=jit_compile)
-    def steps(theta, m, v, t, rates, xs, ys, ws):
-        """CHUNK_STEPS Adam steps in one call; a batch whose weights are all 0 in every lane is skipped."""
+    def steps(state: AdamState, rates, batches: tuple) -> tuple[AdamState, Any]:
+        """CHUNK_STEPS Adam steps in one call on batches (xs, ys, ws), each with the steps first; a batch whose
+        weights are all 0 in every lane is skipped."""
+        xs, ys, ws = batches
 
-        def body(i, theta, m, v, t, losses):
+        def body(i, state, losses):
             x, y, w = xs[i], ys[i], ws[i]
-            theta, m, v, t, loss = tf.cond(
+            state, loss = tf.cond(
                 tf.reduce_sum(w) > 0,
-                lambda: update(theta, m, v, t, rates[i], x, y, w),
-                lambda: (theta, m, v, t, tf.zeros(tf.shape(t), theta.dtype)),
+                lambda: update(state, rates[i], (x, y, w)),
+                lambda: (state, tf.zeros(tf.shape(state.t), state.theta.dtype)),
             )
-            return i + 1, theta, m, v, t, tf.tensor_scatter_nd_update(losses, [[i]], [loss])
+            return i + 1, state, tf.tensor_scatter_nd_update(losses, [[i]], [loss])
 
         count = xs.shape[0]
-        _, theta, m, v, t, losses = tf.while_loop(
+        _, state, losses = tf.while_loop(
             lambda i, *_: i < count,
             body,
-            (tf.constant(0), theta, m, v, t, tf.zeros([count, tf.shape(theta)[0]], theta.dtype)),
+            (tf.constant(0), state, tf.zeros([count, tf.shape(state.theta)[0]], state.theta.dtype)),
             maximum_iterations=count,
         )
-        return theta, m, v, t, losses
+        return state, losses
 
     @tf.function(jit_compile=jit_compile)
     def sse(theta, x, y, w):

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from nightcast.quiet_import import load_tensorflow
-from tasks.adam import CHUNK_STEPS, assign_flat, compiled_steps, learning_rates, padded, store_adam_state
-from tasks.models import TrainedModel, build_model, epoch_reporter, start_fit
+from tasks.adam import CHUNK_STEPS, AdamState, assign_flat, compiled_steps, learning_rates, padded, store_adam_state
+from tasks.models import TrainedModel, TrainOptions, build_model, epoch_reporter, start_fit
 from tasks.wavefront import rnn_weights
 
 
@@ -51,12 +51,20 @@ class Lane:
         return -(-self.n // batch)
 
 
-def make_lane(X: np.ndarray, y: np.ndarray, n_val: int, epochs: int, batch: int, options: dict[str, Any]) -> Lane:
-    """A lane over windows X, y whose last n_val windows are its validation slice; options hold the fit's
-    seed, learning_rate, final_lr_fraction, the epoch reporter and the log."""
+def make_lane(
+    X: np.ndarray,
+    y: np.ndarray,
+    n_val: int,
+    batch: int,
+    options: TrainOptions,
+    report: Callable[[int, float, float | None, bool], None],
+    log: Callable[[str], None] | None,
+) -> Lane:
+    """A lane over windows X, y whose last n_val windows are its validation slice, trained in batches of batch
+    with the options' epochs, seed and learning rates, reporting its epochs to report and its early stop to log."""
     steps = -(-(len(X) - n_val) // batch)
-    rates = learning_rates(options["learning_rate"], options["final_lr_fraction"], epochs * steps)
-    return Lane(X, y, n_val, rates, np.random.default_rng(options["seed"]), options["report"], options["log"])
+    rates = learning_rates(options.learning_rate, options.final_lr_fraction, options.epochs * steps)
+    return Lane(X, y, n_val, rates, np.random.default_rng(options.seed), report, log)
 
 
 def epoch_batches(lanes: list[Lane], epoch: int, batch: int, calls: int) -> tuple[np.ndarray, ...]:
@@ -91,8 +99,8 @@ def validation_batches(lanes: list[Lane], batch: int, tf) -> list[tuple]:
 
 
 def run_epochs(
-    lanes: list[Lane], state: list, epochs: int, batch: int, patience: int, programs, tf
-) -> tuple[list, list]:
+    lanes: list[Lane], state: AdamState, epochs: int, batch: int, patience: int, programs, tf
+) -> tuple[list, AdamState]:
     """Train every lane for up to `epochs` epochs from state (theta, m, v, t, each with a lane axis first).
 
     Returns the weights kept per lane (its best validation epoch's when it has a validation slice, else its
@@ -107,18 +115,18 @@ def run_epochs(
         xs, ys, ws, rates = epoch_batches(lanes, epoch, batch, calls)
         chunk_losses = []
         for c in range(calls):
-            *state, losses = run_steps(*state, rates[c], xs[c], ys[c], ws[c])
+            state, losses = run_steps(state, rates[c], (xs[c], ys[c], ws[c]))
             chunk_losses.append(losses.numpy())
         step_losses = np.concatenate(chunk_losses)  # [calls * CHUNK_STEPS, lanes]
         counts = ws.sum(axis=3).reshape(-1, len(lanes))
-        val_sse = sum(sse(state[0], *b).numpy() for b in val_batches) if val_batches else None
+        val_sse = sum(sse(state.theta, *b).numpy() for b in val_batches) if val_batches else None
         for i, lane in enumerate(lanes):
             if lane.stopped:
                 continue
             lane.losses.append(float(np.dot(step_losses[:, i], counts[:, i]) / lane.n))
             val_loss = None if val_sse is None or not lane.n_val else float(val_sse[i]) / lane.n_val
-            keep_going(lane, (epoch, epochs), val_loss, patience, state[0][i])
-    return [lane.best[1] if lane.best[1] is not None else state[0][i] for i, lane in enumerate(lanes)], state
+            keep_going(lane, (epoch, epochs), val_loss, patience, state.theta[i])
+    return [lane.best[1] if lane.best[1] is not None else state.theta[i] for i, lane in enumerate(lanes)], state
 
 
 def keep_going(lane: Lane, at: tuple[int, int], val_loss: float | None, patience: int, theta) -> None:
@@ -143,51 +151,36 @@ def keep_going(lane: Lane, at: tuple[int, int], val_loss: float | None, patience
         )
 
 
-def check_options(epochs: int, batch_size: int, options: dict[str, Any]) -> None:
-    """Refuse training options no fit can use (a ValueError naming them)."""
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be at least 1, got {epochs} and {batch_size}")
-    if (
-        not 0.0 <= options["validation_fraction"] < 1.0
-        or options["patience"] < 0
-        or options["learning_rate"] <= 0
-        or not 0 < options["final_lr_fraction"] <= 1
-    ):
-        raise ValueError(
-            "need 0 <= validation_fraction < 1, patience >= 0, learning_rate > 0 and 0 < final_lr_fraction <= 1"
-        )
-
-
 Job = tuple[np.ndarray, np.ndarray, "list[np.ndarray] | None"]
 """One model's fit: its windows X, targets y and initial weights (None: Keras' seeded initialization)."""
 
 
-def train_stack(jobs: list[Job], epochs: int, batch_size: int, options: dict[str, Any]) -> list[TrainedModel]:
+def train_stack(jobs: list[Job], options: TrainOptions, log: Callable[[str], None] | None) -> list[TrainedModel]:
     """The jobs' fits as the lanes of one stack (at most MAX_LANES). The stack is not padded to a fixed lane
     count: an idle lane costs a real one's compute every step, while a new lane count costs one compilation
     (~1.8 s here) per process."""
     tf = load_tensorflow()
     started = time.perf_counter()
-    data = [start_fit(X, y, options["seed"], options["validation_fraction"]) for X, y, _ in jobs]
-    batch = min(batch_size, max(len(X) - n_val for X, _, n_val in data))
+    data = [start_fit(X, y, options.seed, options.validation_fraction) for X, y, _ in jobs]
+    batch = min(options.batch_size, max(len(X) - n_val for X, _, n_val in data))
     models, lanes = [], []
     for i, ((X, y, n_val), (_, _, initial)) in enumerate(zip(data, jobs, strict=True)):
-        model = build_model(X.shape[1], learning_rate=options["learning_rate"], seed=options["seed"])
+        model = build_model(X.shape[1], learning_rate=options.learning_rate, seed=options.seed)
         if initial is not None:
             model.set_weights(initial)
         models.append(model)
-        report = epoch_reporter(epochs, options["log"]) if i == 0 else quiet_report
-        lanes.append(make_lane(X, y, n_val, epochs, batch, {**options, "report": report, "log": options["log"]}))
+        report = epoch_reporter(options.epochs, log) if i == 0 else quiet_report
+        lanes.append(make_lane(X, y, n_val, batch, options, report, log))
     weights = [rnn_weights(model) for model in models]
-    programs = compiled_steps(tuple(tuple(v.shape) for v in weights[0]), options["jit"])
+    programs = compiled_steps(tuple(tuple(v.shape) for v in weights[0]), options.jit_compile)
     theta = np.stack([np.concatenate([v.numpy().reshape(-1) for v in w]) for w in weights])
-    state = [tf.constant(theta), tf.zeros_like(theta), tf.zeros_like(theta), tf.zeros([len(jobs)])]
-    kept, state = run_epochs(lanes, state, epochs, batch, options["patience"], programs, tf)
+    state = AdamState(tf.constant(theta), tf.zeros_like(theta), tf.zeros_like(theta), tf.zeros([len(jobs)]))
+    kept, state = run_epochs(lanes, state, options.epochs, batch, options.patience, programs, tf)
     seconds = (time.perf_counter() - started) / len(jobs)
     out = []
     for i, (model, lane) in enumerate(zip(models, lanes, strict=True)):
         assign_flat(weights[i], np.asarray(kept[i]))
-        m, v, t = (np.asarray(part[i]) for part in state[1:])
+        m, v, t = (np.asarray(part[i]) for part in (state.m, state.v, state.t))
         store_adam_state(model.optimizer, weights[i], m, v, int(t))
         out.append(TrainedModel(model, lane.losses, seconds, lane.val_losses, lane.best[2]))
     return out

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from nightcast.errors import ExpectedFailure
+from nightcast.settings import Settings
 
 Rule = Literal["keep", "take"]
 REVISION_COLUMNS = ("ticker", "date", "old_close", "new_close", "change")
@@ -38,6 +39,21 @@ class FetchWindow:
         """'2013-02-22..latest (incremental)' for logs and errors."""
         mode = "incremental" if self.incremental else "whole history"
         return f"{self.start or 'earliest'}..{self.end or 'latest'} ({mode})"
+
+
+@dataclass(frozen=True)
+class RevisionPolicy:
+    """How fetched closes meet stored ones: a close that differs by more than tolerance (relative) is a revision,
+    kept out or taken by rule; more than max_revised revisions at once is a rewritten history, refused."""
+
+    rule: Rule
+    tolerance: float
+    max_revised: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RevisionPolicy:
+        """A run's policy: its on_revision, revision_tolerance and max_revised_days."""
+        return cls(settings.on_revision, settings.revision_tolerance, settings.max_revised_days)
 
 
 @dataclass(frozen=True)
@@ -112,18 +128,16 @@ def reconcile(
     stored: pd.DataFrame,
     fetched: pd.DataFrame,
     window: FetchWindow,
-    rule: Rule,
-    tolerance: float,
-    max_revised: int,
+    policy: RevisionPolicy,
     recorded: pd.DataFrame | None = None,
 ) -> Reconciled:
-    """Split fetched rows into new and revised days, refuse a rewritten history, apply the rule. recorded:
-    revisions stored before (date, new_close); one seen again (a kept one stays in the overlap for a few
-    nights) is neither recorded nor counted again."""
+    """Split fetched rows into new and revised days, refuse a rewritten history, apply the policy's rule.
+    recorded: revisions stored before (date, new_close); one seen again (a kept one stays in the overlap for a
+    few nights) is neither recorded nor counted again."""
     stored, fetched = _as_days(stored), _as_days(fetched)
-    revisions = unrecorded(find_revisions(stored, fetched, tolerance), recorded)
-    refuse_rewrite(ticker, revisions, max_revised)
-    replaced = tuple(revisions["date"]) if rule == "take" else ()
+    revisions = unrecorded(find_revisions(stored, fetched, policy.tolerance), recorded)
+    refuse_rewrite(ticker, revisions, policy.max_revised)
+    replaced = tuple(revisions["date"]) if policy.rule == "take" else ()
     rows = fetched[~fetched["date"].isin(set(stored["date"])) | fetched["date"].isin(set(replaced))]
     history = combine(stored, rows, window.end).sort_values("date", kind="stable").reset_index(drop=True)
     checked = combine(stored, fetched, window.end)

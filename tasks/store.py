@@ -8,7 +8,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 
@@ -30,6 +30,15 @@ class RunInfo:
     started_at: pd.Timestamp
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
+
+
+class StoredFit(NamedTuple):
+    """A candidate fitted tonight as stored: the fit, the registry's plan for it (its mode, parent and reason)
+    and its model folder, relative to the warehouse."""
+
+    fitted: Fitted
+    plan: Training
+    path: str
 
 
 def new_run_id(now: pd.Timestamp | None = None) -> str:
@@ -92,17 +101,11 @@ def model_version(run: RunInfo, candidate: str) -> str:
 
 
 def model_event_row(
-    run: RunInfo,
-    fitted: Fitted,
-    plan: Training,
-    path: str,
-    history: pd.DataFrame,
-    time_step: int,
-    served: bool,
-    reason: str,
-    decided_at: pd.Timestamp,
+    run: RunInfo, fit: StoredFit, history: pd.DataFrame, time_step: int, served: bool, decided_at: pd.Timestamp
 ) -> dict:
-    """A fitted candidate as the registry describes it: its version, lineage, data and whether it is served."""
+    """A fitted candidate as the registry describes it: its version, lineage, data, whether it is served and
+    why (its plan's reason)."""
+    fitted, plan, path = fit
     candidate, data_end = fitted.candidate, history["date"].iloc[-1].date()
     return {
         "model_version": model_version(run, candidate.name),
@@ -123,7 +126,7 @@ def model_event_row(
         "epochs": fitted.epochs,
         "train_seconds": fitted.seconds,
         "status": "served" if served else "shadow",
-        "reason": reason,
+        "reason": plan.reason,
         "decided_at": decided_at,
     }
 

@@ -32,26 +32,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from nightcast.quiet_import import load_keras, load_tensorflow
 from nightcast.settings import Settings
-from tasks.adam import CHUNK_STEPS, compiled_steps
-from tasks.lanes import Job, check_options, train_stack
-from tasks.models import TrainedModel, build_model, fit_keras
+from tasks.adam import CHUNK_STEPS, AdamState, compiled_steps
+from tasks.lanes import Job, train_stack
+from tasks.models import TrainedModel, TrainOptions, build_model, fit_keras
 from tasks.wavefront import rnn_weights
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-DEFAULTS = Settings.model_fields
-"""The training options' defaults are the settings' own: one definition."""
-DEFAULT_THREADS = 1
 MAX_LANES = 32
 """Most models one compiled step trains at once (more lanes are trained in several stacks)."""
-"""TensorFlow threads per fit: one, so that several fits (tickers) share a machine's cores."""
 
 
 def configure_threads(threads: int) -> bool:
@@ -74,62 +70,34 @@ def configure_threads(threads: int) -> bool:
 
 
 def train_models(
-    jobs: list[Job],
-    epochs: int,
-    batch_size: int = DEFAULTS["batch_size"].default,
-    seed: int = DEFAULTS["seed"].default,
-    log: Callable[[str], None] | None = None,
-    *,
-    learning_rate: float = DEFAULTS["learning_rate"].default,
-    final_lr_fraction: float = DEFAULTS["final_lr_fraction"].default,
-    validation_fraction: float = DEFAULTS["validation_fraction"].default,
-    patience: int = DEFAULTS["patience"].default,
-    jit_compile: bool = True,
-    threads: int = DEFAULT_THREADS,
+    jobs: list[Job], options: TrainOptions, log: Callable[[str], None] | None = None
 ) -> list[TrainedModel]:
     """Fit one model per job, all in one computation (tasks/lanes.py): each gets the fit train_model would
     give it alone, to float rounding. Lanes are grouped in stacks of at most MAX_LANES; each new lane count
     compiles its program once per process."""
-    options = {
-        "seed": seed,
-        "learning_rate": learning_rate,
-        "final_lr_fraction": final_lr_fraction,
-        "validation_fraction": validation_fraction,
-        "patience": patience,
-    }
-    check_options(epochs, batch_size, options)
+    options.check()
     for X, y, _ in jobs:
         if len(X) == 0 or len(X) != len(y):
             raise ValueError(f"need matching, non-empty X and y, got {len(X)} and {len(y)} rows")
     load_keras()
-    configure_threads(threads)
+    configure_threads(options.threads)
     fitted: list[TrainedModel] = []
     for start in range(0, len(jobs), MAX_LANES):
-        stack = jobs[start : start + MAX_LANES]
-        fitted += train_stack(stack, epochs, batch_size, {**options, "log": log, "jit": jit_compile})
+        fitted += train_stack(jobs[start : start + MAX_LANES], options, log)
     return fitted
 
 
 def train_model(
     X: np.ndarray,
     y: np.ndarray,
-    epochs: int,
-    batch_size: int = DEFAULTS["batch_size"].default,
-    seed: int = DEFAULTS["seed"].default,
+    options: TrainOptions | None = None,
     log: Callable[[str], None] | None = None,
-    *,
-    learning_rate: float = DEFAULTS["learning_rate"].default,
-    final_lr_fraction: float = DEFAULTS["final_lr_fraction"].default,
-    validation_fraction: float = DEFAULTS["validation_fraction"].default,
-    patience: int = DEFAULTS["patience"].default,
-    jit_compile: bool = True,
-    threads: int = DEFAULT_THREADS,
     initial_weights: list[np.ndarray] | None = None,
 ) -> TrainedModel:
     """Fit the model on training windows only; the same seed gives the same weights.
 
     initial_weights (e.g. a champion's `get_weights()`) start the fit from a trained model instead of
-    Keras' initialization: a fine-tune.
+    Keras' initialization: a fine-tune. options (None: the settings' defaults, TrainOptions()):
 
     At most `epochs` epochs of shuffled mini-batches of `batch_size` (the last one partial, as in
     Keras). Adam's learning rate starts at `learning_rate` and decays along a cosine to
@@ -138,22 +106,14 @@ def train_model(
     for `patience` epochs (0: never stops early) and keeps the weights of its best epoch.
     `validation_fraction=0` trains on every window and keeps the last epoch's weights.
     """
-    options: dict[str, Any] = {
-        "learning_rate": learning_rate,
-        "final_lr_fraction": final_lr_fraction,
-        "validation_fraction": validation_fraction,
-        "patience": patience,
-        "jit_compile": jit_compile,
-        "threads": threads,
-    }
-    return train_models([(X, y, initial_weights)], epochs, batch_size, seed, log, **options)[0]
+    return train_models([(X, y, initial_weights)], options or TrainOptions(), log)[0]
 
 
 def preload(
     time_step: int | None = None,
-    batch_size: int = DEFAULTS["batch_size"].default,
-    jit_compile: bool = True,
-    threads: int = DEFAULT_THREADS,
+    batch_size: int = TrainOptions.batch_size,
+    jit_compile: bool = TrainOptions.jit_compile,
+    threads: int = TrainOptions.threads,
     lanes: int = 1,
 ) -> float:
     """Import TensorFlow and, given a time_step, compile the train steps for it (and `lanes` models at once)
@@ -174,27 +134,13 @@ def preload(
         run_steps, _ = compiled_steps(tuple(tuple(v.shape) for v in weights), jit_compile)
         theta = tf.constant(np.concatenate([v.numpy().reshape(-1) for v in weights])[None].repeat(lanes, 0))
         zeros = np.zeros((CHUNK_STEPS, lanes, batch_size), "float32")
+        xs = np.zeros((CHUNK_STEPS, lanes, batch_size, time_step, 1), "float32")
         run_steps(
-            theta,
-            theta,
-            theta,
-            tf.zeros([lanes]),
+            AdamState(theta, theta, theta, tf.zeros([lanes])),
             np.zeros((CHUNK_STEPS, lanes), "float32"),
-            np.zeros((CHUNK_STEPS, lanes, batch_size, time_step, 1), "float32"),
-            zeros,
-            zeros,
+            (xs, zeros, zeros),
         )
     return time.perf_counter() - started
-
-
-def training_options(settings: Settings) -> dict[str, Any]:
-    """The fit options a run's Settings set (besides epochs, batch size and seed)."""
-    return {
-        "learning_rate": settings.learning_rate,
-        "final_lr_fraction": settings.final_lr_fraction,
-        "validation_fraction": settings.validation_fraction,
-        "patience": settings.patience,
-    }
 
 
 def train_with_settings(
@@ -213,10 +159,8 @@ def train_with_settings(
     """
     if kind == "simple_rnn":
         return train_many_with_settings([(X, y, start_from)], settings, log=log)[0]
-    epochs = settings.fine_tune_epochs if start_from is not None else settings.epochs
-    weights = None if start_from is None else start_from.get_weights()
-    options = {**training_options(settings), "log": log, "initial_weights": weights}
-    return fit_keras(X, y, kind, epochs, settings.batch_size, settings.seed, **options)
+    options = TrainOptions.from_settings(settings, fine_tune=start_from is not None)
+    return fit_keras(X, y, kind, options, log, None if start_from is None else start_from.get_weights())
 
 
 def train_many_with_settings(
@@ -236,8 +180,7 @@ def train_many_with_settings(
         for i in which:
             X, y, start = jobs[i]
             group.append((X, y, None if start is None else start.get_weights()))
-        epochs = settings.fine_tune_epochs if tuned else settings.epochs
         if group:
-            fitted = train_models(group, epochs, settings.batch_size, settings.seed, log, **training_options(settings))
+            fitted = train_models(group, TrainOptions.from_settings(settings, fine_tune=tuned), log)
             out.update(zip(which, fitted, strict=True))
     return [out[i] for i in range(len(jobs))]

@@ -61,7 +61,7 @@ def stored_history(settings: Settings) -> Stored:
 def reconciled_rows(settings: Settings, rows: Rows, known: Stored | None = None) -> Reconciled | None:
     """The ticker's rows met with its stored history (known: read already) as the reconcile stage meets them
     (None when it would refuse them: the flow says why)."""
-    from tasks.revisions import fetch_window, reconcile
+    from tasks.revisions import RevisionPolicy, fetch_window, reconcile
 
     ticker = settings.ticker
     stored, recorded = known or stored_history(settings)
@@ -75,9 +75,7 @@ def reconciled_rows(settings: Settings, rows: Rows, known: Stored | None = None)
             stored,
             fetched,
             window,
-            settings.on_revision,
-            settings.revision_tolerance,
-            settings.max_revised_days,
+            RevisionPolicy.from_settings(settings),
             recorded[["date", "new_close"]],
         )
     except Exception:  # a rewritten history (or rows it cannot meet): the reconcile stage says why

@@ -72,3 +72,14 @@ def test_json_schema_has_descriptions_and_bounds_for_the_ui():
     schema = Settings.model_json_schema()["properties"]
     assert schema["train_fraction"]["exclusiveMaximum"] == 1.0
     assert all(prop.get("description") for prop in schema.values())
+
+
+def test_the_source_defaults_are_filled_in_before_validation_not_into_a_made_model():
+    """The defaults a source brings (yahoo: NFLX over the tutorial's range) are part of the input that is
+    validated; the frozen model is never changed once made, and the caller's input is left as it was."""
+    raw = {"source": "yahoo"}
+    settings = Settings.model_validate(raw)
+    assert raw == {"source": "yahoo"} and (settings.ticker, settings.start) == ("NFLX", dt.date(2010, 4, 1))
+    with pytest.raises(ValidationError, match="frozen"):
+        settings.ticker = "GOOG"
+    assert settings.for_ticker("GOOG").ticker == "GOOG" and settings.ticker == "NFLX"

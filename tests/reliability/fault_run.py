@@ -37,8 +37,8 @@ def kill_during_training() -> None:
     """Die at the first progress line of the fit (after one epoch)."""
     original = train.train_models  # every RNN fit, one lane or many, goes through it
 
-    def dying(jobs, epochs, batch_size=32, seed=0, log=None, **kwargs):
-        return original(jobs, epochs, batch_size, seed, die, **kwargs)
+    def dying(jobs, options, log=None):
+        return original(jobs, options, die)
 
     train.train_models = dying
 

@@ -7,6 +7,7 @@ from nightcast.candidates import candidate
 from nightcast.errors import InputError
 from nightcast.settings import Settings
 from tasks import forecasters
+from tasks.models import TrainOptions
 from tasks.train import train_model, train_models
 from tasks.window import make_windows
 
@@ -39,13 +40,13 @@ def test_lanes_train_each_model_as_it_would_train_alone():
     """Jobs of different lengths (so different steps per epoch and learning-rate schedules), one starting from
     trained weights, each with early stopping on its own validation slice, trained as one stack."""
     jobs = [windows(1, 120), windows(2, 75), windows(3, 200)]
-    options = {"validation_fraction": 0.25, "patience": 2, "learning_rate": 0.01}
-    start = train_model(*jobs[2], epochs=2, batch_size=16, seed=9).model.get_weights()
-    stacked = train_models([(*jobs[0], None), (*jobs[1], None), (*jobs[2], start)], 12, 16, 4, **options)
+    options = TrainOptions(epochs=12, batch_size=16, seed=4, validation_fraction=0.25, patience=2, learning_rate=0.01)
+    start = train_model(*jobs[2], TrainOptions(epochs=2, batch_size=16, seed=9)).model.get_weights()
+    stacked = train_models([(*jobs[0], None), (*jobs[1], None), (*jobs[2], start)], options)
     alone = [
-        train_model(*jobs[0], epochs=12, batch_size=16, seed=4, **options),
-        train_model(*jobs[1], epochs=12, batch_size=16, seed=4, **options),
-        train_model(*jobs[2], epochs=12, batch_size=16, seed=4, initial_weights=start, **options),
+        train_model(*jobs[0], options),
+        train_model(*jobs[1], options),
+        train_model(*jobs[2], options, initial_weights=start),
     ]
     for lane, single in zip(stacked, alone, strict=True):
         assert_same_fit(lane, single)
@@ -59,15 +60,16 @@ def test_more_jobs_than_one_stack_holds(monkeypatch):
 
     monkeypatch.setattr(train, "MAX_LANES", 2)
     jobs = [windows(seed, 60 + 10 * seed) for seed in range(5)]
-    stacked = train_models([(X, y, None) for X, y in jobs], 3, 16, 0)
+    options = TrainOptions(epochs=3, batch_size=16, seed=0)
+    stacked = train_models([(X, y, None) for X, y in jobs], options)
     assert len(stacked) == 5
     for (X, y), lane in zip(jobs, stacked, strict=True):
-        assert_same_fit(lane, train_model(X, y, epochs=3, batch_size=16, seed=0))
+        assert_same_fit(lane, train_model(X, y, options))
 
 
 def test_train_models_refuses_a_bad_job():
     with pytest.raises(ValueError, match="matching, non-empty"):
-        train_models([(*windows(1, 60), None), (np.zeros((0, 8, 1)), np.zeros(0), None)], 1, 16, 0)
+        train_models([(*windows(1, 60), None), (np.zeros((0, 8, 1)), np.zeros(0), None)], TrainOptions(1, 16, 0))
 
 
 def test_fit_many_fails_only_the_ticker_with_bad_data(monkeypatch):

@@ -9,7 +9,7 @@ import pytest
 
 from nightcast.candidates import KINDS
 from nightcast.settings import Settings
-from tasks.models import ModelCard, build_model, fit_keras, load_model, save_model
+from tasks.models import ModelCard, TrainOptions, build_model, fit_keras, load_model, save_model
 from tasks.train import train_with_settings
 from tasks.window import make_windows
 
@@ -56,9 +56,9 @@ def busy_global_random():
     thread.join()
 
 
-def fit(windows, kind, seed=1, **extra):
+def fit(windows, kind, seed=1, log=None, **extra):
     options = dict(learning_rate=0.01, final_lr_fraction=0.05, validation_fraction=0.0, patience=0)
-    return fit_keras(windows.X, windows.y, kind, 3, 16, seed, **{**options, **extra})
+    return fit_keras(windows.X, windows.y, kind, TrainOptions(3, 16, seed, **{**options, **extra}), log)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])

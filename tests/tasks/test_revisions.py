@@ -7,7 +7,15 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from tasks.revisions import FetchWindow, RevisionRefused, fetch_window, find_revisions, reconcile, unrecorded
+from tasks.revisions import (
+    FetchWindow,
+    RevisionPolicy,
+    RevisionRefused,
+    fetch_window,
+    find_revisions,
+    reconcile,
+    unrecorded,
+)
 from tests.conftest import random_walk_prices
 
 
@@ -62,7 +70,7 @@ def test_an_older_start_or_refetch_asks_for_the_whole_range(start, refetch):
 
 def test_identical_overlap_adds_only_the_new_days():
     stored, fetched = stored_and_fetched()
-    merged = reconcile("AAA", stored, fetched, FetchWindow(None, None, True), "keep", 1e-4, 3)
+    merged = reconcile("AAA", stored, fetched, FetchWindow(None, None, True), RevisionPolicy("keep", 1e-4, 3))
     assert days(merged.rows) == days(fetched)[-3:]
     assert merged.revisions.empty and merged.replaced == ()
     assert days(merged.history) == days(stored) + days(fetched)[-3:]
@@ -79,7 +87,7 @@ def test_a_change_within_tolerance_is_not_a_revision():
 def test_a_kept_revision_is_recorded_and_the_stored_close_stays():
     stored, fetched = stored_and_fetched()
     fetched.loc[1, "close"] *= 1.02
-    merged = reconcile("AAA", stored, fetched, FetchWindow(None, None, True), "keep", 1e-4, 3)
+    merged = reconcile("AAA", stored, fetched, FetchWindow(None, None, True), RevisionPolicy("keep", 1e-4, 3))
     revised = merged.revisions.iloc[0]
     assert revised["date"] == days(fetched)[1] and revised["new_close"] == pytest.approx(revised["old_close"] * 1.02)
     assert revised["change"] == pytest.approx(0.02)
@@ -91,7 +99,7 @@ def test_a_kept_revision_is_recorded_and_the_stored_close_stays():
 def test_a_taken_revision_replaces_the_stored_close():
     stored, fetched = stored_and_fetched()
     fetched.loc[1, "close"] *= 1.02
-    merged = reconcile("AAA", stored, fetched, FetchWindow(None, None, True), "take", 1e-4, 3)
+    merged = reconcile("AAA", stored, fetched, FetchWindow(None, None, True), RevisionPolicy("take", 1e-4, 3))
     assert merged.replaced == (days(fetched)[1],)
     assert days(merged.rows) == [days(fetched)[1], *days(fetched)[-3:]]
     on_day = merged.history[merged.history["date"] == pd.Timestamp(days(fetched)[1])]
@@ -104,7 +112,7 @@ def test_a_revision_recorded_before_is_neither_recorded_nor_counted_again():
     fetched.loc[0:3, "close"] *= 1.02  # four revised days, more than max_revised_days = 3 ...
     found = find_revisions(stored, fetched, 1e-4)
     recorded = found.iloc[:2][["date", "new_close"]]  # ... but two of them were recorded last night
-    merged = reconcile("AAA", stored, fetched, FetchWindow(None, None, True), "keep", 1e-4, 3, recorded)
+    merged = reconcile("AAA", stored, fetched, FetchWindow(None, None, True), RevisionPolicy("keep", 1e-4, 3), recorded)
     assert days(merged.revisions) == days(found)[2:]
     assert unrecorded(found, recorded).equals(merged.revisions)
 
@@ -113,7 +121,7 @@ def test_a_split_is_refused_naming_its_dates_and_ratio():
     stored, fetched = stored_and_fetched()
     fetched["close"] *= 0.5
     with pytest.raises(RevisionRefused) as refused:
-        reconcile("AAA", stored, fetched, FetchWindow(None, None, True), "take", 1e-4, 3)
+        reconcile("AAA", stored, fetched, FetchWindow(None, None, True), RevisionPolicy("take", 1e-4, 3))
     message = str(refused.value)
     first, last = days(fetched)[0], days(fetched)[4]
     assert f"changed 5 stored closes of AAA between {first} and {last}" in message
@@ -126,14 +134,14 @@ def test_a_rewrite_of_a_long_stretch_is_refused_even_with_rule_take():
     fetched = random_walk_prices(200, ticker="AAA", seed=1)
     expected = r"changed 200 stored closes of AAA between 2020-01-01 and 2020-10-06 \(a rewrite\)"
     with pytest.raises(RevisionRefused, match=expected):
-        reconcile("AAA", stored, fetched, FetchWindow(None, None, False), "take", 1e-4, 3)
+        reconcile("AAA", stored, fetched, FetchWindow(None, None, False), RevisionPolicy("take", 1e-4, 3))
 
 
 def test_history_ends_at_the_window_end_when_later_days_are_stored():
     stored, _ = stored_and_fetched(n_new=0)
     start, end = days(stored)[-14], days(stored)[-10]
     overlap = stored[pd.to_datetime(stored["date"]).dt.date.between(start, end)].drop(columns="source")
-    merged = reconcile("AAA", stored, overlap, FetchWindow(start, end, True), "keep", 1e-4, 3)
+    merged = reconcile("AAA", stored, overlap, FetchWindow(start, end, True), RevisionPolicy("keep", 1e-4, 3))
     assert merged.rows.empty and merged.revisions.empty
     assert days(merged.history) == days(stored)[:-9]
 
@@ -141,7 +149,7 @@ def test_history_ends_at_the_window_end_when_later_days_are_stored():
 def test_a_missing_fetched_close_is_not_a_revision_but_is_validated():
     stored, fetched = stored_and_fetched()
     fetched.loc[1, "close"] = float("nan")
-    merged = reconcile("AAA", stored, fetched, FetchWindow(None, None, True), "keep", 1e-4, 3)
+    merged = reconcile("AAA", stored, fetched, FetchWindow(None, None, True), RevisionPolicy("keep", 1e-4, 3))
     assert merged.revisions.empty
     assert merged.history["close"].notna().all()  # what models see keeps the stored close
     assert merged.checked["close"].isna().sum() == 1  # what is validated is the source's version

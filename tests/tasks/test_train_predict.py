@@ -4,7 +4,7 @@ import pytest
 from nightcast.quiet_import import load_keras, load_tensorflow
 from tasks import adam, wavefront
 from tasks import train as train_stage
-from tasks.models import build_model, load_model, save_model
+from tasks.models import TrainOptions, build_model, load_model, save_model
 from tasks.train import train_model
 from tasks.window import make_windows
 
@@ -24,28 +24,27 @@ def test_model_is_the_tutorials():
 
 def test_same_seed_same_model(sine_windows):
     _, w = sine_windows
-    a = train_model(w.X, w.y, epochs=2, batch_size=16, seed=3)
-    b = train_model(w.X, w.y, epochs=2, batch_size=16, seed=3)
-    c = train_model(w.X, w.y, epochs=2, batch_size=16, seed=4)
+    a = train_model(w.X, w.y, TrainOptions(epochs=2, batch_size=16, seed=3))
+    b = train_model(w.X, w.y, TrainOptions(epochs=2, batch_size=16, seed=3))
+    c = train_model(w.X, w.y, TrainOptions(epochs=2, batch_size=16, seed=4))
     assert a.losses == b.losses and len(a.losses) == 2
     assert a.losses != c.losses  # the seed matters: initial weights and batch order
     np.testing.assert_array_equal(a.model.predict(w.X[:4], verbose=0), b.model.predict(w.X[:4], verbose=0))
-    held_out = [
-        train_model(w.X, w.y, epochs=4, batch_size=16, seed=3, validation_fraction=0.25, patience=2) for _ in range(2)
-    ]
+    options = TrainOptions(epochs=4, batch_size=16, seed=3, validation_fraction=0.25, patience=2)
+    held_out = [train_model(w.X, w.y, options) for _ in range(2)]
     assert held_out[0].val_losses == held_out[1].val_losses and held_out[0].best_epoch == held_out[1].best_epoch
 
 
 def test_training_logs_progress_without_flooding(sine_windows):
     _, w = sine_windows
     lines: list[str] = []
-    train_model(w.X, w.y, epochs=20, batch_size=64, seed=1, log=lines.append)
+    train_model(w.X, w.y, TrainOptions(epochs=20, batch_size=64, seed=1), log=lines.append)
     assert len(lines) == 10 and lines[-1].startswith("epoch 20/20 loss")
 
 
 def test_model_round_trips_through_keras_file(tmp_path, sine_windows):
     _, w = sine_windows
-    trained = train_model(w.X, w.y, epochs=1, batch_size=32, seed=0)
+    trained = train_model(w.X, w.y, TrainOptions(epochs=1, batch_size=32, seed=0))
     save_model(trained.model, tmp_path / "model.keras")
     loaded = load_model(tmp_path / "model.keras")
     np.testing.assert_allclose(loaded.predict(w.X[:5], verbose=0), trained.model.predict(w.X[:5], verbose=0))
@@ -55,7 +54,7 @@ def test_model_round_trips_through_keras_file(tmp_path, sine_windows):
 
 def test_train_rejects_empty_or_mismatched():
     with pytest.raises(ValueError, match="matching, non-empty"):
-        train_model(np.zeros((0, 5, 1)), np.zeros(0), 1, 8, 0)
+        train_model(np.zeros((0, 5, 1)), np.zeros(0), TrainOptions(epochs=1, batch_size=8, seed=0))
 
 
 @pytest.mark.parametrize("time_step", [1, 3, 10])
@@ -139,7 +138,9 @@ def test_the_fast_fit_takes_keras_fits_first_adam_step(sine_windows):
     tf = load_tensorflow()
     _, w = sine_windows
     n, rate = len(w.y), 0.01
-    ours = train_model(w.X, w.y, epochs=1, batch_size=n, seed=5, learning_rate=rate, final_lr_fraction=1.0)
+    ours = train_model(
+        w.X, w.y, TrainOptions(epochs=1, batch_size=n, seed=5, learning_rate=rate, final_lr_fraction=1.0)
+    )
     keras.utils.set_random_seed(5)
     reference = build_model(w.X.shape[1], learning_rate=rate, seed=5)  # the initial weights train_model starts from
     start = [weight.copy() for weight in reference.get_weights()]
@@ -176,15 +177,14 @@ def test_early_stopping_holds_out_the_end_of_the_training_windows_only(sine_wind
     y = w.y.copy()
     y[-22:] = 50.0  # the last 20% of the 110 windows
     lines: list[str] = []
-    trained = train_model(
-        w.X, y, epochs=60, batch_size=16, seed=2, log=lines.append, validation_fraction=0.2, patience=3
-    )
+    options = TrainOptions(epochs=60, batch_size=16, seed=2, validation_fraction=0.2, patience=3)
+    trained = train_model(w.X, y, options, log=lines.append)
     assert max(trained.losses) < 5.0 < min(trained.val_losses)  # never trained on the poisoned end
     assert trained.epochs_run < 60 and len(trained.val_losses) == trained.epochs_run
     assert trained.best_epoch == int(np.argmin(trained.val_losses)) + 1
     assert trained.epochs_run - trained.best_epoch == 3
     assert lines[-1].startswith(f"early stop after epoch {trained.epochs_run}/60")
-    without = train_model(w.X, w.y, epochs=3, batch_size=16, seed=2)
+    without = train_model(w.X, w.y, TrainOptions(epochs=3, batch_size=16, seed=2))
     assert without.val_losses == [] and without.best_epoch is None and without.epochs_run == 3
 
 
@@ -192,14 +192,15 @@ def test_settings_drive_training_and_mirror_the_defaults(sine_windows):
     from nightcast.settings import Settings
 
     defaults = Settings()
-    options = ("learning_rate", "final_lr_fraction", "validation_fraction", "patience")
-    assert {k: train_model.__kwdefaults__[k] for k in options} == {k: getattr(defaults, k) for k in options}
-    assert train_model.__defaults__[:2] == (defaults.batch_size, defaults.seed)
+    options = ("epochs", "batch_size", "seed", "learning_rate", "final_lr_fraction", "validation_fraction", "patience")
+    assert {k: getattr(TrainOptions(), k) for k in options} == {k: getattr(defaults, k) for k in options}
+    assert TrainOptions.from_settings(defaults) == TrainOptions()
+    assert TrainOptions.from_settings(defaults, fine_tune=True).epochs == defaults.fine_tune_epochs
     assert defaults.epochs == 80  # the tutorial's budget: early stopping may only shorten it
     _, w = sine_windows
     settings = Settings(epochs=4, batch_size=16, seed=1, learning_rate=0.005, validation_fraction=0.2, patience=0)
     via_settings = train_stage.train_with_settings(w.X, w.y, settings)
-    direct = train_model(w.X, w.y, 4, 16, 1, learning_rate=0.005, validation_fraction=0.2, patience=0)
+    direct = train_model(w.X, w.y, TrainOptions(4, 16, 1, learning_rate=0.005, validation_fraction=0.2, patience=0))
     assert via_settings.losses == direct.losses and len(via_settings.val_losses) == 4
 
 
@@ -207,9 +208,9 @@ def test_training_options_are_checked(sine_windows):
     _, w = sine_windows
     for bad in ({"validation_fraction": 1.0}, {"patience": -1}, {"learning_rate": 0.0}, {"final_lr_fraction": 0.0}):
         with pytest.raises(ValueError):
-            train_model(w.X, w.y, 1, 8, 0, **bad)
+            train_model(w.X, w.y, TrainOptions(1, 8, 0, **bad))
     with pytest.raises(ValueError, match="at least 1"):
-        train_model(w.X, w.y, 0, 8, 0)
+        train_model(w.X, w.y, TrainOptions(0, 8, 0))
 
 
 def test_preload_compiles_what_the_fit_then_reuses(sine_windows):
@@ -220,9 +221,9 @@ def test_preload_compiles_what_the_fit_then_reuses(sine_windows):
     traced = run_steps.experimental_get_tracing_count()
     train_stage.preload(time_step=time_step, batch_size=batch)
     assert run_steps.experimental_get_tracing_count() == traced + 1  # preload compiled the step for this shape
-    train_model(w.X, w.y, epochs=1, batch_size=batch, seed=0)
+    train_model(w.X, w.y, TrainOptions(epochs=1, batch_size=batch, seed=0))
     assert run_steps.experimental_get_tracing_count() == traced + 1  # the fit reused it: no new trace
-    train_model(w.X, w.y, epochs=1, batch_size=batch + 1, seed=0)
+    train_model(w.X, w.y, TrainOptions(epochs=1, batch_size=batch + 1, seed=0))
     assert run_steps.experimental_get_tracing_count() == traced + 2  # the count does see a new shape
 
 
