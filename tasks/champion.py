@@ -46,12 +46,26 @@ BAD_INTERVALS = 1.5
 min_forecasts shared forecasts with intervals) misses badly: it is not served on point accuracy alone."""
 
 
-def misses_badly(rows: pd.DataFrame, name: str, min_forecasts: int) -> Duel | None:
+class Arena:
+    """The duels of one night's evidence, each fought once however often the rule asks for it."""
+
+    def __init__(self, rows: pd.DataFrame):
+        self.rows = rows
+        self._fought: dict[tuple[str, str], Duel] = {}
+
+    def __call__(self, candidate: str, other: str) -> Duel:
+        key = (candidate, other)
+        if key not in self._fought:
+            self._fought[key] = duel(self.rows, candidate, other)
+        return self._fought[key]
+
+
+def misses_badly(evidence: pd.DataFrame | Arena, name: str, min_forecasts: int) -> Duel | None:
     """The duel against naive that shows the candidate's intervals miss badly, or None when they do not (or
-    there are too few realized intervals to tell)."""
+    there are too few realized intervals to tell). evidence: the realized rows, or the night's Arena."""
     if name == NAIVE:
         return None
-    d = duel(rows, name, NAIVE)
+    d = (evidence if isinstance(evidence, Arena) else Arena(evidence))(name, NAIVE)
     return d if d.intervals >= min_forecasts and d.interval_ratio > BAD_INTERVALS else None
 
 
@@ -64,19 +78,20 @@ def choose_champion(
     at some horizon, or its intervals miss badly (BAD_INTERVALS). A candidate whose intervals miss badly is
     never chosen. A cold start (no champion yet) starts from naive."""
     holder = current if current in candidates else NAIVE
-    duels = [duel(rows, c, holder) for c in candidates if c != holder]
+    arena = Arena(rows)
+    duels = [arena(c, holder) for c in candidates if c != holder]
     fit = [d for d in duels if d.n >= min_forecasts and (d.candidate == NAIVE or d.worst <= 1.0)]
-    fit = [d for d in fit if misses_badly(rows, d.candidate, min_forecasts) is None]
+    fit = [d for d in fit if misses_badly(arena, d.candidate, min_forecasts) is None]
     eligible = [d for d in fit if d.mase < d.other_mase * (1.0 - margin)]
     action = "cold start" if current is None else "replaced"
     if eligible:
         best = min(eligible, key=_ratio)
         why = f"{best.candidate} beats {holder} by more than {margin:.0%}: {_text(best)}"
         return Decision(best.candidate, current, action, why, best)
-    fallback = _naive_fallback(rows, holder, current, margin, min_forecasts)
+    fallback = _naive_fallback(arena, holder, current, margin, min_forecasts)
     if fallback is not None:
         return fallback
-    closest = min(duels, key=_ratio, default=duel(rows, holder, holder))
+    closest = min(duels, key=_ratio, default=arena(holder, holder))
     why = "nothing beats naive" if holder == NAIVE else f"{holder} kept: no challenger beats it"
     other = f"; closest: {_text(closest)}" if closest.candidate != holder else ""
     return Decision(
@@ -89,16 +104,16 @@ def choose_champion(
 
 
 def _naive_fallback(
-    rows: pd.DataFrame, holder: str, current: str | None, margin: float, min_forecasts: int
+    arena: Arena, holder: str, current: str | None, margin: float, min_forecasts: int
 ) -> Decision | None:
     """Naive, when the champion no longer beats it or its intervals miss badly; None to keep the champion."""
     if holder == NAIVE:
         return None
-    against_naive = duel(rows, holder, NAIVE)
+    against_naive = arena(holder, NAIVE)
     if not (against_naive.n and against_naive.mase < against_naive.other_mase and against_naive.worst <= 1.0 + margin):
         why = f"{holder} no longer beats naive: {_text(against_naive)}"
         return Decision(NAIVE, current, "naive fallback", why, against_naive)
-    bad = misses_badly(rows, holder, min_forecasts)
+    bad = misses_badly(arena, holder, min_forecasts)
     if bad is not None:
         why = (
             f"{holder}'s intervals miss badly: interval score {bad.interval_ratio:.3f} x naive's (limit "

@@ -171,14 +171,18 @@ def duel(rows: pd.DataFrame, candidate: str, other: str) -> Duel:
     shared = mine.merge(theirs.rename(columns={"forecast": "other", **{c: f"other_{c}" for c in bounds}}), on=keys)
     if shared.empty:
         return Duel(candidate, other, 0, float("nan"), float("nan"), float("nan"), None, None)
-    worst = float((mase_by_horizon(shared) / mase_by_horizon(shared, "naive")).max())
+    columns = ["forecast", "other", "naive"]  # the MASE of each per horizon, in one pass (as mase_by_horizon)
+    errors = shared[columns].sub(shared["actual"], axis=0).abs().div(shared["scale"], axis=0)
+    per_horizon = errors.groupby(shared["horizon"]).mean()
+    worst = float((per_horizon["forecast"] / per_horizon["naive"]).max())
+    mase, other_mase, naive_mase = (float(per_horizon[c].mean()) for c in columns)
     return Duel(
         candidate,
         other,
         len(shared),
-        mean_mase(shared),
-        mean_mase(shared, "other"),
-        mean_mase(shared, "naive"),
+        mase,
+        other_mase,
+        naive_mase,
         shared["as_of"].min(),
         shared["as_of"].max(),
         worst,
