@@ -15,13 +15,13 @@ from pathlib import Path
 import pandas as pd
 
 from flows.steps import StageFailed, stage
-from nightcast import catalog
+from nightcast import catalog, price_fetch
+from nightcast.price_batches import Batching
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 from tasks import revisions as revisions_stage
-from tasks import sources, tonight
+from tasks import tonight
 from tasks import validate as validate_stage
-from tasks.batches import Batching
 from tasks.expectations import Limits
 from tasks.folds import minimum_rows
 from tasks.panel_validate import validate_panel
@@ -74,16 +74,16 @@ def ingest(
     out = {t: _staged(prefetched[t], t, w) for t, w in staged.items()}
     rest = {t: w for t, w in windows.items() if t not in prefetched}
     if rest:
-        out.update(sources.fetch_tickers(sources.source_for(settings), rest, batching))
+        out.update(price_fetch.fetch_tickers(price_fetch.source_for(settings), rest, batching))
     for ticker, frame in out.items():
         if isinstance(frame, pd.DataFrame) and frame.empty:
-            out[ticker] = sources.empty_window(settings, ticker, windows[ticker])
+            out[ticker] = price_fetch.empty_window(settings, ticker, windows[ticker])
     return {t: out[t] for t in windows}
 
 
 def _staged(path: str, ticker: str, window: revisions_stage.FetchWindow) -> pd.DataFrame | Exception:
     try:
-        return sources.FileSource(path).fetch(ticker, window.start, window.end)
+        return price_fetch.FileSource(path).fetch(ticker, window.start, window.end)
     except Exception as error:
         return error
 

@@ -8,17 +8,17 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from nightcast.schema import PRICE_COLUMNS
-from nightcast.settings import Settings
-from tasks.ingest import (
+from nightcast.price_fetch import ingest_prices, source_for
+from nightcast.price_sources import (
     FileSource,
     IngestError,
     SampleSource,
     UnknownSymbol,
     normalize_prices,
 )
-from tasks.sources import ingest_prices, source_for
-from tasks.yahoo import YahooSource
+from nightcast.schema import PRICE_COLUMNS
+from nightcast.settings import Settings
+from nightcast.yahoo import YahooSource
 
 FIELDS = ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
 NFLX_ROWS = [  # date, adj close, close, high, low, open, volume
