@@ -36,7 +36,7 @@ class FetchWindow:
 class BatchSource(Protocol):
     """A source that answers several tickers in one call (YahooSource)."""
 
-    def fetch_many(self, tickers: list[str], start, end) -> dict[str, pd.DataFrame]: ...
+    def fetch_many(self, tickers: list[str], start: dt.date | None, end: dt.date | None) -> dict[str, pd.DataFrame]: ...
 
 
 @dataclass(frozen=True)
