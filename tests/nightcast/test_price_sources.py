@@ -1,4 +1,5 @@
-"""Ingest stage: every source yields PRICE_COLUMNS, rows in source order, clear one-line errors. No network."""
+"""The price sources (nightcast/price_sources.py, yahoo.py, price_fetch.py): every source yields PRICE_COLUMNS, rows in
+source order, clear one-line errors. No network."""
 
 from __future__ import annotations
 
