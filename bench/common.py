@@ -186,11 +186,12 @@ class SeriesData:
 
 def load_series(ticker: str, time_step: int = 100, train_fraction: float = 0.8) -> SeriesData:
     """nightcast's own ingest, split, scale and window stages on a bundled series (no TensorFlow)."""
+    from nightcast import price_fetch
     from nightcast.settings import Settings
-    from tasks import scale, sources, split, window
+    from tasks import scale, split, window
 
     settings = Settings(ticker=ticker, time_step=time_step, train_fraction=train_fraction)
-    prices = sources.ingest_prices(settings)
+    prices = price_fetch.ingest_prices(settings)
     parts = split.split_series(prices, train_fraction, time_step)
     scaled = scale.scale_split(parts.train["close"].to_numpy(), parts.test["close"].to_numpy())
     train = window.make_windows(scaled.train, time_step)

@@ -43,7 +43,7 @@ class Counting:
 def store_histories(wh: Warehouse, tickers: list[str], days: int) -> None:
     """Each ticker's first `days` sessions as its prices file, as the nightly leaves it."""
     from bench.synthetic_yahoo import history
-    from tasks.ingest import normalize_prices
+    from nightcast.price_sources import normalize_prices
 
     for ticker in tickers:
         frame = normalize_prices(history(ticker, DAYS).iloc[:days].rename_axis("Date"), ticker)
@@ -70,8 +70,9 @@ def measure(log: Callable[[str], None]) -> dict:
     """Rows and calls of one night for TICKERS tickers both ways, and per-ticker ingest seconds."""
     os.environ["NIGHTCAST_BENCH_DAYS"] = str(DAYS)
     from bench.synthetic_yahoo import synthetic_download
-    from tasks import batches
-    from tasks.yahoo import YahooSource
+    from nightcast import price_batches as batches
+    from nightcast.yahoo import YahooSource
+    from tasks.revisions import plan_windows
 
     tickers = [f"T{i:04d}" for i in range(TICKERS)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,7 +87,7 @@ def measure(log: Callable[[str], None]) -> dict:
         incremental = Counting(synthetic_download)
         started = time.perf_counter()
         stored = wh.query("select ticker, date from prices", tickers=tickers)
-        windows = batches.plan_windows(stored, tickers, None, None, OVERLAP)
+        windows = plan_windows(stored, tickers, None, None, OVERLAP)
         fetched = batches.fetch_batches(
             YahooSource(incremental), batches.plan_batches(windows, BATCH), 2, batches.Backoff(0)
         )

@@ -8,11 +8,10 @@ from pydantic import Field
 
 from flows.night import TickerOutcome, run_night
 from flows.nightly import summarize
-from nightcast import progress
+from nightcast import price_fetch, progress
+from nightcast.price_sources import FileSource
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
-from tasks import sources
-from tasks.ingest import FileSource
 from tasks.split import replay_dates
 
 
@@ -20,7 +19,7 @@ from tasks.split import replay_dates
 def nights_to_replay(settings: Settings, days: int, prefetched: str | None) -> list:
     """The last `days` trading days of the ticker's history (from the rows fetched already, when given)."""
     source = FileSource(prefetched) if prefetched else None
-    return replay_dates(sources.ingest_prices(settings, source)["date"], days)
+    return replay_dates(price_fetch.ingest_prices(settings, source)["date"], days)
 
 
 @flow(

@@ -84,7 +84,8 @@ def backtest(settings: Settings = Settings()) -> BacktestResult:
             created_at=pd.Timestamp.now(tz="UTC"),
             train_seconds=lambda t: t["candidate"].map({n: backtest_stage.train_seconds(r) for n, r in folds.items()}),
         )
-        store.store_results(warehouse, run, {"backtests": rows, "backtest_metrics": table})
+        warehouse.write_run_table("backtests", run.ticker, run.run_id, rows)
+        warehouse.write_run_table("backtest_metrics", run.ticker, run.run_id, table)
         publish_backtest(run.ticker, table)
     return BacktestResult(
         run.run_id,

@@ -22,6 +22,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 
+from flows import model_files
 from flows.publish import Fits, NightFiles, night_result, night_tables
 from nightcast.candidates import candidate as lookup
 from nightcast.errors import is_expected
@@ -63,7 +64,7 @@ class ChunkOutcome:
 def load_previous(warehouse: Warehouse, item: ChunkItem) -> dict[str, Any]:
     """The previous version of each candidate tonight's plans continue, loaded from its folder."""
     return {
-        name: forecasters.load_state(lookup(name), warehouse.root / plan.parent_path)
+        name: model_files.load_state(lookup(name), warehouse.root / plan.parent_path)
         for name, plan in item.plans.items()
         if plan.mode in ("fine_tune", "filter") and plan.parent_path
     }
@@ -71,7 +72,7 @@ def load_previous(warehouse: Warehouse, item: ChunkItem) -> dict[str, Any]:
 
 def save_into(fitted: forecasters.Fitted, folder: Path) -> None:
     """Write a fitted candidate's state into a (temporary) model folder."""
-    forecasters.save(fitted, folder)
+    model_files.save(fitted, folder)
 
 
 def save_fits(warehouse: Warehouse, item: ChunkItem, fits: dict[str, forecasters.Fitted]) -> Fits:

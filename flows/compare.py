@@ -16,7 +16,6 @@ from nightcast.candidates import candidate as lookup
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
 from tasks import compare as compare_stage
-from tasks import store
 from tasks.folds import split_rows
 
 Recipes = Annotated[list[str], Field(min_length=1, description="RNN candidates to compare (kind-target).")]
@@ -42,5 +41,5 @@ def compare(settings: Settings = Settings(), recipes: Recipes = ("simple_rnn-pri
                 rows.append(score_on_split(prices, name, settings))
                 bar.advance("recipes")
         table = pd.DataFrame(rows).assign(run_id=run.run_id, ticker=run.ticker, created_at=pd.Timestamp.now(tz="UTC"))
-        store.store_results(warehouse, run, {"comparisons": table})
+        warehouse.write_run_table("comparisons", run.ticker, run.run_id, table)
     return table

@@ -16,11 +16,11 @@ from flows import prices, records
 from flows.chunk import ChunkItem, ChunkOutcome, forecast_chunk
 from flows.steps import StageFailed, stage
 from nightcast import catalog, upkeep
+from nightcast.price_batches import Batching
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 from tasks import registry
 from tasks import store as store_stage
-from tasks.batches import Batching
 from tasks.tonight import NightResult
 
 TABLE_ORDER = ("forecasts", "metrics", "model_events", "backtests", "decisions")

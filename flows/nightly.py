@@ -13,9 +13,9 @@ from flows.night import TickerOutcome, run_night
 from flows.runners import build_task_runner, shared_api
 from nightcast.errors import ExpectedFailure
 from nightcast.plans import NightlyPlan
+from nightcast.price_batches import Backoff, Batching
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
-from tasks.batches import Backoff, Batching
 
 __all__ = ["TickerOutcome", "TickersFailed", "nightly", "summarize"]
 

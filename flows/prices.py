@@ -9,22 +9,23 @@ its fetched rows quarantined where validation refused them; the others go on.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from flows.steps import StageFailed, stage
-from nightcast import catalog
+from nightcast import catalog, data_docs, price_fetch
+from nightcast.price_batches import Batching
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 from tasks import revisions as revisions_stage
-from tasks import sources, tonight
+from tasks import tonight
 from tasks import validate as validate_stage
-from tasks.batches import Batching
 from tasks.expectations import Limits
 from tasks.folds import minimum_rows
-from tasks.panel_validate import validate_panel
+from tasks.panel_validate import PanelChecked, validate_panel
 from tasks.store import RunInfo
 from tasks.validation_report import ValidationReport
 
@@ -74,16 +75,16 @@ def ingest(
     out = {t: _staged(prefetched[t], t, w) for t, w in staged.items()}
     rest = {t: w for t, w in windows.items() if t not in prefetched}
     if rest:
-        out.update(sources.fetch_tickers(sources.source_for(settings), rest, batching))
+        out.update(price_fetch.fetch_tickers(price_fetch.source_for(settings), rest, batching))
     for ticker, frame in out.items():
         if isinstance(frame, pd.DataFrame) and frame.empty:
-            out[ticker] = sources.empty_window(settings, ticker, windows[ticker])
+            out[ticker] = price_fetch.empty_window(settings, ticker, windows[ticker])
     return {t: out[t] for t in windows}
 
 
 def _staged(path: str, ticker: str, window: revisions_stage.FetchWindow) -> pd.DataFrame | Exception:
     try:
-        return sources.FileSource(path).fetch(ticker, window.start, window.end)
+        return price_fetch.FileSource(path).fetch(ticker, window.start, window.end)
     except Exception as error:
         return error
 
@@ -143,18 +144,28 @@ def validate(
 def _validate_all(
     warehouse: Warehouse, checked: dict[str, pd.DataFrame], rows_needed: int, limits: Limits
 ) -> tuple[dict[str, ValidationReport], dict[str, Path]]:
-    """One ticker alone (its Data Docs in its folder); many as one panel (one page for those that pass)."""
+    """One ticker alone (its Data Docs in its folder); many as one panel (one page for those that pass). The
+    stage validates; the pages are written here, into the warehouse's Data Docs folders."""
     if not checked:
         return {}, {}
     if len(checked) == 1:
         [(ticker, frame)] = checked.items()
+        report, validated = validate_stage.validate_for_docs(frame, rows_needed, limits)
         with warehouse.lock(f"data-docs-{ticker}"):
-            report, page = validate_stage.validate_and_document(
-                frame, rows_needed, limits, warehouse.data_docs_dir(ticker)
-            )
-        return {ticker: report}, {ticker: page}
+            return {ticker: report}, {ticker: data_docs.write_site(validated, warehouse.data_docs_dir(ticker))}
+    done = validate_panel(checked, rows_needed, limits)
     with warehouse.lock("data-docs-panel"):
-        return validate_panel(checked, rows_needed, limits, warehouse.panel_docs_dir(), warehouse.data_docs_dir)
+        pages = write_panel_docs(done, warehouse.panel_docs_dir(), warehouse.data_docs_dir)
+    return done.reports, pages
+
+
+def write_panel_docs(done: PanelChecked, folder: Path, folder_of: Callable[[str], Path]) -> dict[str, Path]:
+    """Write a panel validation's Data Docs: the panel's runs under folder (the last one's page is every panel
+    ticker's), each ticker validated alone under folder_of(ticker); returns each ticker's page."""
+    panel = [data_docs.write_site(validated, folder) for validated in done.panel]
+    return {
+        t: data_docs.write_site(done.alone[t], folder_of(t)) if t in done.alone else panel[-1] for t in done.reports
+    }
 
 
 @stage("store_prices")

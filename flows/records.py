@@ -3,6 +3,7 @@ a run of one ticker runs inside."""
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -51,6 +52,8 @@ def start_run(settings: Settings, settings_json: str | None = None) -> store_sta
         flow_run_id=flow_run.get_id(),
         settings_json=settings_json or settings.to_json(),
         started_at=pd.Timestamp.now(tz="UTC"),
+        host=socket.gethostname(),
+        pid=os.getpid(),
     )
 
 

@@ -1,22 +1,30 @@
 """Great Expectations Data Docs readable offline: GX's page templates load Bootstrap, jQuery, Font Awesome, Vega and
 friends from CDNs, and its logo from S3. nightcast ships those files (nightcast/static/data_docs/, the exact
 versions the templates name, fetched by scripts/vendor_data_docs.py) and, after GX writes a site, copies them into
-the site's static/offline/ and points every page at the copies by relative URLs (decision 0009)."""
+the site's static/offline/ and points every page at the copies by relative URLs (decision 0009).
+
+The validate stage only validates (in memory); `write_site` writes a validation's pages into a site folder."""
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from nightcast.files import write_then_rename
+from nightcast.gx_contexts import LOCK, Validated, ephemeral, gx_module
 
 ASSETS = Path(__file__).resolve().parent / "static" / "data_docs"
 OFFLINE = "static/offline"
 """Where a site keeps its copy of the assets, relative to its index.html."""
+SITE = "nightcast"
+"""The name of the one Data Docs site a folder holds."""
 
 
 @dataclass(frozen=True)
@@ -131,3 +139,36 @@ def make_offline(site: Path) -> int:
             write_then_rename(page, _writer(offline))
             changed += 1
     return changed
+
+
+def _site(folder: Path) -> dict:
+    """GX's configuration of a Data Docs site written under folder."""
+    return {
+        SITE: {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    }
+
+
+def write_site(validated: Validated, folder: Path) -> Path:
+    """Write a validation's pages (its result and its suite) into the Data Docs site under folder, as GX's
+    UpdateDataDocsAction would, readable offline; earlier results in the folder stay listed on its index.
+    Returns the result's page."""
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    folder = Path(folder).resolve()
+    suite = validated.suite
+    with LOCK:
+        context = ephemeral(_site(folder))
+        expectations = [copy.copy(e) for e in suite.expectations]  # an expectation belongs to one suite
+        context.suites.add(gx_module().ExpectationSuite(name=suite.name, expectations=expectations))
+        context.validation_results_store.set(validated.key, validated.result)
+        context.build_data_docs(
+            site_names=[SITE], resource_identifiers=[validated.key, ExpectationSuiteIdentifier(name=suite.name)]
+        )
+        url = context.get_docs_sites_urls(resource_identifier=validated.key, site_name=SITE)[0]["site_url"]
+        make_offline(folder)
+    return Path(url2pathname(urlparse(url).path))

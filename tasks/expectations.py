@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import os
 import re
 import warnings
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from nightcast.gx_contexts import gx_module
 from nightcast.schema import REQUIRED_PRICE_COLUMNS
 
 if TYPE_CHECKING:
@@ -47,17 +46,6 @@ class Limits:
     def day(self) -> date:
         """The given today (as a date), else today's UTC date."""
         return pd.Timestamp(self.today).date() if self.today else datetime.now(UTC).date()
-
-
-def gx_module() -> Any:
-    """Import Great Expectations quietly (no analytics, no INFO chatter)."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    gx_logger = logging.getLogger("great_expectations")
-    if gx_logger.level == logging.NOTSET:
-        gx_logger.setLevel(logging.WARNING)
-    import great_expectations
-
-    return great_expectations
 
 
 @dataclass(frozen=True)

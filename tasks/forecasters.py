@@ -2,28 +2,25 @@
 
 Statistical candidates (tasks/baselines.py) refit in well under a second. An RNN candidate trains its
 3-layer stack on every window of the closes it is given, from scratch or (fine-tune) starting from its
-previous version's weights and scaler. Fitted state is saved without pickle: model.keras (Keras' format,
-loaded in safe mode), scaler.json and model.json for an RNN; params.json for a statistical model.
+previous version's weights and scaler. The fitted state is data; flows/model_files.py writes and reads its
+model folder.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nightcast.candidates import Candidate
-from nightcast.candidates import candidate as lookup
 from nightcast.errors import InputError
 from tasks import baselines
 from tasks import target as target_stage
 from tasks.folds import min_closes
-from tasks.models import ModelCard, TrainedModel, load_model, save_model
+from tasks.models import TrainedModel
 from tasks.predict import forecast_from_origins
 from tasks.scale import ScalerParams, fit_scaler, transform
 from tasks.train import train_many_with_settings, train_with_settings
@@ -129,30 +126,6 @@ def forecast(fitted: Fitted, closes: np.ndarray, origins: np.ndarray, horizon: i
     )
 
 
-def save(fitted: Fitted, folder: Path) -> None:
-    """Write a fitted candidate's state into folder (an empty, temporary model folder)."""
-    if fitted.candidate.is_rnn:
-        state: RnnState = fitted.state
-        state.scaler.save(folder / "scaler.json")
-        ModelCard(model=fitted.candidate.kind or "", target=fitted.candidate.target or "").save(folder / "model.json")
-        save_model(state.model, folder / "model.keras")
-    else:
-        (folder / "params.json").write_text(json.dumps(asdict(fitted.state), sort_keys=True))
-
-
-def load_rnn(folder: Path) -> RnnState:
-    """A stored RNN candidate (model.keras in safe mode, scaler.json)."""
-    return RnnState(load_model(folder / "model.keras"), ScalerParams.load(folder / "scaler.json"))
-
-
-def load_state(candidate: Candidate, folder: Path) -> RnnState | baselines.StatFit:
-    """A stored candidate's fitted state: an RNN's model and scaler, or a statistical model's parameters."""
-    if candidate.is_rnn:
-        return load_rnn(folder)
-    stored = json.loads((folder / "params.json").read_text())
-    return baselines.StatFit(str(stored["kind"]), tuple(float(p) for p in stored["params"]))
-
-
 Job = tuple[np.ndarray, RnnState | baselines.StatFit | None]
 """One ticker's fit: its closes and the candidate's previous version (None: from scratch)."""
 
@@ -197,9 +170,3 @@ def fit_or_error(
         return fit(candidate, closes, settings, previous, log)
     except Exception as error:
         return error
-
-
-def card_of(folder: Path) -> Candidate:
-    """The candidate a stored RNN folder holds, from its model.json card."""
-    card = ModelCard.load(folder / "model.json")
-    return lookup(f"{card.model}-{card.target}")

@@ -1,5 +1,6 @@
 """The model kinds (the tutorial's SimpleRNN stack, and LSTM and GRU stacks of the same width), the options
-every fit takes (TrainOptions), their Keras fit, the fitted-model record, and the .keras files with the card.
+every fit takes (TrainOptions), their Keras fit, the fitted-model record, and the card that says what a stored
+model predicts.
 
 The tutorial's `simple_rnn` is trained by the fast trainer in tasks/train.py; `lstm` and `gru` are
 trained here with Keras' own `fit` (the same Adam, cosine decay and early-stopping settings; Keras
@@ -9,11 +10,9 @@ TensorFlow/Keras are imported inside the functions so that importing this module
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -220,29 +219,7 @@ def fit_keras(
 
 @dataclass(frozen=True)
 class ModelCard:
-    """What a stored model is and predicts, written as model.json beside model.keras."""
+    """What a stored model is and predicts, written as model.json beside model.keras (flows/model_files.py)."""
 
     model: str = "simple_rnn"
     target: str = "price"
-
-    def save(self, path: Path) -> None:
-        """Write the card as JSON."""
-        path.write_text(json.dumps(asdict(self), sort_keys=True))
-
-    @classmethod
-    def load(cls, path: Path) -> ModelCard:
-        """Read a card; a model stored before cards existed is the tutorial's price model."""
-        return cls(**json.loads(path.read_text())) if path.exists() else cls()
-
-
-def save_model(model: keras.Model, path: Path) -> None:
-    """Write the model in Keras 3's .keras format (no pickle)."""
-    if path.suffix != ".keras":
-        raise ValueError(f"model files end in .keras, got {path.name}")
-    model.save(path)
-
-
-def load_model(path: Path) -> keras.Model:
-    """Load a .keras model with safe mode on (no arbitrary code from the file)."""
-    keras = load_keras()
-    return keras.models.load_model(path, safe_mode=True)

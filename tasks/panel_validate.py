@@ -1,6 +1,6 @@
 """Validate stage over a panel: one Great Expectations run over every ticker's history at once (one Data Docs page
 a night), then each ticker the panel flagged validated alone, so its report names its own failures and only it
-is quarantined.
+is quarantined. It writes nothing: it returns the GX results the flow writes Data Docs from.
 
 The panel suite is the per-ticker suite with its whole-batch expectations made per ticker: dates unique per
 (ticker, date), strictly increasing as a positive `date_step` (days since the ticker's previous row), at least
@@ -10,16 +10,15 @@ min_rows rows as `sessions` (the ticker's row count on each of its rows). GX nam
 from __future__ import annotations
 
 import dataclasses
-import pathlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from nightcast.gx_contexts import Validated
 from nightcast.schema import REQUIRED_PRICE_COLUMNS
 from tasks.expectations import DERIVED_COLUMNS, Batch, Limits, build_suite, derive, gx_module
-from tasks.validate import run_suite, validate_and_document
+from tasks.validate import run_suite, validate_for_docs
 from tasks.validation_report import ValidationReport
 from tasks.validation_text import outcome
 
@@ -111,39 +110,44 @@ def _panel_report(results: list[Any], batch: Batch, count: int) -> ValidationRep
 
 
 def _check(
-    batches: dict[str, Batch], min_rows: int, limits: Limits, folder: pathlib.Path | None
-) -> tuple[ValidationReport, set[str], pathlib.Path | None]:
-    """One GX run over the stacked batches: the panel's report, the tickers it flagged, its Data Docs page."""
+    batches: dict[str, Batch], min_rows: int, limits: Limits
+) -> tuple[ValidationReport, set[str], Validated | None]:
+    """One GX run over the stacked batches: the panel's report, the tickers it flagged, its GX result."""
     batch = panel_batch(batches, limits)
-    results, page = run_suite(batch.frame, panel_suite(min_rows, limits), folder, index_columns=["ticker"])
-    return _panel_report(results, batch, len(batches)), _flagged(results, set(batches)), page
+    results, validated = run_suite(batch.frame, panel_suite(min_rows, limits), True, index_columns=["ticker"])
+    return _panel_report(results, batch, len(batches)), _flagged(results, set(batches)), validated
 
 
-def validate_panel(
-    frames: dict[str, pd.DataFrame],
-    min_rows: int,
-    limits: Limits,
-    folder: pathlib.Path,
-    alone_folder: Callable[[str], pathlib.Path],
-) -> tuple[dict[str, ValidationReport], dict[str, pathlib.Path]]:
-    """Every ticker's report and Data Docs page: the panel's for the tickers that passed it (Data Docs under
-    folder), their own for the tickers the panel flagged or could not stack (Data Docs under alone_folder)."""
+@dataclasses.dataclass(frozen=True)
+class PanelChecked:
+    """Every ticker's report; the panel's runs in order (their Data Docs go in the panel's site, the last one's
+    page is every panel ticker's), and the runs of the tickers validated alone (each in its own site)."""
+
+    reports: dict[str, ValidationReport]
+    panel: tuple[Validated, ...]
+    alone: dict[str, Validated]
+
+
+def validate_panel(frames: dict[str, pd.DataFrame], min_rows: int, limits: Limits) -> PanelChecked:
+    """Every ticker's report: the panel's for the tickers that passed it, their own for the tickers the panel
+    flagged or could not stack."""
     batches = {ticker: derive(frame, limits) for ticker, frame in frames.items()}
     panel = {t: b for t, b in batches.items() if _panelable(b, frames[t])}
-    alone = set(frames) - set(panel)
+    alone, runs, report = set(frames) - set(panel), [], None
     if panel:
-        report, flagged, page = _check(panel, min_rows, limits, folder)
+        report, flagged, validated = _check(panel, min_rows, limits)
+        runs.append(validated)
         alone |= flagged
         if flagged and len(flagged) < len(panel):  # the page and report of the tickers that passed
-            report, again, page = _check({t: b for t, b in panel.items() if t not in flagged}, min_rows, limits, folder)
+            report, again, validated = _check({t: b for t, b in panel.items() if t not in flagged}, min_rows, limits)
+            runs.append(validated)
             alone |= again
     reports: dict[str, ValidationReport] = {}
-    pages: dict[str, pathlib.Path] = {}
+    own: dict[str, Validated] = {}
     for ticker in frames:
         if ticker in alone:
-            folder_of = alone_folder(ticker)
-            reports[ticker], pages[ticker] = validate_and_document(frames[ticker], min_rows, limits, folder_of)
+            reports[ticker], own[ticker] = validate_for_docs(frames[ticker], min_rows, limits)
         else:
-            assert page is not None
-            reports[ticker], pages[ticker] = report, page
-    return reports, pages
+            assert report is not None
+            reports[ticker] = report
+    return PanelChecked(reports, tuple(v for v in runs if v is not None), own)

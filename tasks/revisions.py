@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from nightcast.errors import ExpectedFailure
+from nightcast.price_batches import FetchWindow
 from nightcast.settings import Settings
 
 Rule = Literal["keep", "take"]
@@ -25,20 +26,6 @@ REVISION_COLUMNS = ("ticker", "date", "old_close", "new_close", "change")
 
 class RevisionRefused(ExpectedFailure, ValueError):
     """The source rewrote more stored closes than max_revised_days allows; nothing was stored."""
-
-
-@dataclass(frozen=True)
-class FetchWindow:
-    """The dates to request (None: unbounded) and whether only the overlap and new days are asked for."""
-
-    start: dt.date | None
-    end: dt.date | None
-    incremental: bool
-
-    def describe(self) -> str:
-        """'2013-02-22..latest (incremental)' for logs and errors."""
-        mode = "incremental" if self.incremental else "whole history"
-        return f"{self.start or 'earliest'}..{self.end or 'latest'} ({mode})"
 
 
 @dataclass(frozen=True)
@@ -165,3 +152,12 @@ def unrecorded(revisions: pd.DataFrame, recorded: pd.DataFrame | None) -> pd.Dat
     seen = set(zip(_as_days(recorded)["date"], recorded["new_close"].round(6), strict=True))
     fresh = [(d, round(c, 6)) not in seen for d, c in zip(revisions["date"], revisions["new_close"], strict=True)]
     return revisions[fresh].reset_index(drop=True)
+
+
+def plan_windows(
+    stored: pd.DataFrame, tickers: list[str], start, end, overlap: int, refetch: bool = False
+) -> dict[str, FetchWindow]:
+    """Each ticker's fetch window from its stored dates (stored: ticker and date columns of prices)."""
+    dates = {ticker: group["date"] for ticker, group in stored.groupby("ticker")}
+    empty = pd.Series([], dtype="object")
+    return {t: fetch_window(dates.get(t, empty), start, end, overlap, refetch) for t in tickers}

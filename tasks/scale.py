@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 from sklearn.preprocessing import MinMaxScaler
@@ -27,15 +26,6 @@ class ScalerParams:
     def from_json(cls, text: str) -> ScalerParams:
         """Rebuild from to_json's output."""
         return cls(**{k: float(v) for k, v in json.loads(text).items()})
-
-    def save(self, path: Path) -> None:
-        """Write the parameters as JSON."""
-        path.write_text(self.to_json())
-
-    @classmethod
-    def load(cls, path: Path) -> ScalerParams:
-        """Read parameters written by save."""
-        return cls.from_json(path.read_text())
 
 
 def fit_scaler(train: np.ndarray) -> ScalerParams:

@@ -1,18 +1,15 @@
-"""Store stage helpers: turn one run's results into warehouse rows and write them through the Warehouse."""
+"""Store stage helpers: one run's identity and its results as warehouse rows (pure: the flows' steps write them
+through the storage layer, nightcast.warehouse)."""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import socket
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
-
-from nightcast.warehouse import Warehouse
 
 if TYPE_CHECKING:  # pragma: no cover
     from tasks.forecasters import Fitted
@@ -21,15 +18,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True)
 class RunInfo:
-    """Identity of one run: its id, ticker, Prefect flow-run id, settings JSON and start time."""
+    """Identity of one run: its id, ticker, Prefect flow-run id, settings JSON, start time, and the host and
+    process it runs in."""
 
     run_id: str
     ticker: str
     flow_run_id: str | None
     settings_json: str
     started_at: pd.Timestamp
-    host: str = field(default_factory=socket.gethostname)
-    pid: int = field(default_factory=os.getpid)
+    host: str
+    pid: int
 
 
 class StoredFit(NamedTuple):
@@ -129,8 +127,3 @@ def model_event_row(
         "reason": plan.reason,
         "decided_at": decided_at,
     }
-
-
-def store_results(warehouse: Warehouse, run: RunInfo, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:
-    """Write each of a run's tables as that run's own file; returns the paths written."""
-    return {name: warehouse.write_run_table(name, run.ticker, run.run_id, frame) for name, frame in tables.items()}

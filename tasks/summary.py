@@ -8,7 +8,6 @@ import re
 
 import pandas as pd
 
-from nightcast import catalog
 from tasks.tonight import NightResult
 
 
@@ -70,10 +69,9 @@ def fits_text(result: NightResult) -> str:
     )
 
 
-def night_text(result: NightResult, board: pd.DataFrame) -> str:
-    """The lines `nightcast run` prints when a night completes."""
+def night_text(result: NightResult, board: pd.DataFrame, sql: str) -> str:
+    """The lines `nightcast run` prints when a night completes, ending with a query to try (sql)."""
     served = result.served
-    sql = catalog.example_query("latest_forecasts", ticker=result.ticker)
     cold = (
         f"; cold-start backtest of {', '.join(result.backtested)} in {result.backtest_seconds:.1f} s"
         if result.backtested

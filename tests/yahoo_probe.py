@@ -23,7 +23,7 @@ def probe(ticker: str = "NFLX", tensorflow_first: bool = True, proxy: str | None
         from nightcast.quiet_import import load_tensorflow
 
         load_tensorflow()  # loaded first on purpose (the order that broke the client), as nightcast's tasks load it
-    from tasks.yahoo import YahooSource
+    from nightcast.yahoo import YahooSource
 
     loaded_first = "tensorflow" in sys.modules and "curl_cffi" not in sys.modules
     try:

@@ -26,7 +26,7 @@ def _tickers(args: argparse.Namespace, settings: Settings) -> list[str]:
     if args.tickers:
         return [t.strip() for t in args.tickers.split(",") if t.strip()]
     if settings.source == "file":
-        from tasks.ingest import FolderSource
+        from nightcast.price_sources import FolderSource
 
         found = FolderSource(settings.path or "").tickers()
         if not found:

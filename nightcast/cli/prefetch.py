@@ -17,8 +17,8 @@ def prefetch_prices(settings: Settings, args: argparse.Namespace) -> str:
     """Fetch settings.ticker's window (the overlap and the new days; the whole history the first night) and
     stage the rows in the warehouse's incoming/ folder; returns the staged file. A failure -> CliError."""
     from nightcast.cli.console import quiet_clients
+    from nightcast.price_fetch import ingest_prices
     from tasks.revisions import fetch_window
-    from tasks.sources import ingest_prices
     from tasks.store import new_run_id
 
     quiet_clients(args)

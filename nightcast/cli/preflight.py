@@ -27,7 +27,7 @@ Rows = Callable[["FetchWindow"], "pd.DataFrame"]
 
 def from_source(settings: Settings) -> Rows:
     """The settings' source read as the ingest stage reads it (its failure is the stage's line)."""
-    from tasks.sources import ingest_prices
+    from nightcast.price_fetch import ingest_prices
 
     def read(window: FetchWindow) -> pd.DataFrame:
         try:
@@ -41,7 +41,7 @@ def from_source(settings: Settings) -> Rows:
 def from_staged(settings: Settings, staged: str) -> Rows:
     """Rows the command line staged already, read back as the flow reads them (the file once, however many
     windows are asked for: a backfill asks one per night)."""
-    from tasks.ingest import FileSource, within_dates
+    from nightcast.price_sources import FileSource, within_dates
 
     whole = functools.cache(lambda: FileSource(staged).fetch(settings.ticker, None, None))
     return lambda window: within_dates(whole(), window.start, window.end)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from nightcast import catalog
 from nightcast.cli.common import (
     CliError,
     add_settings_options,
@@ -32,7 +33,8 @@ def command_run(args: argparse.Namespace) -> int:
         result = run_flow(args, retrain, settings=settings, prefetched=staged)
     finally:
         discard_prefetched(settings, staged)
-    print(night_text(result, leaderboard(result.scores)))
+    sql = catalog.example_query("latest_forecasts", ticker=result.ticker)
+    print(night_text(result, leaderboard(result.scores), sql))
     return 0
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from nightcast.data_docs import write_site
 from tasks.expectations import Limits
-from tasks.validate import build_data_docs
+from tasks.validate import validate_for_docs
 from tests.e2e.conftest import chromium
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
@@ -43,7 +44,7 @@ def browser():
 
 def test_data_docs_render_styled_with_no_network(tmp_path: Path, browser) -> None:
     frame = prices(60).drop(index=range(20, 40)).reset_index(drop=True)  # a gap: a failed expectation
-    page_path = build_data_docs(frame, MIN_ROWS, Limits(today=date(2030, 1, 1)), tmp_path / "docs")
+    page_path = write_site(validate_for_docs(frame, MIN_ROWS, Limits(today=date(2030, 1, 1)))[1], tmp_path / "docs")
     pages = [tmp_path / "docs" / "index.html", tmp_path / "docs" / "expectations" / "nightcast_prices.html", page_path]
     context = browser.new_context(offline=True)
     outside, failed, errors, icons = [], [], [], []

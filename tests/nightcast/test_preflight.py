@@ -13,7 +13,7 @@ from tests.reliability.test_bad_input import yahoo_layout
 
 def staged(tmp_path, frame) -> str:
     """The ticker's rows staged as the command line stages them (a Parquet file of the flow's columns)."""
-    from tasks.ingest import FileSource
+    from nightcast.price_sources import FileSource
 
     frame.to_csv(tmp_path / "prices.csv", index=False)
     path = tmp_path / "staged.parquet"

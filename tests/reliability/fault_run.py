@@ -11,9 +11,10 @@ import sys
 
 import pyarrow.parquet as pq
 
+from flows import model_files
 from flows.retrain import retrain
 from nightcast.settings import Settings
-from tasks import forecasters, train
+from tasks import train
 
 
 def die(*_args, **_kwargs) -> None:
@@ -45,13 +46,13 @@ def kill_during_training() -> None:
 
 def kill_after_model_save() -> None:
     """Die right after model.keras is written into the model's temporary folder, before it is renamed."""
-    original = forecasters.save_model
+    original = model_files.save_model
 
     def save(model, path):
         original(model, path)
         die()
 
-    forecasters.save_model = save
+    model_files.save_model = save
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from flows.model_files import load_model
 from nightcast.quiet_import import load_keras
 from nightcast.warehouse import QueryRefused, Warehouse
-from tasks.models import load_model
 from tests.reliability.test_crash_and_concurrency import finish, start
 
 PICKLE_OPCODES = {b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"}

@@ -119,7 +119,7 @@ try:
     raw = "answered"
 except Exception as error:
     raw = type(error).__name__
-from tasks.yahoo_client import ClientBroken, check_client
+from nightcast.yahoo_client import ClientBroken, check_client
 try:
     check_client()
     guard = "working"
@@ -159,7 +159,7 @@ def test_the_client_impersonates_a_browser_against_a_local_server_and_names_each
     base = f"http://127.0.0.1:{server.server_address[1]}/v8/finance/chart"
     code = f"""
 import json, tensorflow
-from tasks.yahoo_client import new_session
+from nightcast.yahoo_client import new_session
 session = new_session()
 answers = {{s: session.get("{base}/" + s, timeout=10) for s in ("AAA", "BBB", "ZZZ")}}
 causes = {{s: getattr(session.outcomes.failure_for(s), "cause", None) for s in answers}}

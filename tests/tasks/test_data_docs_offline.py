@@ -10,12 +10,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from flows.prices import write_panel_docs
 from tasks.expectations import Limits
 from tasks.panel_validate import validate_panel
-from tasks.validate import build_data_docs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_validate import MIN_ROWS, prices
+from test_validate import MIN_ROWS, build_data_docs, prices
 
 LIMITS = Limits(today=date(2030, 1, 1))
 LOADED = {("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"), ("source", "src")}
@@ -68,7 +68,8 @@ def test_a_tickers_site_loads_nothing_from_the_internet(tmp_path: Path) -> None:
 def test_a_panels_sites_load_nothing_from_the_internet(tmp_path: Path) -> None:
     frames = {"AAA": prices(40, seed=1), "BBB": prices(40, seed=2), "CCC": prices(5, seed=3)}  # CCC: alone
     frames = {ticker: frame.assign(ticker=ticker) for ticker, frame in frames.items()}
-    _, pages = validate_panel(frames, MIN_ROWS, LIMITS, tmp_path / "panel", lambda t: tmp_path / f"ticker={t}")
+    done = validate_panel(frames, MIN_ROWS, LIMITS)
+    pages = write_panel_docs(done, tmp_path / "panel", lambda t: tmp_path / f"ticker={t}")
     assert pages["AAA"] == pages["BBB"] and pages["CCC"].is_relative_to(tmp_path / "ticker=CCC")
     assert check_site(tmp_path / "panel") == 3  # index, the suite, the panel's result
     assert check_site(tmp_path / "ticker=CCC") == 3

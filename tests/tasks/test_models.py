@@ -7,9 +7,10 @@ import time
 import numpy as np
 import pytest
 
+from flows.model_files import load_model, read_card, save_model, write_card
 from nightcast.candidates import KINDS
 from nightcast.settings import Settings
-from tasks.models import ModelCard, TrainOptions, build_model, fit_keras, load_model, save_model
+from tasks.models import ModelCard, TrainOptions, build_model, fit_keras
 from tasks.train import train_with_settings
 from tasks.window import make_windows
 
@@ -106,11 +107,11 @@ def test_train_with_settings_picks_the_trainer_and_fine_tunes_from_the_previous_
 def test_model_and_card_round_trip(tmp_path, windows):
     trained = fit(windows, "gru")
     save_model(trained.model, tmp_path / "model.keras")
-    ModelCard(model="gru", target="log_return").save(tmp_path / "model.json")
+    write_card(ModelCard(model="gru", target="log_return"), tmp_path / "model.json")
     loaded = load_model(tmp_path / "model.keras")
     np.testing.assert_allclose(
         loaded.predict_on_batch(windows.X[:4]), trained.model.predict_on_batch(windows.X[:4]), rtol=1e-6
     )
-    assert ModelCard.load(tmp_path / "model.json") == ModelCard("gru", "log_return")
-    assert ModelCard.load(tmp_path / "missing.json") == ModelCard("simple_rnn", "price")  # stored before cards
+    assert read_card(tmp_path / "model.json") == ModelCard("gru", "log_return")
+    assert read_card(tmp_path / "missing.json") == ModelCard("simple_rnn", "price")  # stored before cards
     assert tuple(KINDS) == ("simple_rnn", "lstm", "gru")

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from flows.prices import write_panel_docs
 from tasks.expectations import Limits, derive
 from tasks.panel_validate import panel_batch, validate_panel
 from tasks.validate import validate_prices
@@ -50,9 +52,15 @@ def _panel(n: int, bad: dict[str, str]) -> dict[str, pd.DataFrame]:
     return frames
 
 
+def _checked(frames: dict[str, pd.DataFrame], tmp_path: Path) -> tuple[dict, dict[str, Path]]:
+    """The panel's reports, and each ticker's Data Docs page as the flow writes them (panel/, <ticker>/)."""
+    done = validate_panel(frames, MIN_ROWS, LIMITS)
+    return done.reports, write_panel_docs(done, tmp_path / "panel", lambda t: tmp_path / t)
+
+
 def test_a_clean_panel_passes_in_one_page(tmp_path):
     frames = _panel(4, {})
-    reports, pages = validate_panel(frames, MIN_ROWS, LIMITS, tmp_path / "panel", lambda t: tmp_path / t)
+    reports, pages = _checked(frames, tmp_path)
     assert all(r.success for r in reports.values())
     assert len(set(pages.values())) == 1 and tmp_path / "panel" in next(iter(pages.values())).parents
     assert all(o.observed.startswith("panel of 4 tickers: ") for o in reports["T0"].outcomes)
@@ -63,7 +71,7 @@ def test_each_bad_ticker_gets_the_verdict_and_reasons_it_gets_alone(tmp_path):
     """Every kind of bad data at once, one ticker each, among good tickers."""
     bad = {f"B{i}": kind for i, kind in enumerate(sorted(CORRUPTIONS))}
     frames = {**_panel(2, {}), **{t: CORRUPTIONS[k](random_walk_prices(400, t, seed=9)) for t, k in bad.items()}}
-    reports, pages = validate_panel(frames, MIN_ROWS, LIMITS, tmp_path / "panel", lambda t: tmp_path / t)
+    reports, pages = _checked(frames, tmp_path)
     for ticker, kind in bad.items():
         alone = validate_prices(frames[ticker], MIN_ROWS, LIMITS)
         assert not alone.success, f"{kind} should fail validation"
@@ -79,7 +87,7 @@ def test_each_bad_ticker_gets_the_verdict_and_reasons_it_gets_alone(tmp_path):
 def test_several_bad_tickers_are_each_flagged_and_the_rest_pass(tmp_path):
     bad = {"T1": "nan_close", "T3": "duplicate_date", "T4": "too_short"}
     frames = _panel(6, bad)
-    reports, _ = validate_panel(frames, MIN_ROWS, LIMITS, tmp_path / "panel", lambda t: tmp_path / t)
+    reports = validate_panel(frames, MIN_ROWS, LIMITS).reports
     assert {t for t, r in reports.items() if not r.success} == set(bad)
     assert reports["T0"].outcomes[0].observed.startswith("panel of 3 tickers: ")
 
@@ -89,5 +97,5 @@ def test_the_panel_checks_dates_per_ticker_not_across_tickers(tmp_path):
     frames = {"A": random_walk_prices(300, "A"), "B": random_walk_prices(300, "B", start="2019-01-01")}
     batch = panel_batch({t: derive(f, LIMITS) for t, f in frames.items()}, LIMITS)
     assert set(batch.frame["sessions"]) == {300} and batch.frame["date_step"].min() >= 1
-    reports, _ = validate_panel(frames, MIN_ROWS, LIMITS, tmp_path / "panel", lambda t: tmp_path / t)
+    reports = validate_panel(frames, MIN_ROWS, LIMITS).reports
     assert all(r.success for r in reports.values())

@@ -5,8 +5,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from nightcast.price_sources import FileSource
 from tasks.expectations import Limits
-from tasks.ingest import FileSource
 from tasks.prevalidate import prevalidate_prices
 from tasks.validate import validate_prices
 from tests.reliability.test_bad_input import BAD_FILES, FIRST_NIGHT_FILES, yahoo_layout

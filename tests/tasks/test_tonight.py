@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from flows import model_files
 from nightcast.calendars import is_session
 from nightcast.candidates import candidate
 from nightcast.settings import Settings
@@ -75,16 +76,16 @@ def test_paths_are_dated_by_sessions_and_carry_nested_bands_and_the_scale():
 def test_fitted_state_round_trips_without_pickle(tmp_path):
     closes = random_walk_prices(80, seed=2)["close"].to_numpy()
     rnn = forecasters.fit(candidate("simple_rnn-price"), closes, SETTINGS)
-    forecasters.save(rnn, tmp_path)
+    model_files.save(rnn, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.keras", "scaler.json"]
-    loaded = forecasters.Fitted(candidate("simple_rnn-price"), forecasters.load_rnn(tmp_path), "full")
+    loaded = forecasters.Fitted(candidate("simple_rnn-price"), model_files.load_rnn(tmp_path), "full")
     origins = np.array([60, 79])
     np.testing.assert_allclose(
         forecasters.forecast(loaded, closes, origins, 3), forecasters.forecast(rnn, closes, origins, 3), rtol=1e-6
     )
-    assert forecasters.card_of(tmp_path).name == "simple_rnn-price"
+    assert model_files.card_of(tmp_path).name == "simple_rnn-price"
     ets = forecasters.fit(candidate("ets"), closes, SETTINGS)
-    forecasters.save(ets, tmp_path / "ets" if (tmp_path / "ets").mkdir() is None else tmp_path)
+    model_files.save(ets, tmp_path / "ets" if (tmp_path / "ets").mkdir() is None else tmp_path)
     assert (tmp_path / "ets" / "params.json").read_text().startswith('{"kind": "ets", "params": [')
 
 

@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
 
+from flows.model_files import load_model, save_model
 from nightcast.quiet_import import load_keras, load_tensorflow
 from tasks import adam, wavefront
 from tasks import train as train_stage
-from tasks.models import TrainOptions, build_model, load_model, save_model
+from tasks.models import TrainOptions, build_model
 from tasks.train import train_model
 from tasks.window import make_windows
 

@@ -14,15 +14,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nightcast.data_docs import write_site
 from nightcast.schema import PRICE_COLUMNS
 from nightcast.settings import Settings
 from tasks.expectations import DERIVED_COLUMNS, Limits, build_suite
-from tasks.validate import build_data_docs, check_report, validate_and_document, validate_prices
+from tasks.validate import check_report, validate_for_docs, validate_prices
 from tasks.validation_report import ExpectationOutcome, ValidationFailed, ValidationReport
 
 MIN_ROWS = 20
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "nightcast" / "sample_data"
 BETWEEN = "expect_column_values_to_be_between"
+
+
+def build_data_docs(frame: pd.DataFrame, min_rows: int, limits: Limits, folder: Path) -> Path:
+    """Validate for Data Docs and write the site under folder, as the flow's validate step does; the page."""
+    return write_site(validate_for_docs(frame, min_rows, limits)[1], folder)
 
 
 def prices(n: int = 40, seed: int = 0) -> pd.DataFrame:
@@ -479,9 +485,13 @@ def test_build_data_docs_repeatedly(tmp_path: Path) -> None:
     assert validate_prices(prices(), MIN_ROWS, limits).success  # the in-memory path still works afterwards
 
 
-def test_validate_and_document_matches_validate_prices(tmp_path: Path) -> None:
+def test_validate_for_docs_matches_validate_prices_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     frame, limits = prices(), Limits(max_gap_days=2, today=date(2024, 2, 20))
-    report, page = validate_and_document(frame, MIN_ROWS, limits, tmp_path / "docs")
+    monkeypatch.chdir(tmp_path)
+    report, validated = validate_for_docs(frame, MIN_ROWS, limits)
+    assert list(tmp_path.iterdir()) == []
     assert report == validate_prices(frame, MIN_ROWS, limits)
     assert failed(report) == [(BETWEEN, "days_after_today"), (BETWEEN, "gap_days")]
-    assert page.is_file()
+    assert write_site(validated, tmp_path / "docs").is_file()

@@ -13,8 +13,8 @@ from nightcast.schema import PRICE_COLUMNS, REQUIRED_PRICE_COLUMNS
 
 NUMERIC = ("open", "high", "low", "close", "adj_close", "volume")
 FALLBACK = "use --source sample (bundled GOOG, ^GSPC) or --source file --path FILE"
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "nightcast" / "sample_data"
-"""Bundled prices; tasks/ and nightcast/ sit side by side both in the checkout and when installed."""
+SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
+"""Bundled prices (nightcast/sample_data/)."""
 _TZ_SUFFIX = r"(\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*(?:Z|[+-]\d\d:?\d\d)$"
 
 

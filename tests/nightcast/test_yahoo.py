@@ -10,10 +10,10 @@ import pytest
 from curl_cffi.requests import exceptions as curl_errors
 from yfinance.exceptions import YFRateLimitError
 
-from tasks import yahoo_client
-from tasks.ingest import IngestError, SourceThrottled, SourceUnavailable, UnknownSymbol
-from tasks.yahoo import YahooSource
-from tasks.yahoo_client import Failure, Outcomes, failure_of, failure_of_status, symbol_of
+from nightcast import yahoo_client
+from nightcast.price_sources import IngestError, SourceThrottled, SourceUnavailable, UnknownSymbol
+from nightcast.yahoo import YahooSource
+from nightcast.yahoo_client import Failure, Outcomes, failure_of, failure_of_status, symbol_of
 from tests.fake_yahoo import Failing, FakeYahoo
 
 DNS = "Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com (Domain name not found). See "

@@ -4,6 +4,7 @@ is throttled (Yahoo's rate limit)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -12,17 +13,30 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 import pandas as pd
 
-from tasks.ingest import SourceThrottled, SourceUnavailable
-from tasks.revisions import FetchWindow, fetch_window
+from nightcast.price_sources import SourceThrottled, SourceUnavailable
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FetchWindow:
+    """The dates to request (None: unbounded) and whether only the overlap and new days are asked for."""
+
+    start: dt.date | None
+    end: dt.date | None
+    incremental: bool
+
+    def describe(self) -> str:
+        """'2013-02-22..latest (incremental)' for logs and errors."""
+        mode = "incremental" if self.incremental else "whole history"
+        return f"{self.start or 'earliest'}..{self.end or 'latest'} ({mode})"
 
 
 @runtime_checkable
 class BatchSource(Protocol):
     """A source that answers several tickers in one call (YahooSource)."""
 
-    def fetch_many(self, tickers: list[str], start, end) -> dict[str, pd.DataFrame]: ...
+    def fetch_many(self, tickers: list[str], start: dt.date | None, end: dt.date | None) -> dict[str, pd.DataFrame]: ...
 
 
 @dataclass(frozen=True)
@@ -106,12 +120,3 @@ def fetch_batches(
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         results = list(pool.map(lambda batch: fetch_batch(source, batch, backoff, sleep), batches))
     return {ticker: frame for result in results for ticker, frame in result.items()}
-
-
-def plan_windows(
-    stored: pd.DataFrame, tickers: list[str], start, end, overlap: int, refetch: bool = False
-) -> dict[str, FetchWindow]:
-    """Each ticker's fetch window from its stored dates (stored: ticker and date columns of prices)."""
-    dates = {ticker: group["date"] for ticker, group in stored.groupby("ticker")}
-    empty = pd.Series([], dtype="object")
-    return {t: fetch_window(dates.get(t, empty), start, end, overlap, refetch) for t in tickers}

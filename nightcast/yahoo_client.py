@@ -132,7 +132,7 @@ def check_client() -> None:
         raise ClientBroken(
             f"the Yahoo client cannot impersonate {target} in this process (curl code {code}): curl_cffi "
             "was loaded after another libcurl (TensorFlow's) without nightcast's loader; load it through "
-            "tasks.yahoo_client.load_client() before anything imports curl_cffi or yfinance"
+            "nightcast.yahoo_client.load_client() before anything imports curl_cffi or yfinance"
         )
 
 

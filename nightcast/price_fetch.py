@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from nightcast import price_batches
+from nightcast.price_batches import Batching, FetchWindow
+from nightcast.price_sources import FileSource, FolderSource, IngestError, PriceSource, SampleSource, within_dates
 from nightcast.settings import Settings
-from tasks import batches
-from tasks.batches import Batching
-from tasks.ingest import FileSource, FolderSource, IngestError, PriceSource, SampleSource, within_dates
-from tasks.revisions import FetchWindow
-from tasks.yahoo import YahooSource, error_for
+from nightcast.yahoo import YahooSource, error_for
 
 
 def source_for(settings: Settings) -> PriceSource:
@@ -65,16 +64,16 @@ def fetch_tickers(
     tickers per call (Yahoo) is asked in batches first (batching: size, calls at once, backoff on its rate
     limit); a ticker the batches missed, and every ticker of another source, is asked alone."""
     out: dict[str, pd.DataFrame | Exception] = {}
-    if batching is not None and len(windows) > 1 and isinstance(source, batches.BatchSource):
-        plan = batches.plan_batches(windows, batching.size)
-        out.update(batches.fetch_batches(source, plan, batching.concurrency, batching.backoff))
+    if batching is not None and len(windows) > 1 and isinstance(source, price_batches.BatchSource):
+        plan = price_batches.plan_batches(windows, batching.size)
+        out.update(price_batches.fetch_batches(source, plan, batching.concurrency, batching.backoff))
         out.update(answered_empty(source, windows, out))
     for ticker, window in windows.items():
         if ticker in out:
             continue
         try:
             ask = functools.partial(source.fetch, ticker, window.start, window.end)
-            frame = batches.with_backoff(ask, batching)
+            frame = price_batches.with_backoff(ask, batching)
             out[ticker] = within_dates(frame, window.start, window.end)
         except Exception as error:
             out[ticker] = error

@@ -1,5 +1,5 @@
 """Daily prices from Yahoo Finance through yfinance: one download for one or many symbols over nightcast's own
-client session (tasks.yahoo_client), and a symbol that comes back empty named by its cause in one line."""
+client session (nightcast.yahoo_client), and a symbol that comes back empty named by its cause in one line."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.ingest import (
+from nightcast.price_sources import (
     FALLBACK,
     NUMERIC,
     IngestError,
@@ -20,7 +20,7 @@ from tasks.ingest import (
     normalize_prices,
     within_dates,
 )
-from tasks.yahoo_client import Failure, failure_of, new_session, yfinance_download
+from nightcast.yahoo_client import Failure, failure_of, new_session, yfinance_download
 
 TIMEOUT_SECONDS = 10.0
 """yfinance's wait for one answer (its default)."""

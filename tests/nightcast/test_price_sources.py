@@ -1,4 +1,5 @@
-"""Ingest stage: every source yields PRICE_COLUMNS, rows in source order, clear one-line errors. No network."""
+"""The price sources (nightcast/price_sources.py, yahoo.py, price_fetch.py): every source yields PRICE_COLUMNS, rows in
+source order, clear one-line errors. No network."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from nightcast.schema import PRICE_COLUMNS
-from nightcast.settings import Settings
-from tasks.ingest import (
+from nightcast.price_fetch import ingest_prices, source_for
+from nightcast.price_sources import (
     FileSource,
     IngestError,
     SampleSource,
     UnknownSymbol,
     normalize_prices,
 )
-from tasks.sources import ingest_prices, source_for
-from tasks.yahoo import YahooSource
+from nightcast.schema import PRICE_COLUMNS
+from nightcast.settings import Settings
+from nightcast.yahoo import YahooSource
 
 FIELDS = ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
 NFLX_ROWS = [  # date, adj close, close, high, low, open, volume

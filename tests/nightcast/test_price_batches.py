@@ -8,10 +8,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from tasks.batches import Backoff, Batch, fetch_batch, fetch_batches, plan_batches, plan_windows
-from tasks.ingest import SourceUnavailable
-from tasks.revisions import FetchWindow
-from tasks.yahoo import YahooSource
+from nightcast.price_batches import Backoff, Batch, fetch_batch, fetch_batches, plan_batches
+from nightcast.price_sources import SourceUnavailable
+from nightcast.yahoo import YahooSource
+from tasks.revisions import FetchWindow, plan_windows
 from tests.conftest import random_walk_prices
 from tests.fake_yahoo import FakeYahoo
 
@@ -91,8 +91,8 @@ def test_a_single_ticker_fetch_reports_throttling_as_unavailable():
 
 
 def test_only_a_throttled_call_is_asked_again_after_the_backoff():
-    from tasks.batches import Batching, with_backoff
-    from tasks.ingest import IngestError, SourceThrottled, UnknownSymbol
+    from nightcast.price_batches import Batching, with_backoff
+    from nightcast.price_sources import IngestError, SourceThrottled, UnknownSymbol
 
     waits: list[float] = []
     answers = iter([SourceThrottled("429"), SourceThrottled("429"), "rows"])
@@ -119,7 +119,7 @@ def test_only_a_throttled_call_is_asked_again_after_the_backoff():
 
 
 def call_throttled():
-    from tasks.ingest import SourceThrottled
+    from nightcast.price_sources import SourceThrottled
 
     raise SourceThrottled("429")
 
@@ -127,8 +127,8 @@ def call_throttled():
 def test_the_nightlys_default_batching_is_what_the_readme_says():
     """50 symbols a call, 2 calls at a time; a throttled call asked again after 2, 4 and 8 s, then given up."""
     from nightcast.plans import NightlyPlan
-    from tasks.batches import Backoff, Batching, with_backoff
-    from tasks.ingest import SourceThrottled
+    from nightcast.price_batches import Backoff, Batching, with_backoff
+    from nightcast.price_sources import SourceThrottled
 
     fetch = NightlyPlan().fetch
     batching = Batching(fetch.batch_size, fetch.concurrency, Backoff(fetch.retries, fetch.backoff_seconds))
