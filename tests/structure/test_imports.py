@@ -14,7 +14,7 @@ FLOORS = {"core": 0, "tasks": 1, "flows": 2, "app": 3, "bench": 4}
 
 def floor(module: str) -> str | None:
     """The floor of a project module (None for anything outside the project)."""
-    if module.startswith("nightcast.cli"):
+    if module.startswith("cli"):
         return "app"
     for prefix, name in (("nightcast", "core"), ("tasks", "tasks"), ("flows", "flows"), ("bench", "bench")):
         if module == prefix or module.startswith(prefix + "."):
@@ -123,7 +123,7 @@ def test_the_circle_check_finds_circles(graph, expected):
 def test_the_floor_check_sees_a_planted_upward_import(tmp_path):
     planted = tmp_path / "x.py"
     planted.write_text(
-        "from flows.retrain import retrain\n\ndef f():\n    import nightcast.cli.run\n    from . import evidence\n"
+        "from flows.retrain import retrain\n\ndef f():\n    import cli.run_command\n    from . import evidence\n"
     )
-    assert imports_of(planted, package="tasks") >= {"flows.retrain", "nightcast.cli.run", "tasks.evidence"}
-    assert floor("nightcast.cli.run") == "app" and floor("nightcast.settings") == "core" and floor("os") is None
+    assert imports_of(planted, package="tasks") >= {"flows.retrain", "cli.run_command", "tasks.evidence"}
+    assert floor("cli.run_command") == "app" and floor("nightcast.settings") == "core" and floor("os") is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from nightcast.cli.common import (
+from cli.common import (
     CliError,
     add_settings_options,
     prepare_prefect,
@@ -12,8 +12,8 @@ from nightcast.cli.common import (
     settings_from_args,
     start_preload,
 )
-from nightcast.cli.prefetch import discard_prefetched, prefetch_prices
-from nightcast.cli.preflight import from_staged, refuse_bad_prices, refuse_failing_backfill
+from cli.prefetch import discard_prefetched, prefetch_prices
+from cli.preflight import from_staged, refuse_bad_prices, refuse_failing_backfill
 
 
 def command_run(args: argparse.Namespace) -> int:
