@@ -23,7 +23,7 @@ def measure(ticker: str = "GOOG", days: int = 60) -> dict:
     with tempfile.TemporaryDirectory(prefix="nightcast-budget-") as tmp:
         env = child_env(NIGHTCAST_WAREHOUSE=str(Path(tmp) / "warehouse"), PREFECT_HOME=str(Path(tmp) / "prefect"))
         env.pop("PREFECT_API_URL", None)
-        args = [sys.executable, "-m", "nightcast.cli", "backfill", "--ticker", ticker, "--days", str(days)]
+        args = [sys.executable, "-m", "cli", "backfill", "--ticker", ticker, "--days", str(days)]
         result = run_process(args, env=env, cwd=Path(tmp))
     nights = [(m.group(1), float(m.group(2)), m.group(3)) for m in map(NIGHT.match, result.stdout.splitlines()) if m]
     if result.returncode != 0 or len(nights) != days:

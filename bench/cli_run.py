@@ -35,7 +35,7 @@ class CliRun:
 
 
 def nightcast_executable() -> str:
-    """The nightcast console script next to this interpreter (fallback: python -m nightcast.cli)."""
+    """The nightcast console script next to this interpreter (fallback: python -m cli)."""
     candidate = Path(sys.executable).with_name("nightcast")
     return str(candidate) if candidate.exists() else ""
 
@@ -80,7 +80,7 @@ def run_once(prefect_home: Path | None = None, extra_args: list[str] | None = No
         )
         env.pop("PREFECT_API_URL", None)
         exe = nightcast_executable()
-        args = ([exe] if exe else [sys.executable, "-m", "nightcast.cli"]) + ["run"] + (extra_args or [])
+        args = ([exe] if exe else [sys.executable, "-m", "cli"]) + ["run"] + (extra_args or [])
         started_wall = time.time()
         result = run_process(args, env=env, cwd=Path(tmp))
         ended_wall = started_wall + result.wall

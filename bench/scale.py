@@ -259,7 +259,7 @@ def fold_night(wh: Warehouse, ticker: str) -> float:
 
 def cli_query(root: Path, sql: str) -> float:
     """`nightcast query` from process start to exit, best of three."""
-    args = [sys.executable, "-m", "nightcast.cli", "query", sql, "--format", "csv", "--warehouse", str(root)]
+    args = [sys.executable, "-m", "cli", "query", sql, "--format", "csv", "--warehouse", str(root)]
     walls = []
     for _ in range(3):
         result = run_process(args, env=child_env())

@@ -58,7 +58,7 @@ SLOW_MODULES = {
     "test_panel_validate.py",
 }
 """Unit modules that train real networks or validate whole panels (seconds each); every other module of
-tests/tasks, tests/nightcast and tests/structure is the fast loop of `make test-fast`."""
+tests/tasks, tests/nightcast, tests/cli and tests/structure is the fast loop of `make test-fast`."""
 
 
 def pytest_collection_modifyitems(config, items):

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from nightcast.cli.deployments import prefect_client
-from nightcast.cli.serve import serving
-from nightcast.cli.serve_setup import ServeSetup, child_env, prefect_cli
+from cli.deployments import prefect_client
+from cli.serve_command import serving
+from cli.serve_setup import ServeSetup, child_env, prefect_cli
 
 PROJECT = Path(__file__).resolve().parents[2]
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}

@@ -10,7 +10,7 @@ import yaml
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from prefect.client.schemas.objects import StateType
 
-from nightcast.cli.deployments import deploy, prefect_client
+from cli.deployments import deploy, prefect_client
 from tests.e2e.conftest import chromium
 
 pytestmark = pytest.mark.e2e

@@ -15,7 +15,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 
-from nightcast.cli.deployments import deploy, prefect_client
+from cli.deployments import deploy, prefect_client
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 

@@ -16,11 +16,11 @@ from prefect.client.schemas.actions import WorkPoolUpdate
 from prefect.client.schemas.objects import StateType
 from prefect.states import Scheduled
 
-from nightcast.cli.alerts_setup import FAILED, MISSING, set_up_alerts
-from nightcast.cli.common import CliError
-from nightcast.cli.deployments import POOL, prefect_client
-from nightcast.cli.serve import serving
-from nightcast.cli.serve_setup import Alerts, ServeSetup
+from cli.alerts_setup import FAILED, MISSING, set_up_alerts
+from cli.common import CliError
+from cli.deployments import POOL, prefect_client
+from cli.serve_command import serving
+from cli.serve_setup import Alerts, ServeSetup
 from tests.e2e.conftest import PROJECT, Stack, free_port
 
 pytestmark = pytest.mark.e2e

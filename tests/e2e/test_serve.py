@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nightcast.cli.serve_setup import ServeSetup, child_env
+from cli.serve_setup import ServeSetup, child_env
 
 pytestmark = pytest.mark.e2e
 

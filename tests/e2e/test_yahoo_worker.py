@@ -11,7 +11,7 @@ import pytest
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.client.schemas.objects import StateType
 
-from nightcast.cli.deployments import deploy, prefect_client
+from cli.deployments import deploy, prefect_client
 from nightcast.quiet_import import is_notice
 
 pytestmark = pytest.mark.e2e

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
+from cli import main
 from flows.backfill import backfill
 from nightcast import catalog
-from nightcast.cli import main
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
+from cli import main
 from flows.backtest import backtest
-from nightcast.cli import main
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 

@@ -3,7 +3,7 @@ ticker, exit 1 when any failed, one error line for a bad plan."""
 
 import pytest
 
-from nightcast.cli import main
+from cli import main
 from nightcast.warehouse import Warehouse
 
 

@@ -1,6 +1,6 @@
 """`nightcast run` in-process under the Prefect test harness: summary on success, one line on failure."""
 
-from nightcast.cli import main
+from cli import main
 
 
 def write_csv(tmp_path, prices, n=150, edits=None):

@@ -116,7 +116,7 @@ def test_run_publishes_leaderboard_report_and_plot_artifacts(tmp_path, price_fil
 def test_each_night_rewrites_the_duckdb_file_and_one_it_cannot_write_is_a_warning(tmp_path, price_file, caplog):
     import duckdb
 
-    from nightcast.cli import main
+    from cli import main
 
     retrain(settings=tiny(tmp_path, price_file, candidates=["naive", "drift"]))
     path = tmp_path / "wh" / "nightcast.duckdb"

@@ -53,7 +53,7 @@ def test_the_showcase_views_fill_after_a_week_of_nights(backfilled, view):
 
 def test_status_and_alerts_read_a_backfilled_warehouse(backfilled, capsys):
     """`nightcast status` on what the pipeline itself wrote: the last night completed, current as of its day."""
-    from nightcast.cli import main
+    from cli import main
 
     last = backfilled.query_rows("select max(as_of) from decisions").rows[0][0]
     code = main(["status", "--warehouse", str(backfilled.root), "--as-of", str(last), "--format", "csv"])

@@ -13,8 +13,8 @@ import sys
 import pandas as pd
 import pytest
 
+from cli import main
 from nightcast import duckdb_file
-from nightcast.cli import main
 from nightcast.schema import TABLES
 from nightcast.views import DERIVED_VIEWS
 from nightcast.warehouse import Warehouse

@@ -10,7 +10,7 @@ import sys
 import pandas as pd
 import pytest
 
-from nightcast.cli import main
+from cli import main
 from nightcast.warehouse import Warehouse
 
 NIGHTS = ["2013-06-03", "2013-06-04", "2013-06-05"]  # Monday to Wednesday: three XNYS sessions
@@ -192,7 +192,7 @@ def test_a_missing_or_empty_warehouse_is_one_error_line(tmp_path, capsys):
 
 def test_status_as_a_process_exits_1_on_a_failed_night_and_fails_early_without_the_heavy_imports(four, tmp_path):
     code = (
-        "import sys; from nightcast.cli import main; code = main(sys.argv[1:]); "
+        "import sys; from cli import main; code = main(sys.argv[1:]); "
         "print(sorted(m for m in ('tensorflow', 'prefect', 'great_expectations') if m in sys.modules)); sys.exit(code)"
     )
     for where, expected in ((four.root, "FAIL"), (tmp_path / "nowhere", "nightcast: error: no warehouse at")):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from nightcast.cli import main
+from cli import main
 from nightcast.warehouse import Warehouse
 from nightcast.warehouse_mark import MARKER, NotAWarehouse
 

@@ -4,8 +4,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cli import main
 from nightcast import upkeep
-from nightcast.cli import main
 from nightcast.warehouse import Warehouse
 
 

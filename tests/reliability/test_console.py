@@ -39,7 +39,7 @@ def nightcast(args: list[str], tmp_path: Path, module: bool = False, **extra_env
         PYTHONPATH=str(PLAYED_CPU),
         **extra_env,
     )
-    command = [sys.executable, "-m", "nightcast.cli"] if module else [str(ENTRY_POINT)]
+    command = [sys.executable, "-m", "cli"] if module else [str(ENTRY_POINT)]
     return subprocess.run(command + args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
 
 
@@ -167,7 +167,7 @@ def test_an_expected_failure_ends_before_tensorflow_or_prefect_is_imported(tmp_p
     """The one error line comes from checks made before the heavy imports (benchmarked: ~1 s)."""
     (tmp_path / "garbage.csv").write_bytes(b"garbage\x00\x01")
     code = (
-        "import sys; from nightcast.cli import main; code = main(sys.argv[1:]); "
+        "import sys; from cli import main; code = main(sys.argv[1:]); "
         "print(sorted(m for m in ('tensorflow', 'prefect', 'great_expectations') if m in sys.modules)); sys.exit(code)"
     )
     done = subprocess.run(
@@ -183,7 +183,7 @@ def test_a_bug_keeps_its_traceback_end_to_end(tmp_path):
         "import sys, tasks.forecasters as f\n"
         "def planted(*args, **kwargs):\n    raise ZeroDivisionError('the planted bug')\n"
         "f.forecast = planted\n"
-        "from nightcast.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+        "from cli import main\nsys.exit(main(sys.argv[1:]))\n"
     )
     (tmp_path / "planted.py").write_text(code)
     env = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}

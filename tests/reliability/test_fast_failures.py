@@ -16,7 +16,7 @@ from tests.reliability.test_bad_input import baseline, yahoo_layout  # noqa: F40
 
 HEAVY = ("tensorflow", "prefect", "great_expectations")
 CODE = (
-    "import sys; from nightcast.cli import main; code = main(sys.argv[1:]); "
+    "import sys; from cli import main; code = main(sys.argv[1:]); "
     f"print(sorted(m for m in {HEAVY!r} if m in sys.modules)); sys.exit(code)"
 )
 VALIDATION = "validate failed: validation failed for NEWCO: 1 of 16 expectations failed: "

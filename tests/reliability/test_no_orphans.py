@@ -59,7 +59,7 @@ def start(tmp_path: Path, prefect_home: Path, *argv: str) -> tuple[subprocess.Po
     env |= {MARK: token, "PREFECT_HOME": str(prefect_home), "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": "-1"}
     env |= {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120", "TF_CPP_MIN_LOG_LEVEL": "2"}
     log = (tmp_path / "stderr.log").open("w")
-    command = [sys.executable, "-m", "nightcast.cli", *argv, "--warehouse", str(tmp_path / "wh"), "--quiet"]
+    command = [sys.executable, "-m", "cli", *argv, "--warehouse", str(tmp_path / "wh"), "--quiet"]
     process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=log)
     return process, token
 

@@ -41,7 +41,7 @@ def _harness():
 def test_a_csv_export_of_30_million_rows_streams_in_bounded_memory(tmp_path, prices):
     wh = Warehouse(tmp_path / "wh")
     wh.merge_prices(prices(5, ticker="GOOG"), "GOOG", "sample", pd.Timestamp("2024-01-01", tz="UTC"))
-    query = [sys.executable, "-m", "nightcast.cli", "query", f"select * from range({ROWS})", "--format", "csv"]
+    query = [sys.executable, "-m", "cli", "query", f"select * from range({ROWS})", "--format", "csv"]
     query += ["--max-rows", "0", "--timeout", "0", "--warehouse", str(wh.root)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     measured = subprocess.run(

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from cli import main
 from flows.retrain import retrain
-from nightcast.cli import main
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 from tests.conftest import random_walk_prices

@@ -89,7 +89,7 @@ def assert_one_line_naming_the_cause(done: subprocess.CompletedProcess) -> None:
 def test_the_command_line_after_tensorflow_ends_in_one_line_naming_the_cause(env, tmp_path):
     code = (  # TensorFlow's own start-up notices of this import go to /dev/null: only the command's lines count
         "import os, sys; saved = os.dup(2); os.dup2(os.open(os.devnull, os.O_WRONLY), 2); import tensorflow; "
-        "os.dup2(saved, 2); from nightcast.cli import main; "
+        "os.dup2(saved, 2); from cli import main; "
         "sys.exit(main(['run', '--source', 'yahoo', '--ticker', 'NFLX', '--quiet']))"
     )
     assert_one_line_naming_the_cause(python(["-c", code], env, cwd=tmp_path))

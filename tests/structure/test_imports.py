@@ -1,5 +1,5 @@
-"""The house's floors: core -> tasks/ -> flows/ -> the command line -> bench/, each importing only from its
-own floor or below, and no import circle anywhere (imports inside functions count too)."""
+"""The house's floors: core (nightcast/) -> tasks/ -> flows/ -> the command line (cli/) -> bench/, each
+importing only from its own floor or below, and no import circle anywhere (imports inside functions count too)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOORS = {"core": 0, "tasks": 1, "flows": 2, "app": 3, "bench": 4}
+PACKAGES = {"nightcast": "core", "tasks": "tasks", "flows": "flows", "cli": "app", "bench": "bench"}
+"""Each top-level package of the project and its floor."""
 
 
 def floor(module: str) -> str | None:
     """The floor of a project module (None for anything outside the project)."""
-    if module.startswith("nightcast.cli"):
-        return "app"
-    for prefix, name in (("nightcast", "core"), ("tasks", "tasks"), ("flows", "flows"), ("bench", "bench")):
+    for prefix, name in PACKAGES.items():
         if module == prefix or module.startswith(prefix + "."):
             return name
     return None
@@ -47,7 +47,7 @@ def imports_of(path: Path, package: str | None = None) -> set[str]:
 
 
 def project_modules() -> dict[str, set[str]]:
-    files = [p for folder in ("nightcast", "tasks", "flows", "bench") for p in (ROOT / folder).rglob("*.py")]
+    files = [p for folder in PACKAGES for p in (ROOT / folder).rglob("*.py")]
     modules = {module_name(p): p for p in files}
     graph = {}
     for name, path in modules.items():
@@ -123,7 +123,8 @@ def test_the_circle_check_finds_circles(graph, expected):
 def test_the_floor_check_sees_a_planted_upward_import(tmp_path):
     planted = tmp_path / "x.py"
     planted.write_text(
-        "from flows.retrain import retrain\n\ndef f():\n    import nightcast.cli.run\n    from . import evidence\n"
+        "from flows.retrain import retrain\n\ndef f():\n    import cli.run_command\n    from . import evidence\n"
     )
-    assert imports_of(planted, package="tasks") >= {"flows.retrain", "nightcast.cli.run", "tasks.evidence"}
-    assert floor("nightcast.cli.run") == "app" and floor("nightcast.settings") == "core" and floor("os") is None
+    assert imports_of(planted, package="tasks") >= {"flows.retrain", "cli.run_command", "tasks.evidence"}
+    assert floor("cli.run_command") == "app" and floor("cli") == "app" and floor("nightcast.settings") == "core"
+    assert floor("client") is None and floor("os") is None

@@ -2,8 +2,8 @@
 outside the command line, tests/ and bench/ (a stage takes the small groups it reads: TrainOptions,
 RevisionPolicy, ...), and no frozen model changed in place with object.__setattr__.
 
-The project's folders are discovered, not listed: tasks/ in subpackages and the command line in nightcast/cli/
-or a top-level cli/ are both found."""
+The project's folders are discovered, not listed: tasks/ in subpackages, and the command line whether in the
+top-level cli/ or where it once lived, nightcast/cli/."""
 
 from __future__ import annotations
 

@@ -16,10 +16,10 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from nightcast.cli.alerts_setup import set_up_alerts
-from nightcast.cli.common import CliError
-from nightcast.cli.deployments import POOL, deploy, ensure_pool
-from nightcast.cli.serve_setup import PROJECT, Alerts, ServeSetup, child_env, prefect_cli
+from cli.alerts_setup import set_up_alerts
+from cli.common import CliError
+from cli.deployments import POOL, deploy, ensure_pool
+from cli.serve_setup import PROJECT, Alerts, ServeSetup, child_env, prefect_cli
 
 _DEFAULT_SIGINT = partial(signal.signal, signal.SIGINT, signal.SIG_DFL)  # for Prefect's own shutdown of a child
 

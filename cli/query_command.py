@@ -12,8 +12,8 @@ import re
 import sys
 from pathlib import Path
 
-from nightcast.cli.common import CliError
-from nightcast.cli.query_output import TABLE_ROWS, WRITERS
+from cli.common import CliError
+from cli.query_output import TABLE_ROWS, WRITERS
 
 
 def error_line(error: Exception) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import argparse
 
+from cli.common import CliError
 from nightcast.catalog import price_dates
-from nightcast.cli.common import CliError
 from nightcast.errors import ExpectedFailure
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
@@ -16,7 +16,7 @@ from nightcast.warehouse import Warehouse, resolve_root
 def prefetch_prices(settings: Settings, args: argparse.Namespace) -> str:
     """Fetch settings.ticker's window (the overlap and the new days; the whole history the first night) and
     stage the rows in the warehouse's incoming/ folder; returns the staged file. A failure -> CliError."""
-    from nightcast.cli.console import quiet_clients
+    from cli.terminal import quiet_clients
     from nightcast.price_fetch import ingest_prices
     from tasks.revisions import fetch_window
     from tasks.store import new_run_id

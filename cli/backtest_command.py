@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from flows.backtest import BacktestResult
 
+from cli.common import add_settings_options, prepare_prefect, run_flow, settings_from_args, start_preload
+from cli.preflight import from_source, refuse_short_backtest
 from nightcast import catalog
-from nightcast.cli.common import add_settings_options, prepare_prefect, run_flow, settings_from_args, start_preload
-from nightcast.cli.preflight import from_source, refuse_short_backtest
 
 
 def backtest_text(result: BacktestResult) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from nightcast.cli.common import (
+from cli.common import (
     CliError,
     add_settings_options,
     format_validation_error,
@@ -13,7 +13,7 @@ from nightcast.cli.common import (
     run_flow,
     settings_from_args,
 )
-from nightcast.cli.preflight import failing_tickers
+from cli.preflight import failing_tickers
 
 if TYPE_CHECKING:  # pragma: no cover
     from flows.night import TickerOutcome

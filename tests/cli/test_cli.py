@@ -9,7 +9,7 @@ import sys
 import pandas as pd
 import pytest
 
-from nightcast.cli import build_parser, main
+from cli import build_parser, main
 from nightcast.warehouse import Warehouse
 
 
@@ -143,10 +143,10 @@ def test_backtest_help_lists_its_options_and_the_settings():
 
 
 def test_module_entry_point_reports_errors_in_one_line():
-    """`python -m nightcast.cli` must catch the same CliError class as the subcommand modules raise."""
+    """`python -m cli` must catch the same CliError class as the subcommand modules raise."""
     root = __import__("pathlib").Path(__file__).resolve().parents[2]
     done = subprocess.run(
-        [sys.executable, "-m", "nightcast.cli", "backtest", "--folds", "0"],
+        [sys.executable, "-m", "cli", "backtest", "--folds", "0"],
         cwd=root,
         capture_output=True,
         text=True,
@@ -160,7 +160,7 @@ def test_module_entry_point_reports_errors_in_one_line():
 def test_prefect_keeps_its_database_in_the_checkout_unless_prefect_home_is_set(monkeypatch, tmp_path):
     from pathlib import Path
 
-    from nightcast.cli.common import default_prefect_home, prepare_prefect
+    from cli.common import default_prefect_home, prepare_prefect
 
     checkout = Path(__file__).resolve().parents[2]
     assert default_prefect_home() == checkout / ".state" / "prefect"
@@ -173,7 +173,7 @@ def test_prefect_keeps_its_database_in_the_checkout_unless_prefect_home_is_set(m
 
 
 def test_prepare_prefect_waits_longer_for_a_first_server_start_unless_the_user_says(monkeypatch, tmp_path):
-    from nightcast.cli.common import prepare_prefect
+    from cli.common import prepare_prefect
 
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "a" / "b"))
     monkeypatch.delenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", raising=False)
@@ -186,7 +186,7 @@ def test_prepare_prefect_waits_longer_for_a_first_server_start_unless_the_user_s
 
 
 def test_a_switch_setting_alone_means_true_and_the_revision_options_parse():
-    from nightcast.cli.common import settings_from_args
+    from cli.common import settings_from_args
 
     run = build_parser()._subparsers._group_actions[0].choices["run"]
     given = run.parse_args(["--refetch", "--on-revision", "take", "--max-revised-days", "200"])
@@ -201,7 +201,7 @@ def test_the_tensorflow_preload_is_waited_for_at_exit(monkeypatch):
     """A daemon preload thread torn down mid-compilation aborted a failed run (exit -6, not 1)."""
     import threading
 
-    from nightcast.cli.common import start_preload
+    from cli.common import start_preload
     from nightcast.settings import Settings
     from tasks import train
 

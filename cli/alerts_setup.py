@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from nightcast.cli.common import CliError
-from nightcast.cli.deployments import prefect_client
-from nightcast.cli.serve_setup import Alerts
+from cli.common import CliError
+from cli.deployments import prefect_client
+from cli.serve_setup import Alerts
 
 if TYPE_CHECKING:  # pragma: no cover
     from uuid import UUID

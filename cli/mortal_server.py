@@ -1,4 +1,4 @@
-"""Prefect's temporary server class with a death signal (see nightcast/cli/prefect_server.py): a module of its
+"""Prefect's temporary server class with a death signal (see cli/prefect_server.py): a module of its
 own because importing Prefect's server takes seconds, paid only when a temporary server is needed."""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from nightcast.cli.common import CliError
+from cli.common import CliError
 
 EPILOG = """examples:
   nightcast run                                   # GOOG from the bundled sample, default settings
@@ -37,17 +37,17 @@ EPILOG = """examples:
 
 
 COMMANDS = {
-    "run": "run",
-    "backfill": "run",
-    "nightly": "nightly",
-    "query": "query",
-    "backtest": "backtest",
-    "compare": "compare",
-    "compact": "compact",
-    "status": "status",
-    "serve": "serve",
+    "run": "run_command",
+    "backfill": "run_command",
+    "nightly": "nightly_command",
+    "query": "query_command",
+    "backtest": "backtest_command",
+    "compare": "compare_command",
+    "compact": "compact_command",
+    "status": "status_command",
+    "serve": "serve_command",
 }
-"""Each subcommand's module in nightcast.cli, imported only when its parser is needed."""
+"""Each subcommand's module in cli, imported only when its parser is needed."""
 
 
 def _version() -> str:
@@ -74,7 +74,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     modules = [COMMANDS[only]] if only in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
     for module in modules:
-        importlib.import_module(f"nightcast.cli.{module}").register(commands)
+        importlib.import_module(f"cli.{module}").register(commands)
     return parser
 
 

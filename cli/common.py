@@ -42,7 +42,7 @@ SHORT_NAMES = {"backtest": {"backtest_folds": "--folds", "backtest_refit_every":
 def add_settings_options(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
     """One option per Settings field the command reads (not those in skip), with the field's description and
     default as help."""
-    from nightcast.cli.console import add_console_options
+    from cli.terminal import add_console_options
     from nightcast.settings import Settings
 
     add_console_options(parser)
@@ -74,8 +74,8 @@ def add_settings_options(parser: argparse.ArgumentParser, skip: tuple[str, ...] 
 def run_flow(args: argparse.Namespace, flow: Callable[..., T], **kwargs: object) -> T:
     """Call a flow with the console set up as the options ask (progress, Prefect's lines), one error line on
     failure; Prefect's temporary server, when it needs one, is started first and dies with this process."""
-    from nightcast.cli.console import set_up, tear_down
-    from nightcast.cli.prefect_server import start_temporary_server
+    from cli.prefect_server import start_temporary_server
+    from cli.terminal import set_up, tear_down
 
     listener = set_up(args)
     try:
@@ -113,7 +113,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def default_prefect_home() -> Path:
     """Where Prefect keeps its database when PREFECT_HOME is not set: .state/prefect of the project checkout
     nightcast runs from (as `make` sets it), else of the current folder; never ~/.prefect."""
-    checkout = Path(__file__).resolve().parents[2]
+    checkout = Path(__file__).resolve().parents[1]
     project = checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
     return project / ".state" / "prefect"
 

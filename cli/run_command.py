@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from nightcast import catalog
-from nightcast.cli.common import (
+from cli.common import (
     CliError,
     add_settings_options,
     prepare_prefect,
@@ -13,8 +12,9 @@ from nightcast.cli.common import (
     settings_from_args,
     start_preload,
 )
-from nightcast.cli.prefetch import discard_prefetched, prefetch_prices
-from nightcast.cli.preflight import from_staged, refuse_bad_prices, refuse_failing_backfill
+from cli.prefetch import discard_prefetched, prefetch_prices
+from cli.preflight import from_staged, refuse_bad_prices, refuse_failing_backfill
+from nightcast import catalog
 
 
 def command_run(args: argparse.Namespace) -> int:

@@ -6,8 +6,8 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from nightcast.cli.common import CliError
-from nightcast.cli.serve_setup import ServeSetup, child_env, prefect_cli
+from cli.common import CliError
+from cli.serve_setup import ServeSetup, child_env, prefect_cli
 
 POOL = "nightcast"
 

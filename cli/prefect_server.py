@@ -4,7 +4,7 @@ Prefect starts its temporary ("ephemeral") API server, `python -m uvicorn ... cr
 flow needs an API and none is set, and stops it at exit (atexit). A `kill -9` of `nightcast run`, a cron
 timeout or the OOM killer skips atexit: the server lived on, re-parented to init, holding memory and a port.
 
-`start_temporary_server` starts the same server (the class: nightcast/cli/mortal_server.py) from the command's
+`start_temporary_server` starts the same server (the class: cli/mortal_server.py) from the command's
 main thread, its child given a death signal (nightcast/lifelines.py: SIGKILL when the parent dies, on Linux),
 and registers it where Prefect looks for its temporary server (`SubprocessASGIServer()`, a singleton per port:
 the None key is the one Prefect's client, its event and log clients and flows/runners.py ask for; Prefect's
@@ -25,7 +25,7 @@ def start_temporary_server() -> None:
         return  # a real server (or none allowed: Prefect's own error says so)
     from prefect.server.api.server import SubprocessASGIServer
 
-    from nightcast.cli.mortal_server import MortalServer
+    from cli.mortal_server import MortalServer
 
     current = SubprocessASGIServer._instances.get(None)
     if current is not None and current.running:

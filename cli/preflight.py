@@ -10,8 +10,8 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from cli.common import CliError
 from nightcast import catalog
-from nightcast.cli.common import CliError
 from nightcast.errors import ExpectedFailure
 from nightcast.warehouse import Warehouse, resolve_root
 

@@ -8,8 +8,8 @@ from uuid import uuid4
 
 import pytest
 
-from nightcast.cli import main
-from nightcast.cli.alerts_setup import FAILED, MISSING, automations, describe
+from cli import main
+from cli.alerts_setup import FAILED, MISSING, automations, describe
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ import datetime as dt
 import sys
 from typing import Any
 
-from nightcast.cli.common import CliError
-from nightcast.cli.query_output import write_csv, write_json, write_table
+from cli.common import CliError
+from cli.query_output import write_csv, write_json, write_table
 
 COLUMNS = [
     "ticker",

@@ -10,9 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from nightcast.cli.common import CliError
+from cli.common import CliError
 
-PROJECT = Path(__file__).resolve().parents[2]  # the checkout (editable install) holding prefect.yaml
+PROJECT = Path(__file__).resolve().parents[1]  # the checkout (editable install) holding prefect.yaml
 BLOCK_NAME = re.compile(r"[a-z0-9-]+/[^/\s]+")  # <block-type-slug>/<block name>, as `prefect block ls` shows
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from nightcast.cli.common import CliError
+from cli.common import CliError
 
 
 def command(args: argparse.Namespace) -> int:

@@ -8,8 +8,8 @@ import sys
 import pandas as pd
 import pytest
 
-from nightcast.cli import main
-from nightcast.cli.query_output import TABLE_ROWS
+from cli import main
+from cli.query_output import TABLE_ROWS
 from nightcast.warehouse import Warehouse
 
 
@@ -74,7 +74,7 @@ def test_sql_that_is_not_utf8_and_a_directory_read_are_one_line(wh, capsys):
 
 
 def _command(wh, sql, **env):
-    code = "import sys; from nightcast.cli import main; sys.exit(main())"
+    code = "import sys; from cli import main; sys.exit(main())"
     args = [sys.executable, "-c", code, "query", sql, "--warehouse", wh, "--max-rows", "0"]
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **env})
 

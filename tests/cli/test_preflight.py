@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from nightcast.cli.common import CliError
-from nightcast.cli.preflight import failing_tickers, refuse_failing_backfill
+from cli.common import CliError
+from cli.preflight import failing_tickers, refuse_failing_backfill
 from nightcast.settings import Settings
 from tests.reliability.test_bad_input import yahoo_layout
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from cli.common import CliError, add_settings_options, prepare_prefect, run_flow, settings_from_args
+from cli.preflight import from_source, refuse_bad_prices
 from nightcast import catalog
 from nightcast.candidates import CANDIDATES
-from nightcast.cli.common import CliError, add_settings_options, prepare_prefect, run_flow, settings_from_args
-from nightcast.cli.preflight import from_source, refuse_bad_prices
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
