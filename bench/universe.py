@@ -102,6 +102,8 @@ def run_nights(count: int, workers: int) -> dict:
                 result = state.result(raise_on_failure=False)
                 outcomes = result.outcomes if isinstance(result, TickersFailed) else result
                 out[f"{night}_completed"] = sum(o.status == "completed" for o in outcomes)
+                done = out[f"{night}_completed"]
+                print(f"{night}: {out[f'{night}_s']:.0f} s, {done} of {count} completed", file=sys.stderr, flush=True)
                 if night == "night":
                     out["task_runs"] = task_runs_of(str(state.state_details.flow_run_id))
         out["peak_mb"] = memory.peak / 2**20
