@@ -71,8 +71,8 @@ def _custom_variant(name: str, data) -> tuple[float, float]:
 
     tf = load_tensorflow()
 
-    from tasks import train, wavefront
-    from tasks.models import build_model
+    from tasks.training import train, wavefront
+    from tasks.training.models import build_model
 
     train.configure_threads(1)
     model = build_model(data.train_X.shape[1])
@@ -115,8 +115,8 @@ def _custom_variant(name: str, data) -> tuple[float, float]:
 
 
 def _nightcast_variant(data) -> tuple[float, float]:
-    from tasks import train
-    from tasks.models import TrainOptions
+    from tasks.training import train
+    from tasks.training.models import TrainOptions
 
     load_keras()
     started = time.perf_counter()

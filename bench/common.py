@@ -188,7 +188,7 @@ def load_series(ticker: str, time_step: int = 100, train_fraction: float = 0.8) 
     """nightcast's own ingest, split, scale and window stages on a bundled series (no TensorFlow)."""
     from nightcast import price_fetch
     from nightcast.settings import Settings
-    from tasks import scale, split, window
+    from tasks.training import scale, split, window
 
     settings = Settings(ticker=ticker, time_step=time_step, train_fraction=train_fraction)
     prices = price_fetch.ingest_prices(settings)
@@ -207,11 +207,11 @@ def load_series(ticker: str, time_step: int = 100, train_fraction: float = 0.8) 
 
 
 def test_rmse(model, data: SeriesData) -> float:
-    """Test RMSE in price units: predictions inverted with the training scaler, scored by tasks.evaluate."""
+    """Test RMSE in price units: predictions inverted with the training scaler, scored by tasks.scoring.evaluate."""
     import numpy as np
 
-    from tasks.evaluate import score
-    from tasks.scale import inverse_transform
+    from tasks.scoring.evaluate import score
+    from tasks.training.scale import inverse_transform
 
     scaled = np.asarray(model.predict(data.test_X, batch_size=1024, verbose=0)).reshape(-1)
     return score(data.test_close, inverse_transform(scaled, data.scaler)).rmse

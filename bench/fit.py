@@ -1,7 +1,7 @@
 """One fit in a fresh process, reported as a JSON line: `python -m bench.fit {tutorial,nightcast} TICKER SEED`.
 
 tutorial:  bench.tutorial.tutorial_fit, Keras defaults (the reference).
-nightcast: tasks.train.train_with_settings with default Settings (what `nightcast run` trains).
+nightcast: tasks.training.train.train_with_settings with default Settings (what `nightcast run` trains).
 Both on the same windows from nightcast's stages; `seconds` times the whole fit (model construction,
 compilation and every epoch), test RMSE is in price units. The process is what `maxrss` is measured on.
 """
@@ -38,7 +38,7 @@ def main() -> None:
         epochs_run, best_epoch = len(history.history["loss"]), None
     else:
         from nightcast.settings import Settings
-        from tasks import train
+        from tasks.training import train
 
         load_keras()  # TensorFlow imported before the clock starts, as for the tutorial
         settings = Settings(ticker=args.ticker, seed=args.seed)

@@ -55,7 +55,7 @@ def store_histories(wh: Warehouse, tickers: list[str], days: int) -> None:
 
 def ingest_one(wh: Warehouse, source, ticker: str, overlap: int | None) -> float:
     """One ticker's ingest (overlap None: the whole history); seconds."""
-    from tasks import revisions
+    from tasks.prices import revisions
 
     started = time.perf_counter()
     stored = wh.query("select * from prices where ticker = ? order by date", [ticker], tickers=[ticker])
@@ -72,7 +72,7 @@ def measure(log: Callable[[str], None]) -> dict:
     from bench.synthetic_yahoo import synthetic_download
     from nightcast import price_batches as batches
     from nightcast.yahoo import YahooSource
-    from tasks.revisions import plan_windows
+    from tasks.prices.revisions import plan_windows
 
     tickers = [f"T{i:04d}" for i in range(TICKERS)]
     with tempfile.TemporaryDirectory() as tmp:

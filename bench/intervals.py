@@ -17,8 +17,8 @@ import pandas as pd
 
 from nightcast import catalog
 from nightcast.warehouse import Warehouse
-from tasks.baselines import ARIMA_ORDER
-from tasks.scores import interval_score
+from tasks.forecasting.baselines import ARIMA_ORDER
+from tasks.scoring.scores import interval_score
 
 LEVELS = (80, 95)
 KEYS = ["as_of", "horizon", "target_date", "actual"]

@@ -1,4 +1,4 @@
-"""Many RNN fits as the lanes of one computation (tasks/lanes.py) against the same fits one after another.
+"""Many RNN fits as the lanes of one computation (tasks/training/lanes.py) against the same fits one after another.
 
 `python -m bench.lanes` trains K models on synthetic GOOG-sized series (2,000 sessions: 1,900 windows of
 100 closes) for a fine-tune night's 5 epochs, at K = 1, 4, 16 and 32, stacked and (at K = 4) one by one, in
@@ -20,7 +20,7 @@ LANE_COUNTS = (1, 4, 16, 32)
 
 def jobs(count: int, seed: int = 0) -> list:
     """count GOOG-sized random walks as (X, y, None) training jobs, scaled as the pipeline scales them."""
-    from tasks.window import make_windows
+    from tasks.training.window import make_windows
 
     rng = np.random.default_rng(seed)
     out = []
@@ -40,8 +40,8 @@ def seconds(call) -> float:
 
 def measure() -> dict:
     """Seconds per model at each lane count, stacked, and one by one at 4."""
-    from tasks.models import TrainOptions
-    from tasks.train import train_model, train_models
+    from tasks.training.models import TrainOptions
+    from tasks.training.train import train_model, train_models
 
     out: dict = {"epochs": EPOCHS, "sessions": SESSIONS}
     for count in LANE_COUNTS:

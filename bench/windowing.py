@@ -1,4 +1,4 @@
-"""Windowing 10,000 scaled closes with time_step 100: tasks.window vs the tutorial's Python loop."""
+"""Windowing 10,000 scaled closes with time_step 100: tasks.training.window vs the tutorial's Python loop."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def measure(rows: int = 10_000, time_step: int = 100, repeat: int = 7) -> dict:
     The tutorial's loop drops the last window; nightcast's make_windows keeps it (and returns
     float32 windows shaped for Keras, as a read-only view of the series), so nightcast does slightly more work.
     """
-    from tasks.window import make_windows
+    from tasks.training.window import make_windows
 
     series = np.random.default_rng(0).random((rows, 1))
     tutorial_X, _ = tutorial_create_dataset(series, time_step)

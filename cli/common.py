@@ -140,7 +140,7 @@ def start_preload(settings: Settings) -> None:
     """
     import threading
 
-    from tasks import train
+    from tasks.training import train
 
     if any(name.startswith("simple_rnn-") for name in settings.candidates):
         threading.Thread(

@@ -71,7 +71,7 @@ def command(args: argparse.Namespace) -> int:
     if settings.source == "file" and len(tickers) > 1:
         raise CliError("source 'file' holds one ticker: give one --tickers value (or --ticker)")
     if settings.source == "file":  # a bad or short file ends here, in seconds
-        from tasks.folds import split_rows
+        from tasks.forecasting.folds import split_rows
 
         one = settings.for_ticker(tickers[0])
         refuse_bad_prices(one, from_source(one), split_rows(one, recipes))

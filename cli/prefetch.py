@@ -18,8 +18,8 @@ def prefetch_prices(settings: Settings, args: argparse.Namespace) -> str:
     stage the rows in the warehouse's incoming/ folder; returns the staged file. A failure -> CliError."""
     from cli.terminal import quiet_clients
     from nightcast.price_fetch import ingest_prices
-    from tasks.revisions import fetch_window
-    from tasks.store import new_run_id
+    from tasks.prices.revisions import fetch_window
+    from tasks.records.store import new_run_id
 
     quiet_clients(args)
     warehouse = Warehouse(resolve_root(settings.warehouse))

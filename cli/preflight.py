@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from nightcast.settings import Settings
-    from tasks.revisions import FetchWindow, Reconciled
+    from tasks.prices.revisions import FetchWindow, Reconciled
 
 Rows = Callable[["FetchWindow"], "pd.DataFrame"]
 """Reads the ticker's rows within a window, as the flow's ingest stage would."""
@@ -61,7 +61,7 @@ def stored_history(settings: Settings) -> Stored:
 def reconciled_rows(settings: Settings, rows: Rows, known: Stored | None = None) -> Reconciled | None:
     """The ticker's rows met with its stored history (known: read already) as the reconcile stage meets them
     (None when it would refuse them: the flow says why)."""
-    from tasks.revisions import RevisionPolicy, fetch_window, reconcile
+    from tasks.prices.revisions import RevisionPolicy, fetch_window, reconcile
 
     ticker = settings.ticker
     stored, recorded = known or stored_history(settings)
@@ -85,9 +85,9 @@ def reconciled_rows(settings: Settings, rows: Rows, known: Stored | None = None)
 def validation_error(settings: Settings, reconciled: Reconciled, min_rows: int) -> str | None:
     """The validate stage's line for the history it would check, or None when it passes (or cannot be judged
     here)."""
-    from tasks.expectations import Limits
-    from tasks.prevalidate import prevalidate_prices
-    from tasks.validation_report import ValidationFailed
+    from tasks.prices.expectations import Limits
+    from tasks.prices.prevalidate import prevalidate_prices
+    from tasks.prices.validation_report import ValidationFailed
 
     report = prevalidate_prices(reconciled.checked, min_rows, Limits.from_settings(settings))
     if report is None or report.success:
@@ -98,7 +98,7 @@ def validation_error(settings: Settings, reconciled: Reconciled, min_rows: int) 
 def refuse_bad_prices(settings: Settings, rows: Rows, min_rows: int | None = None) -> None:
     """End the command with the validate stage's line when the ticker's history fails the price suite (min_rows:
     the flow's; by default a night's, every candidate's fewest rows)."""
-    from tasks.folds import minimum_rows
+    from tasks.forecasting.folds import minimum_rows
 
     reconciled = reconciled_rows(settings, rows)
     error = reconciled and validation_error(settings, reconciled, min_rows or minimum_rows(settings))
@@ -110,7 +110,7 @@ def refuse_short_backtest(settings: Settings, rows: Rows) -> None:
     """End `nightcast backtest` when the history is too short for its folds (said in rows and options), or
     fails the price suite, in the flow's order."""
     from nightcast.candidates import candidate
-    from tasks.folds import fold_plan, min_closes, minimum_rows
+    from tasks.forecasting.folds import fold_plan, min_closes, minimum_rows
 
     reconciled = reconciled_rows(settings, rows)
     if reconciled is None:
@@ -128,7 +128,7 @@ def refuse_short_backtest(settings: Settings, rows: Rows) -> None:
 def night_error(settings: Settings, rows: Rows, known: Stored | None = None) -> str | None:
     """The line a night of settings' ticker would end with in its ingest or validate stage, or None when it
     passes them (or cannot be judged here)."""
-    from tasks.folds import minimum_rows
+    from tasks.forecasting.folds import minimum_rows
 
     try:
         reconciled = reconciled_rows(settings, rows, known)
@@ -141,8 +141,8 @@ def refuse_failing_backfill(settings: Settings, staged: str, days: int) -> None:
     """End `nightcast backfill` when every night it would replay fails its ingest or validation (nothing is
     stored by a failed night, so each meets the warehouse as it is now); a night that passes lets the flow
     run, and it reports each night. The line is the last night's: it sees every row."""
-    from tasks.revisions import FetchWindow
-    from tasks.split import replay_dates
+    from tasks.prices.revisions import FetchWindow
+    from tasks.training.split import replay_dates
 
     rows, known = from_staged(settings, staged), stored_history(settings)
     try:

@@ -26,8 +26,8 @@ def command_run(args: argparse.Namespace) -> int:
         refuse_bad_prices(settings, from_staged(settings, staged))
         prepare_prefect()
         from flows.retrain import retrain
-        from tasks.plot import leaderboard
-        from tasks.summary import night_text
+        from tasks.records.plot import leaderboard
+        from tasks.records.summary import night_text
 
         start_preload(settings)
         result = run_flow(args, retrain, settings=settings, prefetched=staged)
@@ -54,7 +54,7 @@ def command_backfill(args: argparse.Namespace) -> int:
         from flows.backfill import backfill
         from nightcast import catalog
         from nightcast.warehouse import Warehouse, resolve_root
-        from tasks.summary import backfill_text
+        from tasks.records.summary import backfill_text
 
         outcomes = run_flow(args, backfill, settings=settings, days=args.days, prefetched=staged)
     finally:

@@ -12,7 +12,7 @@ from nightcast import price_fetch, progress
 from nightcast.price_sources import FileSource
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
-from tasks.split import replay_dates
+from tasks.training.split import replay_dates
 
 
 @task(name="replay_dates", cache_policy=NO_CACHE)

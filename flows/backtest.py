@@ -15,8 +15,9 @@ from prefect.cache_policies import NO_CACHE
 from flows import prices_one, records, steps
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
-from tasks import backtest as backtest_stage
-from tasks import scores, store, summary
+from tasks.forecasting import rolling_origin
+from tasks.records import store, summary
+from tasks.scoring import scores
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def backtest(settings: Settings = Settings()) -> BacktestResult:
             for name in settings.candidates
         }
         rows = pd.concat(
-            [backtest_stage.backtest_rows(run.run_id, run.ticker, name, results) for name, results in folds.items()],
+            [rolling_origin.backtest_rows(run.run_id, run.ticker, name, results) for name, results in folds.items()],
             ignore_index=True,
         )
         realized = steps.gather_evidence(rows[["candidate", "as_of", "target_date", "horizon", "forecast"]], history, 0)
@@ -82,7 +83,7 @@ def backtest(settings: Settings = Settings()) -> BacktestResult:
             folds=settings.backtest_folds,
             refit_every=settings.backtest_refit_every,
             created_at=pd.Timestamp.now(tz="UTC"),
-            train_seconds=lambda t: t["candidate"].map({n: backtest_stage.train_seconds(r) for n, r in folds.items()}),
+            train_seconds=lambda t: t["candidate"].map({n: rolling_origin.train_seconds(r) for n, r in folds.items()}),
         )
         warehouse.write_run_table("backtests", run.ticker, run.run_id, rows)
         warehouse.write_run_table("backtest_metrics", run.ticker, run.run_id, table)

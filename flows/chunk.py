@@ -1,7 +1,7 @@
 """The unit of parallel work of a night: a chunk of tickers, forecast together in one task run.
 
 The task loads each continuing candidate's previous version from its model folder, hands every ticker of the
-chunk to tasks/night.py at once (so each candidate's fits of the chunk run in one call), stores each fitted
+chunk to tasks/forecasting/panel.py at once (so each candidate's fits of the chunk run in one call), stores each fitted
 candidate's folder (whole or not at all) and the ticker's plot, and returns each ticker's rows of tonight's
 tables for the flow to write. It runs wherever the night's task runner puts it: this process, a pool worker
 or a Dask worker (the warehouse is a shared folder).
@@ -28,10 +28,11 @@ from nightcast.candidates import candidate as lookup
 from nightcast.errors import is_expected
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, write_folder_atomic
-from tasks import forecasters, night, plot, registry
-from tasks import store as store_stage
-from tasks.backtest import backtest_rows
-from tasks.tonight import NightResult
+from tasks.forecasting import forecasters, panel, registry
+from tasks.forecasting.rolling_origin import backtest_rows
+from tasks.forecasting.tonight import NightResult
+from tasks.records import plot
+from tasks.records import store as store_stage
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def save_fits(warehouse: Warehouse, item: ChunkItem, fits: dict[str, forecasters
     return stored
 
 
-def conclude(warehouse: Warehouse, item: ChunkItem, done: night.TickerForecasts) -> ChunkOutcome:
+def conclude(warehouse: Warehouse, item: ChunkItem, done: panel.TickerForecasts) -> ChunkOutcome:
     """Store the ticker's fits and plot; its tables and result."""
     fits = save_fits(warehouse, item, dict(done.fits))
     backtests = [backtest_rows(item.run.run_id, item.run.ticker, n, results) for n, results in done.folds.items()]
@@ -124,7 +125,7 @@ def forecast_items(warehouse_root: str, settings: Settings, items: list[ChunkIte
             failed[item.run.ticker] = ChunkOutcome(item.run.ticker, "fit", portable(error))
             continue
         inputs.append(
-            night.TickerInputs(
+            panel.TickerInputs(
                 item.run.ticker,
                 item.history,
                 item.stored,
@@ -135,7 +136,7 @@ def forecast_items(warehouse_root: str, settings: Settings, items: list[ChunkIte
                 item.settings,
             )
         )
-    done = night.forecast_tickers(inputs, settings)
+    done = panel.forecast_tickers(inputs, settings)
     outcomes = []
     for item in items:
         ticker = item.run.ticker
@@ -143,7 +144,7 @@ def forecast_items(warehouse_root: str, settings: Settings, items: list[ChunkIte
             outcomes.append(failed[ticker])
             continue
         result = done[ticker]
-        if isinstance(result, night.TickerFailed):
+        if isinstance(result, panel.TickerFailed):
             report_bug(ticker, result.stage, result.error)
             outcomes.append(ChunkOutcome(ticker, result.stage, portable(result.error)))
             continue

@@ -15,8 +15,8 @@ from nightcast import progress
 from nightcast.candidates import candidate as lookup
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
-from tasks import compare as compare_stage
-from tasks.folds import split_rows
+from tasks.forecasting import holdout
+from tasks.forecasting.folds import split_rows
 
 Recipes = Annotated[list[str], Field(min_length=1, description="RNN candidates to compare (kind-target).")]
 
@@ -24,7 +24,7 @@ Recipes = Annotated[list[str], Field(min_length=1, description="RNN candidates t
 @stage("score_on_split", task_run_name="score-{name}")
 def score_on_split(prices: pd.DataFrame, name: str, settings: Settings) -> dict:
     """Train one RNN recipe on the training period and score it on the test period."""
-    return compare_stage.score_on_split(prices, lookup(name), settings, log=get_run_logger().info)
+    return holdout.score_on_split(prices, lookup(name), settings, log=get_run_logger().info)
 
 
 @flow(name="compare", description="Train RNN recipes on one ticker's tutorial split and score each beside naive.")

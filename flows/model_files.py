@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 from nightcast.candidates import Candidate
 from nightcast.candidates import candidate as lookup
 from nightcast.quiet_import import load_keras
-from tasks import baselines
-from tasks.forecasters import Fitted, RnnState
-from tasks.models import ModelCard
-from tasks.scale import ScalerParams
+from tasks.forecasting import baselines
+from tasks.forecasting.forecasters import Fitted, RnnState
+from tasks.training.models import ModelCard
+from tasks.training.scale import ScalerParams
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras

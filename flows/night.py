@@ -19,9 +19,9 @@ from nightcast import catalog, upkeep
 from nightcast.price_batches import Batching
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
-from tasks import registry
-from tasks import store as store_stage
-from tasks.tonight import NightResult
+from tasks.forecasting import registry
+from tasks.forecasting.tonight import NightResult
+from tasks.records import store as store_stage
 
 TABLE_ORDER = ("forecasts", "metrics", "model_events", "backtests", "decisions")
 """Tonight's tables in the order they are written: the decision last, so a reader who sees it sees what it

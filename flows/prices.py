@@ -20,14 +20,14 @@ from nightcast import catalog, data_docs, price_fetch
 from nightcast.price_batches import Batching
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
-from tasks import revisions as revisions_stage
-from tasks import tonight
-from tasks import validate as validate_stage
-from tasks.expectations import Limits
-from tasks.folds import minimum_rows
-from tasks.panel_validate import PanelChecked, validate_panel
-from tasks.store import RunInfo
-from tasks.validation_report import ValidationReport
+from tasks.forecasting import tonight
+from tasks.forecasting.folds import minimum_rows
+from tasks.prices import revisions as revisions_stage
+from tasks.prices import validate as validate_stage
+from tasks.prices.expectations import Limits
+from tasks.prices.panel_validate import PanelChecked, validate_panel
+from tasks.prices.validation_report import ValidationReport
+from tasks.records.store import RunInfo
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from flows.prices import fetch_windows, ingest, keep_ok, load_stored, reconcile,
 from flows.steps import StageFailed
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
-from tasks import revisions as revisions_stage
-from tasks.store import RunInfo
+from tasks.prices import revisions as revisions_stage
+from tasks.records.store import RunInfo
 
 
 def gather_one(

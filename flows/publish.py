@@ -13,9 +13,11 @@ from prefect.cache_policies import NO_CACHE
 
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
-from tasks import champion, plot, scores, store, summary, tonight
-from tasks.night import TickerForecasts
-from tasks.tonight import FitSummary, NightResult
+from tasks.forecasting import tonight
+from tasks.forecasting.panel import TickerForecasts
+from tasks.forecasting.tonight import FitSummary, NightResult
+from tasks.records import plot, store, summary
+from tasks.scoring import champion, scores
 
 Fits = dict[str, store.StoredFit]
 

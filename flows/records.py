@@ -17,7 +17,7 @@ from prefect.runtime import flow_run
 from nightcast import catalog, duckdb_file
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, pid_alive
-from tasks import store as store_stage
+from tasks.records import store as store_stage
 
 
 @task(name="recover_warehouse", cache_policy=NO_CACHE)

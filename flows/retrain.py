@@ -12,7 +12,7 @@ from flows.night import run_night
 from flows.publish import publish_report
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse, resolve_root
-from tasks.tonight import NightResult
+from tasks.forecasting.tonight import NightResult
 
 
 @flow(

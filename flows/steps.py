@@ -16,9 +16,8 @@ from prefect.cache_policies import NO_CACHE
 from nightcast import progress
 from nightcast.candidates import candidate as lookup
 from nightcast.settings import Settings
-from tasks import backtest as backtest_stage
-from tasks import evidence as evidence_stage
-from tasks import forecasters
+from tasks.forecasting import forecasters, rolling_origin
+from tasks.scoring import evidence as evidence_stage
 
 
 class StageFailed(RuntimeError):
@@ -73,7 +72,7 @@ def gather_evidence(forecasts: pd.DataFrame, history: pd.DataFrame, window: int)
 def plan_folds(prices: pd.DataFrame, settings: Settings) -> None:
     """Check before anything is written that every candidate's folds fit the history."""
     for name in settings.candidates:
-        backtest_stage.fold_plan(
+        rolling_origin.fold_plan(
             len(prices),
             forecasters.min_closes(lookup(name), settings),
             settings.backtest_refit_every,
@@ -84,6 +83,6 @@ def plan_folds(prices: pd.DataFrame, settings: Settings) -> None:
 @stage("backtest", task_run_name="backtest-{name}")
 def backtest(
     history: pd.DataFrame, name: str, settings: Settings, refit_every: int, folds: int
-) -> list[backtest_stage.FoldResult]:
+) -> list[rolling_origin.FoldResult]:
     """Rolling-origin folds of one candidate, horizons 1..H from every origin, out of sample."""
-    return backtest_stage.run_backtest(history, lookup(name), settings, refit_every, folds)
+    return rolling_origin.run_backtest(history, lookup(name), settings, refit_every, folds)

@@ -1,5 +1,5 @@
 """The candidate models, defined once: settings validate names against this, the flows and the command line
-look candidates up here, and tasks/forecasters.py maps each family to its fit and forecast functions.
+look candidates up here, and tasks/forecasting/forecasters.py maps each family to its fit and forecast functions.
 
 Two families:
 * statistical: naive persistence, random walk with drift, ETS and ARIMA (statsmodels), refitted nightly;

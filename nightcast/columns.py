@@ -46,7 +46,7 @@ SCORE_FIELDS = [
     ("naive_interval_score_80", _F),
     ("naive_interval_score_95", _F),
 ]
-"""Scores of one candidate at one horizon beside naive persistence (tasks/scores.py); the interval scores were
+"""Scores of one candidate at one horizon beside naive persistence (tasks/scoring/scores.py); the interval scores were
 added later (issue 25): in files written before, they read as null (schema.ADDED_LATER lists them)."""
 ADDED_SCORES = frozenset(
     {"interval_score_80", "interval_score_95", "naive_interval_score_80", "naive_interval_score_95"}

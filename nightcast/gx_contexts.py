@@ -1,4 +1,4 @@
-"""Great Expectations' in-memory contexts, shared by the validate stage (tasks/validate.py, which only validates)
+"""Great Expectations' in-memory contexts, shared by the validate stage (tasks/prices/validate.py, which only validates)
 and the Data Docs writer (nightcast/data_docs.py, which writes a validation's site): GX imported quietly, one
 context at a time (GX keeps the active context in a process-wide global), and the validation a site is written
 from, as data."""

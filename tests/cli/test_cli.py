@@ -203,7 +203,7 @@ def test_the_tensorflow_preload_is_waited_for_at_exit(monkeypatch):
 
     from cli.common import start_preload
     from nightcast.settings import Settings
-    from tasks import train
+    from tasks.training import train
 
     release = threading.Event()
     monkeypatch.setattr(train, "preload", lambda **_: release.wait(10))

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from nightcast.data_docs import write_site
-from tasks.expectations import Limits
-from tasks.validate import validate_for_docs
+from tasks.prices.expectations import Limits
+from tasks.prices.validate import validate_for_docs
 from tests.e2e.conftest import chromium
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks" / "prices"))
 from test_validate import MIN_ROWS, prices
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -17,7 +17,7 @@ from flows.steps import StageFailed
 from nightcast.plans import NightlyPlan
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
-from tasks.revisions import RevisionRefused
+from tasks.prices.revisions import RevisionRefused
 from tests.conftest import random_walk_prices
 from tests.fake_yahoo import Call, Failing, FakeYahoo
 

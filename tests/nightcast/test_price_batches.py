@@ -11,7 +11,7 @@ import pytest
 from nightcast.price_batches import Backoff, Batch, fetch_batch, fetch_batches, plan_batches
 from nightcast.price_sources import SourceUnavailable
 from nightcast.yahoo import YahooSource
-from tasks.revisions import FetchWindow, plan_windows
+from tasks.prices.revisions import FetchWindow, plan_windows
 from tests.conftest import random_walk_prices
 from tests.fake_yahoo import FakeYahoo
 

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from flows import model_files
 from flows.retrain import retrain
 from nightcast.settings import Settings
-from tasks import train
+from tasks.training import train
 
 
 def die(*_args, **_kwargs) -> None:

@@ -19,7 +19,7 @@ from prefect.settings import PREFECT_API_URL
 
 from nightcast.console import HideExpectedFailures
 from nightcast.warehouse import Warehouse
-from tasks.validation_report import ValidationFailed
+from tasks.prices.validation_report import ValidationFailed
 from tests.reliability.test_bad_input import yahoo_layout
 
 ENTRY_POINT = Path(sys.executable).with_name("nightcast")
@@ -180,7 +180,7 @@ def test_an_expected_failure_ends_before_tensorflow_or_prefect_is_imported(tmp_p
 def test_a_bug_keeps_its_traceback_end_to_end(tmp_path):
     """A planted bug (not bad data) in one ticker's forecast: the console shows its traceback, then the one line."""
     code = (
-        "import sys, tasks.forecasters as f\n"
+        "import sys, tasks.forecasting.forecasters as f\n"
         "def planted(*args, **kwargs):\n    raise ZeroDivisionError('the planted bug')\n"
         "f.forecast = planted\n"
         "from cli import main\nsys.exit(main(sys.argv[1:]))\n"

@@ -8,7 +8,8 @@ import pytest
 from nightcast import candidates
 from nightcast.settings import Settings
 from nightcast.targets import TARGET_SPECS, Target
-from tasks import backtest, champion, evidence, forecasters, tonight
+from tasks.forecasting import forecasters, rolling_origin, tonight
+from tasks.scoring import champion, evidence
 from tests.conftest import random_walk_prices
 
 DIFF = Target(
@@ -33,12 +34,15 @@ def test_a_toy_kind_and_target_run_through_every_stage(toy):
     settings = Settings(candidates=["toy-diff"], time_step=5, epochs=1, fine_tune_epochs=1, horizon=3, batch_size=16)
     assert settings.candidates == ["naive", "toy-diff"] and (toy.kind, toy.target) == ("toy", "diff")
     prices = random_walk_prices(60, ticker="ACME", seed=3)
-    folds = backtest.run_backtest(prices, toy, settings, refit_every=5, folds=2)
+    folds = rolling_origin.run_backtest(prices, toy, settings, refit_every=5, folds=2)
     assert [f.fitted.training for f in folds] == ["full", "fine_tune"]
     assert folds[0].fitted.state.model.layers[0].__class__.__name__ == "GRU"
-    naive = backtest.run_backtest(prices, candidates.candidate("naive"), settings, refit_every=5, folds=2)
+    naive = rolling_origin.run_backtest(prices, candidates.candidate("naive"), settings, refit_every=5, folds=2)
     rows = pd.concat(
-        [backtest.backtest_rows("r", "ACME", toy.name, folds), backtest.backtest_rows("r", "ACME", "naive", naive)]
+        [
+            rolling_origin.backtest_rows("r", "ACME", toy.name, folds),
+            rolling_origin.backtest_rows("r", "ACME", "naive", naive),
+        ]
     )
     history = tonight.history_until(prices, prices["date"].iloc[-1].date())
     realized = evidence.realized(rows, evidence.price_facts(history), history["date"].iloc[-1].date(), 0)

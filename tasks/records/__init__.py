@@ -1,0 +1,1 @@
+"""What a run leaves behind: its warehouse rows, its summaries and its picture."""

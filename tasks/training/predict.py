@@ -1,0 +1,69 @@
+"""Predict stage for the RNN candidates: one-step predictions of test days (nightcast compare) and recursive
+forecast paths of horizons 1..H from many origins at once (the nightly forecast and backtest folds).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tasks.training import target as target_stage
+from tasks.training.scale import ScalerParams, inverse_transform, transform
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+
+def predict_prices(model: keras.Model, X: np.ndarray, scaler: ScalerParams) -> np.ndarray:
+    """Run the model on scaled windows and return its predictions unscaled (prices for the price
+    target, log returns for log_return), one per window."""
+    if len(X) == 0:
+        return np.empty(0, dtype="float64")
+    scaled = np.asarray(model.predict_on_batch(np.asarray(X, dtype="float32"))).reshape(-1)
+    return inverse_transform(scaled, scaler)
+
+
+def one_step_prices(
+    model: keras.Model, X: np.ndarray, scaler: ScalerParams, target: str, previous_closes: np.ndarray
+) -> np.ndarray:
+    """Each window's prediction of the next close, in price units (returns applied to the actual close before)."""
+    return target_stage.to_prices(predict_prices(model, X, scaler), previous_closes, target)
+
+
+def origin_windows(
+    closes: np.ndarray, origins: np.ndarray, time_step: int, scaler: ScalerParams, target: str
+) -> np.ndarray:
+    """For each origin row, the scaled window of the time_step target values ending at that row's close,
+    shaped (origins, time_step, 1): only closes up to the origin are read."""
+    series = transform(target_stage.to_series(closes, target), scaler)
+    offset = target_stage.extra_rows(target)  # the series starts this many closes after the first close
+    ends = np.asarray(origins, dtype="int64") - offset + 1
+    if len(ends) and (ends.min() < time_step or ends.max() > len(series)):
+        raise ValueError(f"origins need {time_step + offset} closes up to each of them")
+    index = ends[:, None] - time_step + np.arange(time_step)[None, :]
+    return series[index].astype("float32")[..., np.newaxis]
+
+
+def forecast_paths(model: keras.Model, windows: np.ndarray, scaler: ScalerParams, horizon: int) -> np.ndarray:
+    """Recursive forecasts of horizon steps for every window at once, each step fed back into its window;
+    unscaled model outputs (prices, or log returns), shaped (windows, horizon)."""
+    if horizon < 1:
+        raise ValueError(f"horizon must be at least 1, got {horizon}")
+    window = np.asarray(windows, dtype="float32").copy()
+    steps = []
+    for _ in range(horizon):
+        step = np.asarray(model.predict_on_batch(window), dtype="float32").reshape(-1, 1)
+        window = np.concatenate([window[:, 1:, :], step[:, :, np.newaxis]], axis=1)
+        steps.append(step[:, 0])
+    return inverse_transform(np.stack(steps, axis=1), scaler)
+
+
+def forecast_from_origins(
+    model: keras.Model, closes: np.ndarray, origins: np.ndarray, scaler: ScalerParams, target: str, horizon: int
+) -> np.ndarray:
+    """Price forecasts of horizons 1..horizon from each origin row, reading only the closes up to it."""
+    time_step = int(model.input_shape[1])
+    windows = origin_windows(closes, origins, time_step, scaler, target)
+    values = forecast_paths(model, windows, scaler, horizon)
+    return target_stage.paths_to_prices(values, np.asarray(closes, dtype="float64")[np.asarray(origins)], target)

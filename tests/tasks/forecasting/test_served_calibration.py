@@ -1,0 +1,100 @@
+"""The served path's bands, replayed night by night through the real night (tasks/forecasting/replay.py: backtests, evidence,
+fits, intervals and the champion rule, without a warehouse) on a panel of synthetic regimes, 40 nights, with
+naive and drift as the candidates: where drift beats naive it is served, so the bands checked are a fitted
+candidate's as well as naive's (#25). Averaged over seeds, at every horizon: the served 80% band covers 70-90%,
+the 95% band 88-99%, and the served interval score is at most 1.02x naive's conformal one on the same nights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nightcast.settings import Settings
+from tasks.forecasting.replay import replay_served, sessions
+from tasks.scoring.scores import interval_score
+from tests.tasks.scoring.test_calibration import assert_in_bands, quarterly_jumps, volatility_jump, walk
+
+SEEDS = range(3)
+NIGHTS = 40
+CLOSES = 700
+
+
+def trend_with_jumps(seed: int) -> np.ndarray:
+    """A steady rise (a third of a daily sigma of 0.8% a day) with a +6.2% jump every 63 sessions."""
+    jumps = np.zeros(CLOSES)
+    jumps[30::63] = 0.062
+    return walk(np.full(CLOSES, 0.008), seed, drift=0.3, jumps=jumps)
+
+
+def trend_into_storm(seed: int) -> np.ndarray:
+    """The same rise, then 3% a day from 15 nights into the replayed window."""
+    return walk(np.where(np.arange(CLOSES) < CLOSES - 30, 0.008, 0.03), seed, drift=0.3)
+
+
+REGIMES = {
+    "volatility_jump": volatility_jump,
+    "quarterly_jumps": quarterly_jumps,
+    "trend_with_jumps": trend_with_jumps,
+    "trend_into_storm": trend_into_storm,
+}
+TRENDS = ("trend_with_jumps", "trend_into_storm")
+
+
+@pytest.fixture(scope="module")
+def replayed() -> pd.DataFrame:
+    """Every regime and seed as one ticker of a panel, replayed together: each candidate's forecasts with bands,
+    the served flag and the actual close, with each row's regime and interval scores."""
+    dates = sessions(CLOSES)
+    panel = {
+        f"{name}.{seed}": pd.DataFrame({"date": dates, "close": regime(seed)})
+        for name, regime in REGIMES.items()
+        for seed in SEEDS
+    }
+    rows = replay_served(panel, NIGHTS, Settings(ticker="SYN", candidates=["naive", "drift"]))
+    scores = {
+        f"is_{lv}": interval_score(rows[f"lower_{lv}"], rows[f"upper_{lv}"], rows["actual"], lv) for lv in (80, 95)
+    }
+    inside = {f"in_{lv}": rows["actual"].between(rows[f"lower_{lv}"], rows[f"upper_{lv}"]) for lv in (80, 95)}
+    return rows.assign(regime=rows["ticker"].str.split(".").str[0], **scores, **inside)
+
+
+def test_each_night_serves_one_path_of_every_horizon(replayed):
+    served = replayed[replayed["served"]]
+    assert len(served) == len(REGIMES) * len(SEEDS) * NIGHTS * 5
+    assert served.groupby(["ticker", "as_of"])["horizon"].apply(lambda h: sorted(h) == [1, 2, 3, 4, 5]).all()
+    assert set(replayed["candidate"]) == {"naive", "drift"}
+
+
+def test_drift_is_served_where_it_beats_naive(replayed):
+    """Not a test of naive alone: drift wins most nights of the trends, naive every night without one."""
+    served = replayed[replayed["served"] & (replayed["horizon"] == 1)]
+    share = served.assign(drift=served["candidate"] == "drift").groupby("regime")["drift"].mean()
+    assert (share[list(TRENDS)] >= 0.5).all(), share
+    assert (share.drop(list(TRENDS)) == 0).all(), share
+
+
+@pytest.mark.parametrize("regime", list(REGIMES))
+def test_the_served_bands_hold_at_every_horizon(replayed, regime):
+    served = replayed[replayed["served"] & (replayed["regime"] == regime)]
+    per_seed = served.groupby(["ticker", "horizon"])[["in_80", "in_95"]].mean().groupby("horizon").mean()
+    assert_in_bands(per_seed["in_80"].to_numpy(), per_seed["in_95"].to_numpy())
+
+
+STORM_UNDER_DRIFT = pytest.param(
+    "trend_into_storm",
+    marks=pytest.mark.xfail(
+        strict=True,
+        reason="#25: drift, served through the trend, keeps its calm-sized bands into the storm: its interval score "
+        "is ~1.05-1.08x naive's at horizons 4-5 (docs/forecasting.md)",
+    ),
+)
+
+
+@pytest.mark.parametrize("regime", [*(r for r in REGIMES if r != "trend_into_storm"), STORM_UNDER_DRIFT])
+def test_the_served_interval_score_is_within_two_percent_of_naives(replayed, regime):
+    mine = replayed[(replayed["regime"] == regime)]
+    served = mine[mine["served"]].groupby("horizon")[["is_80", "is_95"]].mean()
+    naive = mine[mine["candidate"] == "naive"].groupby("horizon")[["is_80", "is_95"]].mean()
+    ratio = served / naive
+    assert (ratio.to_numpy() <= 1.02).all(), ratio
