@@ -20,7 +20,8 @@ _SCORES = """count(*) AS n, avg(abs(error)) AS mae, sqrt(avg(error * error)) AS 
 
 
 def _interval_score(lower: str, upper: str, level: int) -> str:
-    """Gneiting and Raftery's interval score of one (level)% interval against the actual close (tasks/scoring/scores.py)."""
+    """Gneiting and Raftery's interval score of one (level)% interval against the actual close
+    (tasks/scoring/scores.py)."""
     penalty = 200 / (100 - level)  # 2 / alpha
     return (
         f"({upper} - {lower}) + {penalty:g} * "

@@ -1,12 +1,12 @@
-"""The served path replayed night by night on a panel of close series, as a backfill runs it but without a
-warehouse or Prefect: each night goes through tasks/forecasting/panel.py (cold-start backtests, evidence, fits, intervals,
-the champion rule) and its forecasts become the next nights' evidence. The first night is a cold start; later
-nights continue each candidate's previous version (a statistical model filters the new closes, an RNN
-fine-tunes) until a full refit is due, as the registry plans it.
+"""The served path replayed night by night on a panel of close series, as a backfill runs it but without a warehouse
+or Prefect: each night goes through tasks/forecasting/panel.py (cold-start backtests, evidence, fits, intervals, the
+champion rule) and its forecasts become the next nights' evidence. The first night is a cold start; later nights
+continue each candidate's previous version (a statistical model filters the new closes, an RNN fine-tunes) until a
+full refit is due, as the registry plans it.
 
-What tests/tasks/forecasting/test_served_calibration.py checks with it: the bands of the *served* path, whichever candidate
-the champion rule picks, hold at every horizon on synthetic regimes, and their interval score stays within a
-hair of naive's conformal one (#25). tasks/scoring/calibration.py replays naive alone, faster.
+What tests/tasks/forecasting/test_served_calibration.py checks with it: the bands of the *served* path, whichever
+candidate the champion rule picks, hold at every horizon on synthetic regimes, and their interval score stays within
+a hair of naive's conformal one (#25). tasks/scoring/calibration.py replays naive alone, faster.
 """
 
 from __future__ import annotations

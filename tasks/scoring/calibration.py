@@ -1,9 +1,9 @@
-"""Naive persistence's intervals replayed night by night on a close series, with nothing fitted: the evidence,
-the adaptive normalized bands and their scores exactly as a backfill computes them (tasks/scoring/evidence.py,
-tasks/scoring/intervals.py, tasks/scoring/scores.py), in milliseconds a night instead of a flow run. Naive's interval is the one
-every candidate's is judged against and the one served when nothing beats naive, so its calibration at every
-horizon, in calm spells with jumps and in storms, is what these replays check (tests/tasks/scoring/test_calibration.py,
-docs/forecasting.md).
+"""Naive persistence's intervals replayed night by night on a close series, with nothing fitted: the evidence, the
+adaptive normalized bands and their scores exactly as a backfill computes them (tasks/scoring/evidence.py,
+tasks/scoring/intervals.py, tasks/scoring/scores.py), in milliseconds a night instead of a flow run. Naive's
+interval is the one every candidate's is judged against and the one served when nothing beats naive, so its
+calibration at every horizon, in calm spells with jumps and in storms, is what these replays check
+(tests/tasks/scoring/test_calibration.py, docs/forecasting.md).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ price_sources ...), which hand the stages data and take back data.
 The check reads each module's syntax tree: imports (at the top or inside a function) of a module that does I/O,
 and calls that do it (open(), a path's read_text/write_bytes/mkdir/..., pandas' read_csv/to_parquet, json.load,
 a Keras model's save, GX's Data Docs writers), also when spelled through getattr(obj, "write_text") or
-importlib.import_module("duckdb"). Rendering into memory stays allowed (tasks/records/plot.py draws its PNG into a BytesIO).
+importlib.import_module("duckdb"). Rendering into memory stays allowed (tasks/records/plot.py draws its PNG into a
+BytesIO).
 """
 
 from __future__ import annotations

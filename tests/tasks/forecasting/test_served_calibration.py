@@ -1,8 +1,8 @@
-"""The served path's bands, replayed night by night through the real night (tasks/forecasting/replay.py: backtests, evidence,
-fits, intervals and the champion rule, without a warehouse) on a panel of synthetic regimes, 40 nights, with
-naive and drift as the candidates: where drift beats naive it is served, so the bands checked are a fitted
-candidate's as well as naive's (#25). Averaged over seeds, at every horizon: the served 80% band covers 70-90%,
-the 95% band 88-99%, and the served interval score is at most 1.02x naive's conformal one on the same nights."""
+"""The served path's bands, replayed night by night through the real night (tasks/forecasting/replay.py: backtests,
+evidence, fits, intervals and the champion rule, without a warehouse) on a panel of synthetic regimes, 40 nights,
+with naive and drift as the candidates: where drift beats naive it is served, so the bands checked are a fitted
+candidate's as well as naive's (#25). Averaged over seeds, at every horizon: the served 80% band covers 70-90%, the
+95% band 88-99%, and the served interval score is at most 1.02x naive's conformal one on the same nights."""
 
 from __future__ import annotations
 
