@@ -1,2 +1,2 @@
-"""Prices and their validation: the sources (files, the bundled sample, Yahoo) and their batching, revisions of
-stored closes, and the Great Expectations suite with its pandas pre-flight and reports."""
+"""Prices and their validation: revisions of stored closes, and the Great Expectations suite with its pandas
+pre-flight and reports (the sources that fetch prices are I/O: they live in the core)."""
