@@ -243,7 +243,7 @@ def nightly_io(wh: Warehouse, ticker: str, as_of: pd.Timestamp, k: int, rng: np.
         wh.write_run_table(name, ticker, run_id, tables[name])
     wh.replace_latest(tables["forecasts"][tables["forecasts"]["served"]])
     wh.write_bytes(wh.plot_path(ticker, run_id), b"\x89PNG bench")
-    upkeep.prune(wh, ticker, 30)
+    upkeep.prune_ticker(wh, ticker, 30)
     wh.write_run_table("runs", ticker, run_id, tables["runs"])
     return time.perf_counter() - started
 

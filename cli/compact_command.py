@@ -25,7 +25,7 @@ def command(args: argparse.Namespace) -> int:
     folded = pruned = 0
     for ticker in names:
         folded += upkeep.compact(warehouse, ticker)
-        pruned += upkeep.prune(warehouse, ticker, args.keep_runs) if args.keep_runs else 0
+        pruned += upkeep.prune_ticker(warehouse, ticker, args.keep_runs) if args.keep_runs else 0
     print(
         f"compacted {len(names)} ticker(s) in {warehouse.root}: {folded} recent or per-run file(s) folded into "
         f"each ticker's file of their table"

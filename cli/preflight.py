@@ -98,10 +98,10 @@ def validation_error(settings: Settings, reconciled: Reconciled, min_rows: int) 
 def refuse_bad_prices(settings: Settings, rows: Rows, min_rows: int | None = None) -> None:
     """End the command with the validate stage's line when the ticker's history fails the price suite (min_rows:
     the flow's; by default a night's, every candidate's fewest rows)."""
-    from tasks.forecasting.folds import minimum_rows
+    from tasks.forecasting.folds import minimum_history
 
     reconciled = reconciled_rows(settings, rows)
-    error = reconciled and validation_error(settings, reconciled, min_rows or minimum_rows(settings))
+    error = reconciled and validation_error(settings, reconciled, min_rows or minimum_history(settings))
     if error:
         raise CliError(error)
 
@@ -110,7 +110,7 @@ def refuse_short_backtest(settings: Settings, rows: Rows) -> None:
     """End `nightcast backtest` when the history is too short for its folds (said in rows and options), or
     fails the price suite, in the flow's order."""
     from nightcast.candidates import candidate
-    from tasks.forecasting.folds import fold_plan, min_closes, minimum_rows
+    from tasks.forecasting.folds import fold_plan, min_closes, minimum_history
 
     reconciled = reconciled_rows(settings, rows)
     if reconciled is None:
@@ -120,7 +120,7 @@ def refuse_short_backtest(settings: Settings, rows: Rows) -> None:
         fold_plan(len(reconciled.history), needed, settings.backtest_refit_every, settings.backtest_folds)
     except ExpectedFailure as error:
         raise CliError(f"too little history for a backtest of {settings.ticker}: {error}") from None
-    refused = validation_error(settings, reconciled, minimum_rows(settings))
+    refused = validation_error(settings, reconciled, minimum_history(settings))
     if refused:
         raise CliError(refused)
 
@@ -128,13 +128,13 @@ def refuse_short_backtest(settings: Settings, rows: Rows) -> None:
 def night_error(settings: Settings, rows: Rows, known: Stored | None = None) -> str | None:
     """The line a night of settings' ticker would end with in its ingest or validate stage, or None when it
     passes them (or cannot be judged here)."""
-    from tasks.forecasting.folds import minimum_rows
+    from tasks.forecasting.folds import minimum_history
 
     try:
         reconciled = reconciled_rows(settings, rows, known)
     except CliError as error:
         return str(error)
-    return None if reconciled is None else validation_error(settings, reconciled, minimum_rows(settings))
+    return None if reconciled is None else validation_error(settings, reconciled, minimum_history(settings))
 
 
 def refuse_failing_backfill(settings: Settings, staged: str, days: int) -> None:

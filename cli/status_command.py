@@ -40,7 +40,7 @@ def parse_day(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def sessions_behind(night: dict[str, Any], as_of: dt.date | None) -> int | None:
+def sessions_behind_night(night: dict[str, Any], as_of: dt.date | None) -> int | None:
     """Sessions of the ticker's exchange closed after its served night, up to as_of's (None: no night served,
     or a calendar exchange_calendars does not know)."""
     from nightcast import calendars
@@ -98,7 +98,7 @@ def command(args: argparse.Namespace) -> int:
     if not found.rows:
         raise CliError(f"no nightly run in the warehouse at {root}: run a night first (nightcast nightly)")
     nights = [dict(zip(found.columns, row, strict=True)) for row in found.rows]
-    behind = [sessions_behind(night, args.as_of) for night in nights]
+    behind = [sessions_behind_night(night, args.as_of) for night in nights]
     writer = {"csv": write_csv, "json": write_json}.get(args.format, write_table)
     writer(COLUMNS, [status_line(n, b) for n, b in zip(nights, behind, strict=True)], sys.stdout)
     sys.stdout.flush()

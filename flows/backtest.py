@@ -69,7 +69,7 @@ def backtest(settings: Settings = Settings()) -> BacktestResult:
         steps.plan_folds(history, settings)
         prices_one.validate_one(warehouse, run, fetched, merged, settings)
         folds = {
-            name: steps.backtest(history, name, settings, settings.backtest_refit_every, settings.backtest_folds)
+            name: steps.backtest_folds(history, name, settings, settings.backtest_refit_every, settings.backtest_folds)
             for name in settings.candidates
         }
         rows = pd.concat(

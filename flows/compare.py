@@ -22,7 +22,7 @@ Recipes = Annotated[list[str], Field(min_length=1, description="RNN candidates t
 
 
 @stage("score_on_split", task_run_name="score-{name}")
-def score_on_split(prices: pd.DataFrame, name: str, settings: Settings) -> dict:
+def score_recipe(prices: pd.DataFrame, name: str, settings: Settings) -> dict:
     """Train one RNN recipe on the training period and score it on the test period."""
     return holdout.score_on_split(prices, lookup(name), settings, log=get_run_logger().info)
 
@@ -38,7 +38,7 @@ def compare(settings: Settings = Settings(), recipes: Recipes = ("simple_rnn-pri
         rows = []
         with progress.counted("recipes", f"compare {run.ticker}", len(dict.fromkeys(recipes))) as bar:
             for name in dict.fromkeys(recipes):
-                rows.append(score_on_split(prices, name, settings))
+                rows.append(score_recipe(prices, name, settings))
                 bar.advance("recipes")
         table = pd.DataFrame(rows).assign(run_id=run.run_id, ticker=run.ticker, created_at=pd.Timestamp.now(tz="UTC"))
         warehouse.write_run_table("comparisons", run.ticker, run.run_id, table)

@@ -113,7 +113,7 @@ def store_results(warehouse: Warehouse, outcomes: list[ChunkOutcome]) -> int:
 @stage("prune")
 def prune(warehouse: Warehouse, tickers: list[str], keep: int) -> int:
     """Delete each ticker's model folders, plots and Data Docs pages older than its last `keep` runs."""
-    return sum(upkeep.prune(warehouse, ticker, keep) for ticker in tickers)
+    return sum(upkeep.prune_ticker(warehouse, ticker, keep) for ticker in tickers)
 
 
 Submit = Callable[[str, Settings, list[ChunkItem]], Callable[[], list[ChunkOutcome]]]

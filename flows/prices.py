@@ -21,7 +21,7 @@ from nightcast.price_batches import Batching
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
 from tasks.forecasting import tonight
-from tasks.forecasting.folds import minimum_rows
+from tasks.forecasting.folds import minimum_history
 from tasks.prices import revisions as revisions_stage
 from tasks.prices import validate as validate_stage
 from tasks.prices.expectations import Limits
@@ -90,7 +90,7 @@ def _staged(path: str, ticker: str, window: revisions_stage.FetchWindow) -> pd.D
 
 
 @stage("reconcile")
-def reconcile(
+def reconcile_panel(
     stored: Stored,
     fetched: dict[str, pd.DataFrame],
     windows: dict[str, revisions_stage.FetchWindow],
@@ -127,7 +127,7 @@ def validate(
     """Run the suite on each ticker's history as the source has it tonight (every fetched row, stored rows on
     the other days), store the results; a failed ticker's fetched rows are quarantined. Returns each ticker's
     Data Docs page and the failures."""
-    limits, rows_needed = Limits.from_settings(settings), min_rows or minimum_rows(settings)
+    limits, rows_needed = Limits.from_settings(settings), min_rows or minimum_history(settings)
     checked = {ticker: reconciled.checked for ticker, reconciled in merged.items()}
     reports, pages = _validate_all(warehouse, checked, rows_needed, limits)
     failures: dict[str, Exception] = {}
@@ -221,7 +221,7 @@ def refresh_prices(
     stored = load_stored(warehouse, list(runs))
     windows = fetch_windows(stored, settings, list(runs))
     fetched = keep_ok(ingest(settings, windows, prefetched or {}, batching), "ingest", out.failed)
-    merged = keep_ok(reconcile(stored, fetched, windows, settings), "reconcile", out.failed)
+    merged = keep_ok(reconcile_panel(stored, fetched, windows, settings), "reconcile", out.failed)
     out.data_docs, refused = validate(warehouse, runs, merged, fetched, settings, min_rows)
     merged = {t: m for t, m in keep_ok({**merged, **refused}, "validate", out.failed).items()}
     out.added = store_prices(warehouse, runs, merged, settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from flows.prices import fetch_windows, ingest, keep_ok, load_stored, reconcile, refresh_prices, validate
+from flows.prices import fetch_windows, ingest, keep_ok, load_stored, reconcile_panel, refresh_prices, validate
 from flows.steps import StageFailed
 from nightcast.settings import Settings
 from nightcast.warehouse import Warehouse
@@ -21,7 +21,7 @@ def gather_one(
     stored = load_stored(warehouse, [ticker])
     windows = fetch_windows(stored, settings, [ticker])
     fetched = keep_ok(ingest(settings, windows, {}), "ingest", failed)
-    merged = keep_ok(reconcile(stored, fetched, windows, settings), "reconcile", failed)
+    merged = keep_ok(reconcile_panel(stored, fetched, windows, settings), "reconcile", failed)
     if ticker in failed:
         raise failed[ticker]
     return fetched[ticker], merged[ticker]

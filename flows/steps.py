@@ -81,7 +81,7 @@ def plan_folds(prices: pd.DataFrame, settings: Settings) -> None:
 
 
 @stage("backtest", task_run_name="backtest-{name}")
-def backtest(
+def backtest_folds(
     history: pd.DataFrame, name: str, settings: Settings, refit_every: int, folds: int
 ) -> list[rolling_origin.FoldResult]:
     """Rolling-origin folds of one candidate, horizons 1..H from every origin, out of sample."""

@@ -38,7 +38,7 @@ def _oldest(entries: list[Path], keep: int) -> list[Path]:
     return visible[:-keep] if keep > 0 and len(visible) > keep else []
 
 
-def prune(warehouse: Warehouse, ticker: str, keep: int) -> int:
+def prune_ticker(warehouse: Warehouse, ticker: str, keep: int) -> int:
     """Delete the ticker's model folders and plots older than its last `keep` runs, and Data Docs validation
     pages but the newest `keep`; returns how many were deleted."""
     models, plots = warehouse.partition("models", ticker), warehouse.partition("plots", ticker)

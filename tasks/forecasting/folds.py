@@ -28,7 +28,7 @@ def min_closes(candidate: Candidate, settings: Settings) -> int:
     return settings.time_step + 1 + target_stage.extra_rows(candidate.target or "price")
 
 
-def minimum_rows(settings: Settings) -> int:
+def minimum_history(settings: Settings) -> int:
     """Fewest rows every candidate can be fitted on, plus one day to forecast from."""
     return max(min_closes(lookup(name), settings) for name in settings.candidates) + 1
 

@@ -116,7 +116,7 @@ def build_suite(min_rows: int, limits: Limits | None = None) -> gx.ExpectationSu
 
 
 @dataclass(frozen=True)
-class Batch:
+class ValidationBatch:
     """The frame GX validates (a shallow copy plus derived columns) and what the messages need to know."""
 
     frame: pd.DataFrame
@@ -169,7 +169,7 @@ def _moves(days: np.ndarray, close: np.ndarray) -> np.ndarray:
     return moves
 
 
-def derive(frame: pd.DataFrame, limits: Limits) -> Batch:
+def derive(frame: pd.DataFrame, limits: Limits) -> ValidationBatch:
     """A shallow copy of the frame with the derived columns whose sources exist and are usable."""
     today, days, close = limits.day(), _days(frame), _closes(frame)
     batch, unavailable = frame.copy(deep=False), {}
@@ -184,4 +184,4 @@ def derive(frame: pd.DataFrame, limits: Limits) -> Batch:
         unavailable.setdefault("daily_move", "close")
     elif "daily_move" not in unavailable:
         batch["daily_move"] = _moves(days, close)
-    return Batch(batch, days, limits, today, unavailable)
+    return ValidationBatch(batch, days, limits, today, unavailable)

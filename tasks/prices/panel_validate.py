@@ -17,7 +17,7 @@ import pandas as pd
 
 from nightcast.gx_contexts import Validated
 from nightcast.schema import REQUIRED_PRICE_COLUMNS
-from tasks.prices.expectations import DERIVED_COLUMNS, Batch, Limits, build_suite, derive, gx_module
+from tasks.prices.expectations import DERIVED_COLUMNS, Limits, ValidationBatch, build_suite, derive, gx_module
 from tasks.prices.validate import run_suite, validate_for_docs
 from tasks.prices.validation_report import ValidationReport
 from tasks.prices.validation_text import outcome
@@ -58,7 +58,7 @@ def panel_suite(min_rows: int, limits: Limits) -> gx.ExpectationSuite:
     )
 
 
-def _panelable(batch: Batch, frame: pd.DataFrame) -> bool:
+def _panelable(batch: ValidationBatch, frame: pd.DataFrame) -> bool:
     """A ticker whose every column and derived column exists: others are validated alone."""
     return not batch.unavailable and all(column in frame.columns for column in REQUIRED_PRICE_COLUMNS)
 
@@ -72,7 +72,7 @@ def _steps(days: np.ndarray) -> np.ndarray:
     return steps
 
 
-def panel_batch(batches: dict[str, Batch], limits: Limits) -> Batch:
+def panel_batch(batches: dict[str, ValidationBatch], limits: Limits) -> ValidationBatch:
     """Every ticker's derived batch stacked as one long frame, with ticker, date_step and sessions columns."""
     columns = [*REQUIRED_PRICE_COLUMNS, *DERIVED_COLUMNS]
     parts = [
@@ -84,7 +84,7 @@ def panel_batch(batches: dict[str, Batch], limits: Limits) -> Batch:
     frame = pd.concat(parts, ignore_index=True)
     days = np.concatenate([b.days for b in batches.values()])
     first = next(iter(batches.values()))
-    return Batch(frame, days, limits, first.today, {})
+    return ValidationBatch(frame, days, limits, first.today, {})
 
 
 def _flagged(results: list[Any], tickers: set[str]) -> set[str]:
@@ -100,7 +100,7 @@ def _flagged(results: list[Any], tickers: set[str]) -> set[str]:
     return flagged
 
 
-def _panel_report(results: list[Any], batch: Batch, count: int) -> ValidationReport:
+def _panel_report(results: list[Any], batch: ValidationBatch, count: int) -> ValidationReport:
     """The panel's outcomes, each saying it was the panel's."""
     outcomes = tuple(
         dataclasses.replace(o, observed=f"panel of {count} tickers: {o.observed}")
@@ -110,7 +110,7 @@ def _panel_report(results: list[Any], batch: Batch, count: int) -> ValidationRep
 
 
 def _check(
-    batches: dict[str, Batch], min_rows: int, limits: Limits
+    batches: dict[str, ValidationBatch], min_rows: int, limits: Limits
 ) -> tuple[ValidationReport, set[str], Validated | None]:
     """One GX run over the stacked batches: the panel's report, the tickers it flagged, its GX result."""
     batch = panel_batch(batches, limits)

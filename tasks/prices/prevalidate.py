@@ -19,14 +19,14 @@ import numpy as np
 import pandas as pd
 
 from nightcast.schema import REQUIRED_PRICE_COLUMNS
-from tasks.prices.expectations import EXAMPLES, Batch, Limits, Rule, derive, price_rules
+from tasks.prices.expectations import EXAMPLES, Limits, Rule, ValidationBatch, derive, price_rules
 from tasks.prices.validation_report import ValidationReport
 from tasks.prices.validation_text import EXISTS, outcome
 
 NUMERIC = ("open", "high", "low", "close", "volume")
 
 
-def knows_shape(batch: Batch) -> bool:
+def knows_shape(batch: ValidationBatch) -> bool:
     """Whether this path checks the batch exactly as GX would (else the validate stage decides)."""
     frame = batch.frame
     if batch.unavailable or any(column not in frame.columns for column in REQUIRED_PRICE_COLUMNS):

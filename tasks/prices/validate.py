@@ -10,7 +10,7 @@ import pandas as pd
 
 from nightcast.gx_contexts import LOCK, Validated, ephemeral
 from nightcast.schema import REQUIRED_PRICE_COLUMNS
-from tasks.prices.expectations import EXAMPLES, Batch, Limits, build_suite, derive, gx_module
+from tasks.prices.expectations import EXAMPLES, Limits, ValidationBatch, build_suite, derive, gx_module
 from tasks.prices.validation_report import ValidationFailed, ValidationReport
 from tasks.prices.validation_text import EXISTS, columns_of, kwargs_json, outcome
 
@@ -65,7 +65,7 @@ def run_suite(
 
 
 def _runnable(
-    suite: gx.ExpectationSuite, frame: pd.DataFrame, batch: Batch
+    suite: gx.ExpectationSuite, frame: pd.DataFrame, batch: ValidationBatch
 ) -> tuple[gx.ExpectationSuite, dict[str, int]]:
     """The suite without expectations on missing or underived columns, and how many each source column skipped."""
     blocked = {column: column for column in REQUIRED_PRICE_COLUMNS if column not in frame.columns} | batch.unavailable

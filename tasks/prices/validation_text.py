@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tasks.prices.expectations import EXAMPLES, Batch
+from tasks.prices.expectations import EXAMPLES, ValidationBatch
 from tasks.prices.validation_report import ExpectationOutcome
 
 EXISTS = "expect_column_to_exist"
@@ -57,7 +57,7 @@ def _over(count: int, what: str) -> str:
     return f" (and {count - 1} other {what}(s) over it)" if count > 1 else ""
 
 
-def _future_text(batch: Batch, count: int, success: bool) -> str:
+def _future_text(batch: ValidationBatch, count: int, success: bool) -> str:
     """Dates after today, with the earliest few."""
     if success:
         return f"no dates after {batch.today}"
@@ -65,7 +65,7 @@ def _future_text(batch: Batch, count: int, success: bool) -> str:
     return f"{count} date(s) in the future (after {batch.today}), e.g. {', '.join(map(str, ahead[:EXAMPLES]))}"
 
 
-def _gap_text(batch: Batch, count: int, success: bool) -> str:
+def _gap_text(batch: ValidationBatch, count: int, success: bool) -> str:
     """The largest gap between consecutive dates, against max_gap_days."""
     gaps, limit = batch.frame["gap_days"].to_numpy(), batch.limits.max_gap_days
     if np.isnan(gaps).all():
@@ -77,7 +77,7 @@ def _gap_text(batch: Batch, count: int, success: bool) -> str:
     return f"{text}, more than max_gap_days={limit}{_over(count, 'gap')}; raise max_gap_days to accept it"
 
 
-def _move_text(batch: Batch, count: int, success: bool) -> str:
+def _move_text(batch: ValidationBatch, count: int, success: bool) -> str:
     """The largest day-over-day move of the close (the first one over max_daily_move when failed)."""
     moves, limit = batch.frame["daily_move"].to_numpy(), batch.limits.max_daily_move
     if np.isnan(moves).all():
@@ -100,7 +100,7 @@ _PANEL_TEXT = {  # the panel suite's per-ticker columns (tasks.prices.panel_vali
 }
 
 
-def _observed(kind: str, kwargs: dict[str, Any], result: dict[str, Any], success: bool, batch: Batch) -> str:
+def _observed(kind: str, kwargs: dict[str, Any], result: dict[str, Any], success: bool, batch: ValidationBatch) -> str:
     """Describe what an expectation saw, in the words a person would use."""
     if kind == EXISTS:
         return f"column {kwargs['column']} present" if success else f"missing column {kwargs['column']}"
@@ -121,7 +121,7 @@ def _observed(kind: str, kwargs: dict[str, Any], result: dict[str, Any], success
     return f"{text} (e.g. {', '.join(shown)})" if shown and not success else text
 
 
-def outcome(validation: Any, skipped: dict[str, int], batch: Batch) -> ExpectationOutcome:
+def outcome(validation: Any, skipped: dict[str, int], batch: ValidationBatch) -> ExpectationOutcome:
     """Translate one GX ExpectationValidationResult into an ExpectationOutcome."""
     kind, kwargs = validation.expectation_config.type, validation.expectation_config.kwargs
     columns = columns_of(kwargs)

@@ -70,7 +70,7 @@ def test_prune_keeps_the_last_runs_folders_plots_and_pages(tmp_path):
         page.parent.mkdir(parents=True)
         page.write_text("<html/>")
     (wh.partition("models", "GOOG") / ".r9.123.abc.tmp").mkdir()  # a writer's temporary folder is not a run
-    assert upkeep.prune(wh, "GOOG", 2) == 9
+    assert upkeep.prune_ticker(wh, "GOOG", 2) == 9
     assert sorted(p.name for p in wh.partition("models", "GOOG").iterdir()) == [".r9.123.abc.tmp", "r3", "r4"]
     assert sorted(p.name for p in wh.partition("plots", "GOOG").iterdir()) == ["r3.png", "r4.png"]
     assert len(list((wh.data_docs_dir("GOOG") / "validations").glob("*/*/*"))) == 2
@@ -89,5 +89,5 @@ def test_by_default_a_ticker_keeps_its_last_30_runs_models_and_plots(tmp_path):
         (wh.model_dir("GOOG", f"r{i:02d}") / "naive").mkdir(parents=True)
         wh.write_bytes(wh.plot_path("GOOG", f"r{i:02d}"), b"png")
     assert Settings().keep_runs == 30
-    assert upkeep.prune(wh, "GOOG", Settings().keep_runs) == 6
+    assert upkeep.prune_ticker(wh, "GOOG", Settings().keep_runs) == 6
     assert sorted(p.name for p in wh.partition("models", "GOOG").iterdir()) == [f"r{i:02d}" for i in range(3, 33)]
