@@ -11,6 +11,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchem
 from nightcast.settings import Settings
 from nightcast.tickers import TICKER_SCHEMA_PATTERN, check_ticker
 
+MAX_CHUNK = 25
+"""Most tickers a chunk holds by default. A worker keeps its chunk's histories, fits and backtest folds until
+the chunk ends, so memory grows with the chunk (peak 2.9 GB at 20 tickers in chunks of 5, 4.1 GB at 100 in
+chunks of 25: BENCHMARKS.md); a larger universe gets more chunks, one task run each, not larger ones."""
+
 
 class RunnerSettings(BaseModel):
     """How the nightly flow runs its tickers: local threads, or Dask (a local cluster or an existing one)."""
@@ -33,12 +38,13 @@ class RunnerSettings(BaseModel):
         ge=0,
         le=10_000,
         description="Tickers per chunk, the unit of parallel work (each candidate's fits of a chunk run in one "
-        "computation); 0: the tickers split evenly into twice as many chunks as workers.",
+        "computation); 0: the tickers split evenly into twice as many chunks as workers, of at most 25 tickers "
+        "(more chunks beyond 50 tickers a worker).",
     )
 
     def chunk_size(self, tickers: int) -> int:
         """Tickers per chunk for a night of that many tickers."""
-        return self.chunk_tickers or max(1, -(-tickers // (2 * self.workers)))
+        return self.chunk_tickers or max(1, min(MAX_CHUNK, -(-tickers // (2 * self.workers))))
 
     @model_validator(mode="after")
     def _check_address(self) -> RunnerSettings:

@@ -83,3 +83,13 @@ def test_the_source_defaults_are_filled_in_before_validation_not_into_a_made_mod
     with pytest.raises(ValidationError, match="frozen"):
         settings.ticker = "GOOG"
     assert settings.for_ticker("GOOG").ticker == "GOOG" and settings.ticker == "NFLX"
+
+
+def test_a_night_splits_into_twice_as_many_chunks_as_workers_of_at_most_max_chunk_tickers():
+    from nightcast.plans import MAX_CHUNK, RunnerSettings
+
+    two = RunnerSettings(workers=2)
+    assert [two.chunk_size(n) for n in (1, 8, 100)] == [1, 2, 25]
+    assert two.chunk_size(500) == MAX_CHUNK == 25  # 20 chunks, not 4 of 125: a worker's memory stays bounded
+    assert RunnerSettings(workers=16).chunk_size(5000) == 25 and RunnerSettings(workers=16).chunk_size(320) == 10
+    assert RunnerSettings(workers=2, chunk_tickers=200).chunk_size(500) == 200  # an explicit size is kept
