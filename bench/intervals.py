@@ -10,57 +10,33 @@ Markdown table per ticker. The warehouse is a backfill's, e.g. `nightcast backfi
 from __future__ import annotations
 
 import sys
-import warnings
 
 import numpy as np
 import pandas as pd
 
 from nightcast import catalog
 from nightcast.warehouse import Warehouse
-from tasks.forecasting.baselines import ARIMA_ORDER
-from tasks.scoring.scores import interval_score
+from tasks.forecasting.baselines import arima_result
+from tasks.scoring.calibration import calibration
 
 LEVELS = (80, 95)
 KEYS = ["as_of", "horizon", "target_date", "actual"]
 
 
 def arima_gaussian(closes: pd.Series, nights: list, horizon: int) -> pd.DataFrame:
-    """statsmodels ARIMA(1,1,1) with drift on log closes, refitted on the closes up to each night: its own
-    Gaussian intervals, mapped back to prices. One row per night and horizon."""
-    from statsmodels.tsa.arima.model import ARIMA
-
+    """The arima candidate's model (tasks/forecasting/baselines.py) refitted on the closes up to each night, with
+    statsmodels' own Gaussian intervals, mapped back to prices. One row per night and horizon."""
     rows = []
     for night in nights:
-        logs = np.log(closes[closes.index <= night].to_numpy("float64"))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = ARIMA(logs, order=ARIMA_ORDER, trend="t").fit()
-        forecast = result.get_forecast(horizon)
+        forecast = arima_result(closes[closes.index <= night].to_numpy("float64")).get_forecast(horizon)
+        path = np.exp(np.asarray(forecast.predicted_mean))
         bands = {level: np.exp(forecast.conf_int(alpha=1 - level / 100)) for level in LEVELS}
         for step in range(horizon):
-            row = {"as_of": night, "horizon": step + 1}
+            row = {"as_of": night, "horizon": step + 1, "forecast": path[step]}
             for level, band in bands.items():
                 row[f"lower_{level}"], row[f"upper_{level}"] = band[step]
             rows.append(row)
     return pd.DataFrame(rows)
-
-
-def scored(bands: pd.DataFrame) -> pd.DataFrame:
-    """Coverage and mean interval score per horizon of rows with lower/upper bands and the actual close."""
-    out = {}
-    for level in LEVELS:
-        lower, upper = bands[f"lower_{level}"], bands[f"upper_{level}"]
-        bands = bands.assign(
-            **{
-                f"cover_{level}": (bands["actual"] >= lower) & (bands["actual"] <= upper),
-                f"is_{level}": interval_score(lower, upper, bands["actual"], level),
-            }
-        )
-    grouped = bands.groupby("horizon")
-    for level in LEVELS:
-        out[f"cover_{level}"] = grouped[f"cover_{level}"].mean()
-        out[f"is_{level}"] = grouped[f"is_{level}"].mean()
-    return pd.DataFrame(out)
 
 
 def compare(warehouse: Warehouse, ticker: str) -> pd.DataFrame:
@@ -79,13 +55,18 @@ def compare(warehouse: Warehouse, ticker: str) -> pd.DataFrame:
         "arima, conformal": rows[(rows["candidate"] == "arima") & rows["as_of"].isin(nights)],
         "ARIMA, Gaussian (statsmodels)": gaussian.merge(actuals, on=["as_of", "horizon"]),
     }
-    tables = {name: scored(frame) for name, frame in methods.items() if len(frame)}
+    tables = {name: calibration(frame) for name, frame in methods.items() if len(frame)}
     return pd.concat(tables, names=["method"]).reset_index()
 
 
 def markdown(ticker: str, table: pd.DataFrame) -> str:
     """One row per method: coverage of the 80% and 95% bands and their interval scores, horizons 1..H."""
-    columns = {"cover_80": "{:.2f}", "cover_95": "{:.2f}", "is_80": "{:.1f}", "is_95": "{:.1f}"}
+    columns = {
+        "coverage_80": "{:.2f}",
+        "coverage_95": "{:.2f}",
+        "interval_score_80": "{:.1f}",
+        "interval_score_95": "{:.1f}",
+    }
     lines = [
         f"{ticker}, {table.groupby('method').ngroups} methods, horizons 1..{table['horizon'].max()}",
         "",

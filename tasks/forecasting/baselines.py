@@ -94,10 +94,14 @@ def _arima(logs: np.ndarray):
     return ARIMA(logs, order=ARIMA_ORDER, trend="t")
 
 
+def arima_result(closes: np.ndarray):
+    """statsmodels' fitted results of ARIMA(1,1,1) with drift on log closes, by maximum likelihood."""
+    return _quietly(lambda: _arima(_logs(closes)).fit())
+
+
 def fit_arima(closes: np.ndarray) -> StatFit:
     """ARIMA(1,1,1) with drift on log closes, by maximum likelihood (statsmodels' state-space ARIMA)."""
-    result = _quietly(lambda: _arima(_logs(closes)).fit())
-    return StatFit("arima", tuple(float(p) for p in result.params))
+    return StatFit("arima", tuple(float(p) for p in arima_result(closes).params))
 
 
 def forecast_arima(fit: StatFit, closes: np.ndarray, horizon: int) -> np.ndarray:

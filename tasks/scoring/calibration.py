@@ -57,8 +57,9 @@ def replay_naive(
 
 
 def calibration(replayed: pd.DataFrame) -> pd.DataFrame:
-    """Per horizon: n, coverage_80, coverage_95 and the mean interval scores of the replayed bands."""
-    rows = replayed.assign(naive=replayed["forecast"], scale=1.0)
+    """Per horizon: n, coverage_80, coverage_95 and the mean interval scores of the bands in `replayed` (rows with
+    horizon, forecast, the bounds and the actual close), every row pooled whichever candidate made it."""
+    rows = replayed.assign(candidate="pooled", naive=replayed["forecast"], scale=1.0)
     table = score_table(rows)
     columns = ["horizon", "n", "coverage_80", "coverage_95", "interval_score_80", "interval_score_95"]
     return table[columns].set_index("horizon")

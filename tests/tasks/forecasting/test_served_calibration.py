@@ -12,7 +12,7 @@ import pytest
 
 from nightcast.settings import Settings
 from tasks.forecasting.replay import replay_served, sessions
-from tasks.scoring.scores import interval_score
+from tasks.scoring.calibration import calibration
 from tests.tasks.scoring.test_calibration import assert_in_bands, quarterly_jumps, volatility_jump, walk
 
 SEEDS = range(3)
@@ -44,7 +44,7 @@ TRENDS = ("trend_with_jumps", "trend_into_storm")
 @pytest.fixture(scope="module")
 def replayed() -> pd.DataFrame:
     """Every regime and seed as one ticker of a panel, replayed together: each candidate's forecasts with bands,
-    the served flag and the actual close, with each row's regime and interval scores."""
+    the served flag and the actual close, with each row's regime."""
     dates = sessions(CLOSES)
     panel = {
         f"{name}.{seed}": pd.DataFrame({"date": dates, "close": regime(seed)})
@@ -52,11 +52,7 @@ def replayed() -> pd.DataFrame:
         for seed in SEEDS
     }
     rows = replay_served(panel, NIGHTS, Settings(ticker="SYN", candidates=["naive", "drift"]))
-    scores = {
-        f"is_{lv}": interval_score(rows[f"lower_{lv}"], rows[f"upper_{lv}"], rows["actual"], lv) for lv in (80, 95)
-    }
-    inside = {f"in_{lv}": rows["actual"].between(rows[f"lower_{lv}"], rows[f"upper_{lv}"]) for lv in (80, 95)}
-    return rows.assign(regime=rows["ticker"].str.split(".").str[0], **scores, **inside)
+    return rows.assign(regime=rows["ticker"].str.split(".").str[0])
 
 
 def test_each_night_serves_one_path_of_every_horizon(replayed):
@@ -76,9 +72,8 @@ def test_drift_is_served_where_it_beats_naive(replayed):
 
 @pytest.mark.parametrize("regime", list(REGIMES))
 def test_the_served_bands_hold_at_every_horizon(replayed, regime):
-    served = replayed[replayed["served"] & (replayed["regime"] == regime)]
-    per_seed = served.groupby(["ticker", "horizon"])[["in_80", "in_95"]].mean().groupby("horizon").mean()
-    assert_in_bands(per_seed["in_80"].to_numpy(), per_seed["in_95"].to_numpy())
+    served = calibration(replayed[replayed["served"] & (replayed["regime"] == regime)])  # every seed has 40 nights
+    assert_in_bands(served["coverage_80"].to_numpy(), served["coverage_95"].to_numpy())
 
 
 STORM_UNDER_DRIFT = pytest.param(
@@ -94,7 +89,6 @@ STORM_UNDER_DRIFT = pytest.param(
 @pytest.mark.parametrize("regime", [*(r for r in REGIMES if r != "trend_into_storm"), STORM_UNDER_DRIFT])
 def test_the_served_interval_score_is_within_two_percent_of_naives(replayed, regime):
     mine = replayed[(replayed["regime"] == regime)]
-    served = mine[mine["served"]].groupby("horizon")[["is_80", "is_95"]].mean()
-    naive = mine[mine["candidate"] == "naive"].groupby("horizon")[["is_80", "is_95"]].mean()
-    ratio = served / naive
+    scores = ["interval_score_80", "interval_score_95"]
+    ratio = calibration(mine[mine["served"]])[scores] / calibration(mine[mine["candidate"] == "naive"])[scores]
     assert (ratio.to_numpy() <= 1.02).all(), ratio
