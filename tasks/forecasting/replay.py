@@ -36,10 +36,11 @@ def sessions(count: int, start: dt.date = dt.date(2017, 1, 3), calendar: str = D
 
 @dataclass
 class Line:
-    """What one ticker carries from night to night: its stored forecasts, backtested candidates, each
-    candidate's previous version (state, when its last full fit saw data up to) and the champion."""
+    """What one ticker carries from night to night: its stored forecasts (one frame, tonight's rows appended once
+    a night; None before the first), backtested candidates, each candidate's previous version (state, when its last
+    full fit saw data up to) and the champion."""
 
-    stored: list[pd.DataFrame] = field(default_factory=list)
+    stored: pd.DataFrame | None = None
     backtested: set[str] = field(default_factory=set)
     previous: dict[str, tuple[Any, dt.date]] = field(default_factory=dict)
     champion: str | None = None
@@ -47,7 +48,7 @@ class Line:
     def inputs(self, ticker: str, history: pd.DataFrame, settings: Settings) -> TickerInputs:
         night_of = history["date"].iloc[-1].date()
         plans = {name: self.plan(name, night_of, settings) for name in settings.candidates}
-        stored = pd.concat(self.stored, ignore_index=True) if self.stored else EMPTY
+        stored = EMPTY if self.stored is None else self.stored
         return TickerInputs(
             ticker,
             history,
@@ -67,10 +68,10 @@ class Line:
     def record(self, done: TickerForecasts, plans: dict[str, registry.Training], night_of: dt.date) -> pd.DataFrame:
         """Keep tonight's forecasts and versions for the next nights; tonight's paths with the served flag."""
         self.backtested |= set(done.folds)
-        for name, results in done.folds.items():
-            self.stored.append(panel.fold_rows(results).assign(candidate=name))
+        folds = [panel.fold_rows(results).assign(candidate=name) for name, results in done.folds.items()]
         paths = pd.concat(done.paths, ignore_index=True)
-        self.stored.append(paths[STORED])
+        kept = [] if self.stored is None else [self.stored]
+        self.stored = pd.concat([*kept, *folds, paths[STORED]], ignore_index=True)
         for name, fitted in done.fits.items():
             plan = plans[name]
             continued = plan.mode in ("fine_tune", "filter") and name in self.previous
