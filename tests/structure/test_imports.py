@@ -8,31 +8,27 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.structure.walker import PACKAGES, Module, modules, tree
+
 FLOORS = {"core": 0, "tasks": 1, "flows": 2, "app": 3, "bench": 4}
-PACKAGES = {"nightcast": "core", "tasks": "tasks", "flows": "flows", "cli": "app", "bench": "bench"}
+FLOOR_OF = dict(zip(PACKAGES, FLOORS, strict=True))
 """Each top-level package of the project and its floor."""
 
 
 def floor(module: str) -> str | None:
     """The floor of a project module (None for anything outside the project)."""
-    for prefix, name in PACKAGES.items():
+    for prefix, name in FLOOR_OF.items():
         if module == prefix or module.startswith(prefix + "."):
             return name
     return None
-
-
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def imports_of(path: Path, package: str | None = None) -> set[str]:
     """Every project module a file imports, at the top or inside a function (relative ones against package)."""
     found = set()
     if package is None:
-        package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text())):
+        package = Module(path).package
+    for node in ast.walk(tree(path)):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
@@ -47,13 +43,12 @@ def imports_of(path: Path, package: str | None = None) -> set[str]:
 
 
 def project_modules() -> dict[str, set[str]]:
-    files = [p for folder in PACKAGES for p in (ROOT / folder).rglob("*.py")]
-    modules = {module_name(p): p for p in files}
+    found = {m.name: m.path for m in modules(PACKAGES)}
     graph = {}
-    for name, path in modules.items():
+    for name, path in found.items():
         targets = set()
         for imported in imports_of(path):
-            while imported and imported not in modules:  # `from pkg import name`: name may be an attribute
+            while imported and imported not in found:  # `from pkg import name`: name may be an attribute
                 imported = imported.rpartition(".")[0]
             if imported and imported != name:
                 targets.add(imported)

@@ -10,20 +10,19 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ("nightcast", "tasks", "flows", "cli")
+from tests.structure.walker import PRODUCT, ROOT, modules
+
 PROTOCOL = {"register", "command"}
 
 
 def definitions(root: Path, folders: tuple[str, ...] = PRODUCT) -> dict[str, list[str]]:
     """Each public top-level function or class name, with the files that define it."""
     found: dict[str, list[str]] = defaultdict(list)
-    for folder in folders:
-        for path in sorted((root / folder).rglob("*.py")):
-            for node in ast.parse(path.read_text()).body:
-                named = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                if named and not node.name.startswith("_"):
-                    found[node.name].append(str(path.relative_to(root)))
+    for module in modules(folders, root):
+        for node in module.tree.body:
+            named = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            if named and not node.name.startswith("_"):
+                found[node.name].append(module.relative)
     return found
 
 
@@ -43,10 +42,9 @@ def test_only_subcommand_modules_use_the_protocol_names():
 
 def test_no_two_modules_share_a_file_name():
     names = defaultdict(list)
-    for folder in PRODUCT:
-        for path in (ROOT / folder).rglob("*.py"):
-            if path.name != "__init__.py":
-                names[path.name].append(str(path.relative_to(ROOT)))
+    for module in modules(PRODUCT):
+        if module.path.name != "__init__.py":
+            names[module.path.name].append(module.relative)
     assert {name: files for name, files in names.items() if len(files) > 1} == {}
 
 

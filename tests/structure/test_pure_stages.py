@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.structure.walker import Module, modules, tree
 
 IO_MODULES = (
     # the network
@@ -169,10 +169,10 @@ def _io_call(call: ast.Call) -> str | None:
     return None
 
 
-def io_in(source: str) -> list[tuple[int, str]]:
-    """(line, what) of every I/O a module's code does or imports."""
+def io_in(source: str | Path) -> list[tuple[int, str]]:
+    """(line, what) of every I/O a module's code (a text or a file) does or imports."""
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree(source)):
         found += [(node.lineno, f"imports {name}") for name in _imported(node) if _io_module(name)]
         if isinstance(node, ast.Call) and (what := _io_call(node)):
             found.append((node.lineno, what))
@@ -182,14 +182,14 @@ def io_in(source: str) -> list[tuple[int, str]]:
     return sorted(set(found))
 
 
-def stage_modules() -> list[Path]:
-    return sorted((ROOT / "tasks").rglob("*.py"))
+def stage_modules() -> tuple[Module, ...]:
+    return modules(("tasks",))
 
 
 def test_no_stage_module_does_io():
     files = stage_modules()
     assert len(files) > 25  # every module of tasks/, its subpackages included
-    found = [f"{p.relative_to(ROOT)}:{line}: {what}" for p in files for line, what in io_in(p.read_text())]
+    found = [f"{m.relative}:{line}: {what}" for m in files for line, what in io_in(m.path)]
     assert found == []
 
 

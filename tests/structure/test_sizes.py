@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.structure.walker import ROOT, folders, modules, text, top_level, tree
+
 MAX_LINES = 250
 MAX_PARAMETERS = 7
 OUTSIDE = {"tests", "bench"}
@@ -22,12 +23,8 @@ OUTSIDE = {"tests", "bench"}
 def project_files() -> list[Path]:
     """Every Python file of the project's own folders (hidden folders, links such as .venv, tests/ and bench/
     left out), in subfolders too."""
-    folders = [
-        p
-        for p in ROOT.iterdir()
-        if p.is_dir() and not p.is_symlink() and not p.name.startswith(".") and p.name not in OUTSIDE
-    ]
-    return sorted([*ROOT.glob("*.py"), *(f for folder in folders for f in folder.rglob("*.py"))])
+    inside = tuple(folder for folder in folders() if folder not in OUTSIDE)
+    return sorted(m.path for m in (*top_level(), *modules(inside)))
 
 
 def is_cli(path: Path) -> bool:
@@ -44,20 +41,22 @@ def parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> lis
     return [name for name in names if name not in ("self", "cls")]
 
 
-def wide_functions(source: str, limit: int = MAX_PARAMETERS) -> list[tuple[int, str, int]]:
-    """(line, name, count) of every function (nested ones too) taking more than limit parameters."""
+def wide_functions(source: str | Path, limit: int = MAX_PARAMETERS) -> list[tuple[int, str, int]]:
+    """(line, name, count) of every function (nested ones too) of a text or a file taking more than limit
+    parameters."""
     return [
         (node.lineno, node.name, len(parameters(node)))
-        for node in ast.walk(ast.parse(source))
+        for node in ast.walk(tree(source))
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and len(parameters(node)) > limit
     ]
 
 
-def frozen_mutations(source: str) -> list[int]:
-    """Lines that call object.__setattr__ (the way to change a frozen dataclass or pydantic model in place)."""
+def frozen_mutations(source: str | Path) -> list[int]:
+    """Lines of a text or a file that call object.__setattr__ (the way to change a frozen dataclass or pydantic
+    model in place)."""
     return [
         node.lineno
-        for node in ast.walk(ast.parse(source))
+        for node in ast.walk(tree(source))
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr == "__setattr__"
@@ -68,7 +67,7 @@ def frozen_mutations(source: str) -> list[int]:
 
 def long_modules(paths: list[Path], limit: int = MAX_LINES) -> dict[str, int]:
     """The files over limit lines, with their line counts."""
-    return {str(p): n for p in paths if (n := len(p.read_text().splitlines())) > limit}
+    return {str(p): n for p in paths if (n := len(text(p).splitlines())) > limit}
 
 
 FILES = project_files()
@@ -91,13 +90,13 @@ def test_no_function_outside_the_command_line_takes_over_7_parameters():
         f"{p.relative_to(ROOT)}:{line} {name} ({count})"
         for p in FILES
         if not is_cli(p)
-        for line, name, count in wide_functions(p.read_text())
+        for line, name, count in wide_functions(p)
     ]
     assert wide == []
 
 
 def test_no_frozen_model_is_changed_in_place():
-    found = [f"{p.relative_to(ROOT)}:{line}" for p in FILES for line in frozen_mutations(p.read_text())]
+    found = [f"{p.relative_to(ROOT)}:{line}" for p in FILES for line in frozen_mutations(p)]
     assert found == []
 
 

@@ -8,7 +8,8 @@ import ast
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.structure.walker import modules, tree
+
 SQL = re.compile(
     r"\bselect\s+(\*|distinct\b|count\s*\(|[\w.]+(\s+as\s+\w+)?\s*(,|\bfrom\b))"
     r"|\binsert\s+into\b|\bcreate\s+(or\s+replace\s+)?(temp\s+)?(view|table|macro)\b"
@@ -17,20 +18,21 @@ SQL = re.compile(
 )
 
 
-def sql_in(source: str) -> list[tuple[int, str]]:
-    """(line, text) of every string in the code (f-strings joined, docstrings left out) that reads as SQL."""
-    tree = ast.parse(source)
+def sql_in(source: str | Path) -> list[tuple[int, str]]:
+    """(line, text) of every string in the code of a text or a file (f-strings joined, docstrings left out) that
+    reads as SQL."""
+    parsed = tree(source)
     docstrings = {
         id(node.body[0].value)
-        for node in ast.walk(tree)
+        for node in ast.walk(parsed)
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
         and node.body
         and isinstance(node.body[0], ast.Expr)
         and isinstance(node.body[0].value, ast.Constant)
     }
-    inside = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+    inside = {id(v) for node in ast.walk(parsed) if isinstance(node, ast.JoinedStr) for v in node.values}
     pieces = []
-    for node in ast.walk(tree):
+    for node in ast.walk(parsed):
         if isinstance(node, ast.JoinedStr):
             pieces.append((node.lineno, "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings | inside:
@@ -39,9 +41,9 @@ def sql_in(source: str) -> list[tuple[int, str]]:
 
 
 def test_no_sql_text_in_flows_or_tasks():
-    files = [p for folder in ("flows", "tasks") for p in sorted((ROOT / folder).rglob("*.py"))]
+    files = modules(("flows", "tasks"))
     assert len(files) > 40
-    found = [f"{p.relative_to(ROOT)}:{line}: {text[:80]!r}" for p in files for line, text in sql_in(p.read_text())]
+    found = [f"{m.relative}:{line}: {text[:80]!r}" for m in files for line, text in sql_in(m.path)]
     assert found == []
 
 

@@ -5,11 +5,9 @@ package folder (setuptools installs only the packages listed)."""
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 from tests.structure.test_imports import GRAPH, cycles
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.structure.walker import ROOT, modules
 
 
 def subpackage_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
@@ -25,7 +23,8 @@ def subpackage_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
 
 
 def test_every_tasks_module_sits_in_a_subpackage():
-    assert sorted(p.name for p in (ROOT / "tasks").glob("*.py") if p.name != "__init__.py") == []
+    top = [m.path.name for m in modules(("tasks",)) if m.path.parent == ROOT / "tasks"]
+    assert sorted(name for name in top if name != "__init__.py") == []
 
 
 def test_the_subpackages_of_tasks_import_one_another_in_one_direction():
@@ -41,5 +40,5 @@ def test_the_subpackage_check_sees_a_planted_circle():
 def test_pyproject_lists_every_package_folder():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     tops = {name for name in listed if "." not in name}
-    found = {".".join(p.parent.relative_to(ROOT).parts) for top in tops for p in (ROOT / top).rglob("__init__.py")}
+    found = {m.name for m in modules(tuple(sorted(tops))) if m.path.name == "__init__.py"}
     assert found == listed
