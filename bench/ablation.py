@@ -115,8 +115,8 @@ def _custom_variant(name: str, data) -> tuple[float, float]:
 
 
 def _nightcast_variant(data) -> tuple[float, float]:
+    from nightcast.stage_options import TrainOptions
     from tasks.training import train
-    from tasks.training.models import TrainOptions
 
     load_keras()
     started = time.perf_counter()

@@ -1,7 +1,7 @@
 """One fit in a fresh process, reported as a JSON line: `python -m bench.fit {tutorial,nightcast} TICKER SEED`.
 
 tutorial:  bench.tutorial.tutorial_fit, Keras defaults (the reference).
-nightcast: tasks.training.train.train_with_settings with default Settings (what `nightcast run` trains).
+nightcast: tasks.training.train.train_with_options with default Settings (what `nightcast run` trains).
 Both on the same windows from nightcast's stages; `seconds` times the whole fit (model construction,
 compilation and every epoch), test RMSE is in price units. The process is what `maxrss` is measured on.
 """
@@ -38,6 +38,7 @@ def main() -> None:
         epochs_run, best_epoch = len(history.history["loss"]), None
     else:
         from nightcast.settings import Settings
+        from nightcast.stage_options import Fitting
         from tasks.training import train
 
         load_keras()  # TensorFlow imported before the clock starts, as for the tutorial
@@ -45,7 +46,7 @@ def main() -> None:
         if args.epochs:
             settings = Settings(**{**settings.model_dump(), "epochs": args.epochs})
         started = time.perf_counter()
-        trained = train.train_with_settings(data.train_X, data.train_y, settings)
+        trained = train.train_with_options(data.train_X, data.train_y, Fitting.from_settings(settings))
         seconds = time.perf_counter() - started
         model, epochs_run, best_epoch = trained.model, trained.epochs_run, trained.best_epoch
     rmse = test_rmse(model, data)

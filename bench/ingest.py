@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from nightcast.arrow_tables import to_arrow
+from nightcast.stage_options import RevisionPolicy
 from nightcast.warehouse import Warehouse
 
 TICKERS = 500
@@ -61,7 +62,7 @@ def ingest_one(wh: Warehouse, source, ticker: str, overlap: int | None) -> float
     stored = wh.query("select * from prices where ticker = ? order by date", [ticker], tickers=[ticker])
     window = revisions.fetch_window(stored["date"], None, None, overlap or 1, refetch=overlap is None)
     fetched = source.fetch(ticker, window.start, window.end)
-    merged = revisions.reconcile(ticker, stored, fetched, window, revisions.RevisionPolicy("keep", 1e-4, 3))
+    merged = revisions.reconcile(ticker, stored, fetched, window, RevisionPolicy("keep", 1e-4, 3))
     wh.merge_prices(merged.rows, ticker, "yahoo", pd.Timestamp.now(tz="UTC"))
     return time.perf_counter() - started
 

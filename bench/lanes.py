@@ -40,7 +40,7 @@ def seconds(call) -> float:
 
 def measure() -> dict:
     """Seconds per model at each lane count, stacked, and one by one at 4."""
-    from tasks.training.models import TrainOptions
+    from nightcast.stage_options import TrainOptions
     from tasks.training.train import train_model, train_models
 
     out: dict = {"epochs": EPOCHS, "sessions": SESSIONS}

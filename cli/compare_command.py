@@ -74,7 +74,7 @@ def command(args: argparse.Namespace) -> int:
         from tasks.forecasting.folds import split_rows
 
         one = settings.for_ticker(tickers[0])
-        refuse_bad_prices(one, from_source(one), split_rows(one, recipes))
+        refuse_bad_prices(one, from_source(one), split_rows(one.time_step, one.train_fraction, recipes))
     prepare_prefect()
     from flows.compare import compare
 

@@ -61,7 +61,8 @@ def stored_history(settings: Settings) -> Stored:
 def reconciled_rows(settings: Settings, rows: Rows, known: Stored | None = None) -> Reconciled | None:
     """The ticker's rows met with its stored history (known: read already) as the reconcile stage meets them
     (None when it would refuse them: the flow says why)."""
-    from tasks.prices.revisions import RevisionPolicy, fetch_window, reconcile
+    from nightcast.stage_options import RevisionPolicy
+    from tasks.prices.revisions import fetch_window, reconcile
 
     ticker = settings.ticker
     stored, recorded = known or stored_history(settings)
@@ -85,7 +86,7 @@ def reconciled_rows(settings: Settings, rows: Rows, known: Stored | None = None)
 def validation_error(settings: Settings, reconciled: Reconciled, min_rows: int) -> str | None:
     """The validate stage's line for the history it would check, or None when it passes (or cannot be judged
     here)."""
-    from tasks.prices.expectations import Limits
+    from nightcast.stage_options import Limits
     from tasks.prices.prevalidate import prevalidate_prices
     from tasks.prices.validation_report import ValidationFailed
 
@@ -101,7 +102,9 @@ def refuse_bad_prices(settings: Settings, rows: Rows, min_rows: int | None = Non
     from tasks.forecasting.folds import minimum_history
 
     reconciled = reconciled_rows(settings, rows)
-    error = reconciled and validation_error(settings, reconciled, min_rows or minimum_history(settings))
+    error = reconciled and validation_error(
+        settings, reconciled, min_rows or minimum_history(settings.candidates, settings.time_step)
+    )
     if error:
         raise CliError(error)
 
@@ -115,12 +118,12 @@ def refuse_short_backtest(settings: Settings, rows: Rows) -> None:
     reconciled = reconciled_rows(settings, rows)
     if reconciled is None:
         return
-    needed = max(min_closes(candidate(name), settings) for name in settings.candidates)  # the longest fit
+    needed = max(min_closes(candidate(name), settings.time_step) for name in settings.candidates)  # the longest fit
     try:
         fold_plan(len(reconciled.history), needed, settings.backtest_refit_every, settings.backtest_folds)
     except ExpectedFailure as error:
         raise CliError(f"too little history for a backtest of {settings.ticker}: {error}") from None
-    refused = validation_error(settings, reconciled, minimum_history(settings))
+    refused = validation_error(settings, reconciled, minimum_history(settings.candidates, settings.time_step))
     if refused:
         raise CliError(refused)
 
@@ -134,7 +137,11 @@ def night_error(settings: Settings, rows: Rows, known: Stored | None = None) -> 
         reconciled = reconciled_rows(settings, rows, known)
     except CliError as error:
         return str(error)
-    return None if reconciled is None else validation_error(settings, reconciled, minimum_history(settings))
+    return (
+        None
+        if reconciled is None
+        else validation_error(settings, reconciled, minimum_history(settings.candidates, settings.time_step))
+    )
 
 
 def refuse_failing_backfill(settings: Settings, staged: str, days: int) -> None:

@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import prices_one, records, steps
 from nightcast.settings import Settings
+from nightcast.stage_options import ForecastPlan
 from nightcast.warehouse import Warehouse, resolve_root
 from tasks.forecasting import rolling_origin
 from tasks.records import store, summary
@@ -66,11 +67,13 @@ def backtest(settings: Settings = Settings()) -> BacktestResult:
         fetched, merged = prices_one.gather_one(warehouse, run, settings)  # a backtest evaluates; it stores no prices
         history = merged.history
         books.data_hash = store.hash_prices(history)
-        steps.plan_folds(history, settings)
+        forecasting = ForecastPlan.from_settings(settings)
+        steps.plan_folds(history, forecasting)
         prices_one.validate_one(warehouse, run, fetched, merged, settings)
+        refit_every, n_folds = forecasting.backtest.refit_every, forecasting.backtest.folds
         folds = {
-            name: steps.backtest_folds(history, name, settings, settings.backtest_refit_every, settings.backtest_folds)
-            for name in settings.candidates
+            name: steps.backtest_folds(history, name, forecasting, refit_every, n_folds)
+            for name in forecasting.candidates
         }
         rows = pd.concat(
             [rolling_origin.backtest_rows(run.run_id, run.ticker, name, results) for name, results in folds.items()],

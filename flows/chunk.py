@@ -26,7 +26,7 @@ from flows import model_files
 from flows.publish import Fits, NightFiles, night_result, night_tables
 from nightcast.candidates import candidate as lookup
 from nightcast.errors import is_expected
-from nightcast.settings import Settings
+from nightcast.stage_options import ForecastPlan
 from nightcast.warehouse import Warehouse, write_folder_atomic
 from tasks.forecasting import forecasters, panel, registry
 from tasks.forecasting.rolling_origin import backtest_rows
@@ -37,10 +37,9 @@ from tasks.records import store as store_stage
 
 @dataclass(frozen=True)
 class ChunkItem:
-    """One ticker's part of a chunk: its run, settings, history and what the warehouse holds for it."""
+    """One ticker's part of a chunk: its run (the ticker), history and what the warehouse holds for it."""
 
     run: store_stage.RunInfo
-    settings: Settings
     history: pd.DataFrame
     stored: pd.DataFrame
     backtested: frozenset[str] = frozenset()
@@ -87,11 +86,13 @@ def save_fits(warehouse: Warehouse, item: ChunkItem, fits: dict[str, forecasters
     return stored
 
 
-def conclude(warehouse: Warehouse, item: ChunkItem, done: panel.TickerForecasts) -> ChunkOutcome:
+def conclude(
+    warehouse: Warehouse, item: ChunkItem, done: panel.TickerForecasts, forecasting: ForecastPlan
+) -> ChunkOutcome:
     """Store the ticker's fits and plot; its tables and result."""
     fits = save_fits(warehouse, item, dict(done.fits))
     backtests = [backtest_rows(item.run.run_id, item.run.ticker, n, results) for n, results in done.folds.items()]
-    tables = night_tables(item.run, item.settings, item.history, done, fits, backtests)
+    tables = night_tables(item.run, forecasting, item.history, done, fits, backtests)
     board = plot.leaderboard(tables["metrics"])
     served = tables["forecasts"][tables["forecasts"]["served"]].sort_values("horizon")
     title = f"{item.run.ticker} as of {served['as_of'].iloc[0]}: served {done.decision.champion}"
@@ -113,7 +114,7 @@ def portable(error: BaseException) -> BaseException:
     return error
 
 
-def forecast_items(warehouse_root: str, settings: Settings, items: list[ChunkItem]) -> list[ChunkOutcome]:
+def forecast_items(warehouse_root: str, forecasting: ForecastPlan, items: list[ChunkItem]) -> list[ChunkOutcome]:
     """Every ticker of the chunk through tonight's forecasts; a ticker's failure is its own outcome."""
     warehouse = Warehouse(warehouse_root)
     inputs, failed = [], {}
@@ -133,10 +134,9 @@ def forecast_items(warehouse_root: str, settings: Settings, items: list[ChunkIte
                 item.plans,
                 previous,
                 item.champion,
-                item.settings,
             )
         )
-    done = panel.forecast_tickers(inputs, settings)
+    done = panel.forecast_tickers(inputs, forecasting)
     outcomes = []
     for item in items:
         ticker = item.run.ticker
@@ -149,7 +149,7 @@ def forecast_items(warehouse_root: str, settings: Settings, items: list[ChunkIte
             outcomes.append(ChunkOutcome(ticker, result.stage, portable(result.error)))
             continue
         try:
-            outcomes.append(conclude(warehouse, item, result))
+            outcomes.append(conclude(warehouse, item, result, forecasting))
         except Exception as error:
             report_bug(ticker, "store_results", error)
             outcomes.append(ChunkOutcome(ticker, "store_results", portable(error)))
@@ -157,9 +157,9 @@ def forecast_items(warehouse_root: str, settings: Settings, items: list[ChunkIte
 
 
 @task(name="forecast_chunk", cache_policy=NO_CACHE)
-def forecast_chunk(warehouse_root: str, settings: Settings, items: list[ChunkItem]) -> list[ChunkOutcome]:
+def forecast_chunk(warehouse_root: str, forecasting: ForecastPlan, items: list[ChunkItem]) -> list[ChunkOutcome]:
     """Backtest, fit, forecast and choose for a chunk of tickers at once (one task run, any worker)."""
-    return forecast_items(warehouse_root, settings, items)
+    return forecast_items(warehouse_root, forecasting, items)
 
 
 def report_bug(ticker: str, stage: str, error: BaseException) -> None:

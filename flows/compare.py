@@ -14,6 +14,7 @@ from flows.steps import stage
 from nightcast import progress
 from nightcast.candidates import candidate as lookup
 from nightcast.settings import Settings
+from nightcast.stage_options import Fitting
 from nightcast.warehouse import Warehouse, resolve_root
 from tasks.forecasting import holdout
 from tasks.forecasting.folds import split_rows
@@ -22,9 +23,9 @@ Recipes = Annotated[list[str], Field(min_length=1, description="RNN candidates t
 
 
 @stage("score_on_split", task_run_name="score-{name}")
-def score_recipe(prices: pd.DataFrame, name: str, settings: Settings) -> dict:
-    """Train one RNN recipe on the training period and score it on the test period."""
-    return holdout.score_on_split(prices, lookup(name), settings, log=get_run_logger().info)
+def score_recipe(prices: pd.DataFrame, name: str, fitting: Fitting, train_fraction: float) -> dict:
+    """Train one RNN recipe on the training period (the first train_fraction) and score it on the test period."""
+    return holdout.score_on_split(prices, lookup(name), fitting, train_fraction, log=get_run_logger().info)
 
 
 @flow(name="compare", description="Train RNN recipes on one ticker's tutorial split and score each beside naive.")
@@ -34,11 +35,13 @@ def compare(settings: Settings = Settings(), recipes: Recipes = ("simple_rnn-pri
     stored = {**json.loads(settings.to_json()), "compare": {"recipes": recipes}}
     run = records.start_run(settings, json.dumps(stored, sort_keys=True))
     with records.run_books(warehouse, run):
-        prices = refresh_one(warehouse, run, settings, min_rows=split_rows(settings, recipes))
-        rows = []
+        prices = refresh_one(
+            warehouse, run, settings, min_rows=split_rows(settings.time_step, settings.train_fraction, recipes)
+        )
+        rows, fitting = [], Fitting.from_settings(settings)
         with progress.counted("recipes", f"compare {run.ticker}", len(dict.fromkeys(recipes))) as bar:
             for name in dict.fromkeys(recipes):
-                rows.append(score_recipe(prices, name, settings))
+                rows.append(score_recipe(prices, name, fitting, settings.train_fraction))
                 bar.advance("recipes")
         table = pd.DataFrame(rows).assign(run_id=run.run_id, ticker=run.ticker, created_at=pd.Timestamp.now(tz="UTC"))
         warehouse.write_run_table("comparisons", run.ticker, run.run_id, table)

@@ -18,6 +18,7 @@ from flows.steps import StageFailed, stage
 from nightcast import catalog, upkeep
 from nightcast.price_batches import Batching
 from nightcast.settings import Settings
+from nightcast.stage_options import ForecastPlan
 from nightcast.warehouse import Warehouse
 from tasks.forecasting import registry
 from tasks.forecasting.tonight import NightResult
@@ -65,7 +66,7 @@ def chunks_of(tickers: list[str], size: int) -> list[list[str]]:
 
 @stage("plan_fits")
 def plan_fits(
-    warehouse: Warehouse, histories: dict[str, pd.DataFrame], settings: Settings
+    warehouse: Warehouse, histories: dict[str, pd.DataFrame], forecasting: ForecastPlan
 ) -> dict[str, tuple[pd.DataFrame, frozenset[str], dict[str, registry.Training], str | None]]:
     """Per ticker, what the warehouse holds for tonight's forecasts: the stored forecasts of its evidence
     window, the candidates it has backtests of, each candidate's plan (continue its previous version, or
@@ -73,7 +74,7 @@ def plan_fits(
     as_of: dict[str, dt.date] = {t: h["date"].iloc[-1].date() for t, h in histories.items()}
     if not as_of:
         return {}
-    stored = catalog.stored_forecasts(warehouse, as_of, settings.evidence_window)
+    stored = catalog.stored_forecasts(warehouse, as_of, forecasting.evidence.window)
     backtested = catalog.backtested(warehouse, list(as_of))
     versions = catalog.latest_versions(warehouse, as_of)
     revisions = catalog.recorded_revisions(warehouse, list(as_of))
@@ -83,12 +84,13 @@ def plan_fits(
         mine = versions[versions["ticker"] == ticker]
         taken = revisions[revisions["ticker"] == ticker]
         plans = {}
-        for name in settings.candidates:
+        for name in forecasting.candidates:
             rows = mine[mine["candidate"] == name]
             last = None if rows.empty else rows.iloc[0].to_dict()
             folder = last is not None and (warehouse.root / str(last["path"])).is_dir()
             revised = registry.taken_since(taken, last)
-            plans[name] = registry.plan_training(name, last, night, settings.full_retrain_every_days, folder, revised)
+            every = forecasting.full_retrain_every_days
+            plans[name] = registry.plan_training(name, last, night, every, folder, revised)
         own = stored[stored["ticker"] == ticker].drop(columns="ticker").reset_index(drop=True)
         out[ticker] = (own, frozenset(backtested[ticker]), plans, champions[ticker])
     return out
@@ -116,12 +118,12 @@ def prune(warehouse: Warehouse, tickers: list[str], keep: int) -> int:
     return sum(upkeep.prune_ticker(warehouse, ticker, keep) for ticker in tickers)
 
 
-Submit = Callable[[str, Settings, list[ChunkItem]], Callable[[], list[ChunkOutcome]]]
+Submit = Callable[[str, ForecastPlan, list[ChunkItem]], Callable[[], list[ChunkOutcome]]]
 
 
-def inline(root: str, settings: Settings, items: list[ChunkItem]) -> Callable[[], list[ChunkOutcome]]:
+def inline(root: str, forecasting: ForecastPlan, items: list[ChunkItem]) -> Callable[[], list[ChunkOutcome]]:
     """Forecast a chunk in this process, now (a run of one ticker, and tests)."""
-    done = forecast_chunk(root, settings, items)
+    done = forecast_chunk(root, forecasting, items)
     return lambda: done
 
 
@@ -140,12 +142,11 @@ def outcome_of(result: NightResult, worker: str | None = None) -> TickerOutcome:
     )
 
 
-def item_of(run: store_stage.RunInfo, settings: Settings, tonight: prices.Prices, held: tuple) -> ChunkItem:
-    """One ticker's part of a chunk."""
+def item_of(run: store_stage.RunInfo, tonight: prices.Prices, held: tuple) -> ChunkItem:
+    """One ticker's part of a chunk (its ticker travels in its run)."""
     stored, backtested, plans, champion = held
     return ChunkItem(
         run=run,
-        settings=settings,
         history=tonight.histories[run.ticker],
         stored=stored,
         backtested=backtested,
@@ -167,19 +168,19 @@ def run_night(
 ) -> Night:
     """Tonight for every ticker: prices, evidence, fits and forecasts (in chunks through submit), results
     stored; each ticker's run row says how it ended."""
-    own = {t: settings.for_ticker(t) for t in tickers}
-    runs = records.open_runs(warehouse, own)
+    runs = records.open_runs(warehouse, {t: settings.for_ticker(t) for t in tickers})
+    forecasting = ForecastPlan.from_settings(settings)
     books = {t: records.Books() for t in tickers}
     night = Night()
     try:
         tonight = prices.refresh_prices(warehouse, runs, settings, prefetched, batching)
         night.errors.update(tonight.failed)
-        held = plan_fits(warehouse, tonight.histories, settings)
-        items = {t: item_of(runs[t], own[t], tonight, held[t]) for t in tickers if t in held}
+        held = plan_fits(warehouse, tonight.histories, forecasting)
+        items = {t: item_of(runs[t], tonight, held[t]) for t in tickers if t in held}
         for t, item in items.items():
             books[t].data_hash = store_stage.hash_prices(item.history)
         pending = [
-            submit(str(warehouse.root), settings, [items[t] for t in c]) for c in chunks_of(list(items), chunk_size)
+            submit(str(warehouse.root), forecasting, [items[t] for t in c]) for c in chunks_of(list(items), chunk_size)
         ]
         outcomes = [outcome for wait in pending for outcome in wait()]
         store_results(warehouse, outcomes)

@@ -14,7 +14,7 @@ from flows.runners import build_task_runner, shared_api
 from nightcast.errors import ExpectedFailure
 from nightcast.plans import NightlyPlan
 from nightcast.price_batches import Backoff, Batching
-from nightcast.settings import Settings
+from nightcast.stage_options import ForecastPlan
 from nightcast.warehouse import Warehouse, resolve_root
 
 __all__ = ["TickerOutcome", "TickersFailed", "nightly", "summarize"]
@@ -55,8 +55,8 @@ def nightly(plan: NightlyPlan = NightlyPlan()) -> list[TickerOutcome]:
     batching = Batching(fetch.batch_size, fetch.concurrency, Backoff(fetch.retries, fetch.backoff_seconds))
     with shared_api(), build_task_runner(plan.runner) as runner:
 
-        def submit(root: str, settings: Settings, items: list[ChunkItem]) -> Callable[[], list[ChunkOutcome]]:
-            future = runner.submit(forecast_chunk, {"warehouse_root": root, "settings": settings, "items": items})
+        def submit(root: str, forecasting: ForecastPlan, items: list[ChunkItem]) -> Callable[[], list[ChunkOutcome]]:
+            future = runner.submit(forecast_chunk, {"warehouse_root": root, "forecasting": forecasting, "items": items})
             return future.result
 
         night = run_night(

@@ -19,12 +19,12 @@ from flows.steps import StageFailed, stage
 from nightcast import catalog, data_docs, price_fetch
 from nightcast.price_batches import Batching
 from nightcast.settings import Settings
+from nightcast.stage_options import Limits, RevisionPolicy
 from nightcast.warehouse import Warehouse
 from tasks.forecasting import tonight
 from tasks.forecasting.folds import minimum_history
 from tasks.prices import revisions as revisions_stage
 from tasks.prices import validate as validate_stage
-from tasks.prices.expectations import Limits
 from tasks.prices.panel_validate import PanelChecked, validate_panel
 from tasks.prices.validation_report import ValidationReport
 from tasks.records.store import RunInfo
@@ -107,7 +107,7 @@ def reconcile_panel(
                 prices,
                 rows,
                 windows[ticker],
-                revisions_stage.RevisionPolicy.from_settings(settings),
+                RevisionPolicy.from_settings(settings),
                 recorded[["date", "new_close"]],
             )
         except Exception as error:
@@ -127,7 +127,10 @@ def validate(
     """Run the suite on each ticker's history as the source has it tonight (every fetched row, stored rows on
     the other days), store the results; a failed ticker's fetched rows are quarantined. Returns each ticker's
     Data Docs page and the failures."""
-    limits, rows_needed = Limits.from_settings(settings), min_rows or minimum_history(settings)
+    limits, rows_needed = (
+        Limits.from_settings(settings),
+        min_rows or minimum_history(settings.candidates, settings.time_step),
+    )
     checked = {ticker: reconciled.checked for ticker, reconciled in merged.items()}
     reports, pages = _validate_all(warehouse, checked, rows_needed, limits)
     failures: dict[str, Exception] = {}

@@ -12,6 +12,7 @@ from prefect.artifacts import create_image_artifact, create_markdown_artifact, c
 from prefect.cache_policies import NO_CACHE
 
 from nightcast.settings import Settings
+from nightcast.stage_options import ForecastPlan
 from nightcast.warehouse import Warehouse
 from tasks.forecasting import tonight
 from tasks.forecasting.panel import TickerForecasts
@@ -33,7 +34,7 @@ class NightFiles:
 
 def night_tables(
     run: store.RunInfo,
-    settings: Settings,
+    forecasting: ForecastPlan,
     history: pd.DataFrame,
     done: TickerForecasts,
     fits: Fits,
@@ -42,9 +43,9 @@ def night_tables(
     """forecasts, metrics, model_events, decisions and backtests rows of tonight's run (done: its paths,
     realized forecasts and decision)."""
     now, as_of, decision = pd.Timestamp.now(tz="UTC"), history["date"].iloc[-1].date(), done.decision
-    versions = {name: store.model_version(run, name) for name in fits}
+    versions, policy = {name: store.model_version(run, name) for name in fits}, forecasting.evidence
     events = [
-        store.model_event_row(run, fit, history, settings.time_step, name == decision.champion, now)
+        store.model_event_row(run, fit, history, forecasting.fitting.time_step, name == decision.champion, now)
         for name, fit in fits.items()
     ]
     realized = done.realized
@@ -53,7 +54,7 @@ def night_tables(
         "metrics": tonight.evidence_rows(run.run_id, run.ticker, as_of, scores.score_table(realized), realized, now),
         "model_events": pd.DataFrame(events),
         "decisions": champion.decision_row(
-            decision, run.run_id, run.ticker, as_of, settings.champion_margin, settings.min_forecasts, now
+            decision, run.run_id, run.ticker, as_of, policy.margin, policy.min_forecasts, now
         ),
     }
     if backtests:

@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 
 from nightcast import progress
 from nightcast.candidates import candidate as lookup
-from nightcast.settings import Settings
+from nightcast.stage_options import ForecastPlan
 from tasks.forecasting import forecasters, rolling_origin
 from tasks.scoring import evidence as evidence_stage
 
@@ -69,20 +69,20 @@ def gather_evidence(forecasts: pd.DataFrame, history: pd.DataFrame, window: int)
 
 
 @stage("plan_folds")
-def plan_folds(prices: pd.DataFrame, settings: Settings) -> None:
+def plan_folds(prices: pd.DataFrame, forecasting: ForecastPlan) -> None:
     """Check before anything is written that every candidate's folds fit the history."""
-    for name in settings.candidates:
+    for name in forecasting.candidates:
         rolling_origin.fold_plan(
             len(prices),
-            forecasters.min_closes(lookup(name), settings),
-            settings.backtest_refit_every,
-            settings.backtest_folds,
+            forecasters.min_closes(lookup(name), forecasting.fitting.time_step),
+            forecasting.backtest.refit_every,
+            forecasting.backtest.folds,
         )
 
 
 @stage("backtest", task_run_name="backtest-{name}")
 def backtest_folds(
-    history: pd.DataFrame, name: str, settings: Settings, refit_every: int, folds: int
+    history: pd.DataFrame, name: str, forecasting: ForecastPlan, refit_every: int, folds: int
 ) -> list[rolling_origin.FoldResult]:
     """Rolling-origin folds of one candidate, horizons 1..H from every origin, out of sample."""
-    return rolling_origin.run_backtest(history, lookup(name), settings, refit_every, folds)
+    return rolling_origin.run_backtest(history, lookup(name), forecasting, refit_every, folds)

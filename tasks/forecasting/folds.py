@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,28 +16,25 @@ from nightcast.candidates import candidate as lookup
 from nightcast.errors import InputError
 from tasks.training import target as target_stage
 
-if TYPE_CHECKING:  # pragma: no cover
-    from nightcast.settings import Settings
 
-
-def min_closes(candidate: Candidate, settings: Settings) -> int:
-    """Fewest closes a candidate can be fitted on (an RNN needs one window and its target)."""
+def min_closes(candidate: Candidate, time_step: int) -> int:
+    """Fewest closes a candidate can be fitted on (an RNN needs one window of time_step closes and its target)."""
     if not candidate.is_rnn:
         return 3
-    return settings.time_step + 1 + target_stage.extra_rows(candidate.target or "price")
+    return time_step + 1 + target_stage.extra_rows(candidate.target or "price")
 
 
-def minimum_history(settings: Settings) -> int:
+def minimum_history(candidates: Sequence[str], time_step: int) -> int:
     """Fewest rows every candidate can be fitted on, plus one day to forecast from."""
-    return max(min_closes(lookup(name), settings) for name in settings.candidates) + 1
+    return max(min_closes(lookup(name), time_step) for name in candidates) + 1
 
 
-def split_rows(settings: Settings, recipes: Sequence[str]) -> int:
+def split_rows(time_step: int, train_fraction: float, recipes: Sequence[str]) -> int:
     """Fewest rows a comparison needs: a training window and a test day for every recipe, in the split."""
     from tasks.training.split import minimum_rows as split_minimum
 
     extra = max(target_stage.extra_rows(lookup(name).target or "price") for name in recipes)
-    return split_minimum(settings.time_step, settings.train_fraction, extra)
+    return split_minimum(time_step, train_fraction, extra)
 
 
 @dataclass(frozen=True)

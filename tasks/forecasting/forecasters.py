@@ -23,13 +23,13 @@ from tasks.training import target as target_stage
 from tasks.training.models import TrainedModel
 from tasks.training.predict import forecast_from_origins
 from tasks.training.scale import ScalerParams, fit_scaler, transform
-from tasks.training.train import train_many_with_settings, train_with_settings
+from tasks.training.train import train_many_with_options, train_with_options
 from tasks.training.window import Windows, make_windows
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-    from nightcast.settings import Settings
+    from nightcast.stage_options import Fitting
 
 
 @dataclass(frozen=True)
@@ -53,27 +53,26 @@ class Fitted:
     epochs: int = 0
 
 
-def checked_closes(candidate: Candidate, closes: np.ndarray, settings: Settings) -> np.ndarray:
+def checked_closes(candidate: Candidate, closes: np.ndarray, fitting: Fitting) -> np.ndarray:
     """The closes as a float64 vector, refused (InputError) when too few to fit the candidate on."""
     values = np.asarray(closes, dtype="float64").reshape(-1)
-    if len(values) < min_closes(candidate, settings):
-        raise InputError(
-            f"{candidate.name} needs at least {min_closes(candidate, settings)} closes to fit, got {len(values)}"
-        )
+    needed = min_closes(candidate, fitting.time_step)
+    if len(values) < needed:
+        raise InputError(f"{candidate.name} needs at least {needed} closes to fit, got {len(values)}")
     return values
 
 
 def fit(
     candidate: Candidate,
     closes: np.ndarray,
-    settings: Settings,
+    fitting: Fitting,
     previous: RnnState | baselines.StatFit | None = None,
     log: Callable[[str], None] | None = None,
 ) -> Fitted:
     """Fit the candidate on every close given (all of them up to the origin). With its previous version, an
     RNN fine-tunes it and a statistical model keeps its parameters (tonight's closes are only filtered when
     it forecasts)."""
-    values = checked_closes(candidate, closes, settings)
+    values = checked_closes(candidate, closes, fitting)
     started = time.perf_counter()
     if not candidate.is_rnn:
         if isinstance(previous, baselines.StatFit):
@@ -81,11 +80,11 @@ def fit(
         state = baselines.FITS[candidate.name][0](values)
         return Fitted(candidate, state, "fit", time.perf_counter() - started)
     assert previous is None or isinstance(previous, RnnState)
-    scaler, windows = rnn_inputs(candidate, values, settings, previous)
-    trained = train_with_settings(
+    scaler, windows = rnn_inputs(candidate, values, fitting, previous)
+    trained = train_with_options(
         windows.X,
         windows.y,
-        settings,
+        fitting,
         kind=candidate.kind or "",
         log=log,
         start_from=None if previous is None else previous.model,
@@ -94,13 +93,13 @@ def fit(
 
 
 def rnn_inputs(
-    candidate: Candidate, values: np.ndarray, settings: Settings, previous: RnnState | None
+    candidate: Candidate, values: np.ndarray, fitting: Fitting, previous: RnnState | None
 ) -> tuple[ScalerParams, Windows]:
     """An RNN's scaler (its previous version's when it fine-tunes) and training windows of the closes."""
     assert candidate.target
     series = target_stage.to_series(values, candidate.target)
     scaler = previous.scaler if previous is not None else fit_scaler(series)
-    return scaler, make_windows(transform(series, scaler), settings.time_step)
+    return scaler, make_windows(transform(series, scaler), fitting.time_step)
 
 
 def rnn_fitted(candidate: Candidate, scaler: ScalerParams, trained: TrainedModel, previous: Any) -> Fitted:
@@ -131,31 +130,31 @@ Job = tuple[np.ndarray, RnnState | baselines.StatFit | None]
 
 
 def fit_many(
-    candidate: Candidate, jobs: list[Job], settings: Settings, log: Callable[[str], None] | None = None
+    candidate: Candidate, jobs: list[Job], fitting: Fitting, log: Callable[[str], None] | None = None
 ) -> list[Fitted | Exception]:
     """Fit one candidate for many tickers: each job's fit, or the exception that job's data raised (the
     other jobs are not affected). An RNN's fits train together, as the lanes of one computation
     (tasks/training/lanes.py); should that computation fail, each job is fitted alone so the failure stays its own."""
     if not candidate.is_rnn:
-        return [fit_or_error(candidate, closes, settings, previous, log) for closes, previous in jobs]
+        return [fit_or_error(candidate, closes, fitting, previous, log) for closes, previous in jobs]
     out: list[Fitted | Exception | None] = []
     inputs: dict[int, tuple[ScalerParams, Windows, Any]] = {}
     for i, (closes, previous) in enumerate(jobs):
         try:
-            values = checked_closes(candidate, closes, settings)
+            values = checked_closes(candidate, closes, fitting)
             assert previous is None or isinstance(previous, RnnState)
-            inputs[i] = (*rnn_inputs(candidate, values, settings, previous), previous)
+            inputs[i] = (*rnn_inputs(candidate, values, fitting, previous), previous)
             out.append(None)
         except Exception as error:  # a ticker's bad data fails that ticker alone
             out.append(error)
     try:
-        trained = train_many_with_settings(
-            [(w.X, w.y, None if p is None else p.model) for _, w, p in inputs.values()], settings, candidate.kind or ""
+        trained = train_many_with_options(
+            [(w.X, w.y, None if p is None else p.model) for _, w, p in inputs.values()], fitting, candidate.kind or ""
         )
     except Exception as error:  # one ticker's fit broke the shared computation: fit each alone
         if log:
             log(f"{candidate.name}: the stacked fit of {len(inputs)} tickers failed ({error}); fitting each alone")
-        return [fit_or_error(candidate, closes, settings, previous, log) for closes, previous in jobs]
+        return [fit_or_error(candidate, closes, fitting, previous, log) for closes, previous in jobs]
     for i, done in zip(inputs, trained, strict=True):
         scaler, _, previous = inputs[i]
         out[i] = rnn_fitted(candidate, scaler, done, previous)
@@ -163,10 +162,10 @@ def fit_many(
 
 
 def fit_or_error(
-    candidate: Candidate, closes: np.ndarray, settings: Settings, previous: Any, log: Callable[[str], None] | None
+    candidate: Candidate, closes: np.ndarray, fitting: Fitting, previous: Any, log: Callable[[str], None] | None
 ) -> Fitted | Exception:
     """One job's fit, or the exception its data raised."""
     try:
-        return fit(candidate, closes, settings, previous, log)
+        return fit(candidate, closes, fitting, previous, log)
     except Exception as error:
         return error

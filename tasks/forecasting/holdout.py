@@ -17,25 +17,30 @@ from tasks.training import target as target_stage
 from tasks.training.predict import one_step_prices
 from tasks.training.scale import scale_split
 from tasks.training.split import split_series
-from tasks.training.train import train_with_settings
+from tasks.training.train import train_with_options
 from tasks.training.window import make_test_windows, make_windows
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nightcast.settings import Settings
+    from nightcast.stage_options import Fitting
 
 
 def score_on_split(
-    prices: pd.DataFrame, candidate: Candidate, settings: Settings, log: Callable[[str], None] | None = None
+    prices: pd.DataFrame,
+    candidate: Candidate,
+    fitting: Fitting,
+    train_fraction: float,
+    log: Callable[[str], None] | None = None,
 ) -> dict:
-    """Split, scale, window, train, predict and evaluate one RNN recipe; its comparisons row."""
+    """Split (the first train_fraction to train on), scale, window, train, predict and evaluate one RNN recipe;
+    its comparisons row."""
     assert candidate.kind and candidate.target
-    target = candidate.target
-    parts = split_series(prices, settings.train_fraction, settings.time_step, target_stage.extra_rows(target))
+    target, time_step = candidate.target, fitting.time_step
+    parts = split_series(prices, train_fraction, time_step, target_stage.extra_rows(target))
     train, test = parts.train["close"].to_numpy("float64"), parts.test["close"].to_numpy("float64")
     scaled = scale_split(target_stage.to_series(train, target), target_stage.holdout_series(train, test, target))
-    windows = make_windows(scaled.train, settings.time_step)
-    test_windows = make_test_windows(scaled.train, scaled.test, settings.time_step)
-    trained = train_with_settings(windows.X, windows.y, settings, kind=candidate.kind, log=log)
+    windows = make_windows(scaled.train, time_step)
+    test_windows = make_test_windows(scaled.train, scaled.test, time_step)
+    trained = train_with_options(windows.X, windows.y, fitting, kind=candidate.kind, log=log)
     previous = pd.concat([parts.train["close"].tail(1), parts.test["close"].iloc[:-1]]).to_numpy("float64")
     predicted = one_step_prices(trained.model, test_windows.X, scaled.params, target, previous)
     evaluation = evaluate_predictions(test, predicted, naive_forecast(train[-1], test))

@@ -24,7 +24,7 @@ from tasks.forecasting.rolling_origin import FoldResult, fold_plan, fold_result
 from tasks.scoring import champion, evidence
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nightcast.settings import Settings
+    from nightcast.stage_options import ForecastPlan
 
 FitMany = Callable[..., list]
 
@@ -45,8 +45,6 @@ class TickerInputs:
     """Each continuing candidate's previous version (an RnnState or StatFit), loaded."""
     champion: str | None = None
     """The candidate served on its last night (None: a cold start)."""
-    settings: Settings | None = None
-    """The ticker's own settings (its exchange's calendar); None: the night's."""
 
 
 @dataclass(frozen=True)
@@ -86,25 +84,25 @@ def _timed(name: str, started: float) -> None:
 
 
 def backtest_candidate(
-    name: str, histories: Mapping[str, pd.DataFrame], settings: Settings, fit_many: FitMany
+    name: str, histories: Mapping[str, pd.DataFrame], plan: ForecastPlan, fit_many: FitMany
 ) -> dict[str, list[FoldResult] | BaseException]:
     """Rolling-origin folds of one candidate for every ticker given, fold by fold: each fold's fits of all
     tickers in one fit_many call (an RNN fine-tunes each ticker's previous fold)."""
-    candidate = lookup(name)
+    candidate, backtest = lookup(name), plan.backtest
     plans: dict[str, Any] = {}
     for ticker, history in histories.items():
         try:
             plans[ticker] = fold_plan(
                 len(history),
-                forecasters.min_closes(candidate, settings),
-                settings.backtest_refit_every,
-                settings.backtest_folds,
+                forecasters.min_closes(candidate, plan.fitting.time_step),
+                backtest.refit_every,
+                backtest.folds,
             )
         except Exception as error:
             plans[ticker] = error
     results: dict[str, Any] = {t: p if isinstance(p, BaseException) else [] for t, p in plans.items()}
-    with progress.counted("folds", f"backtest {name}", settings.backtest_folds) as bar:
-        for k in range(settings.backtest_folds):
+    with progress.counted("folds", f"backtest {name}", backtest.folds) as bar:
+        for k in range(backtest.folds):
             live = [t for t, r in results.items() if isinstance(r, list)]
             jobs = [
                 (
@@ -113,24 +111,22 @@ def backtest_candidate(
                 )
                 for t in live
             ]
-            for ticker, fitted in zip(live, fit_many(candidate, jobs, settings), strict=True):
+            for ticker, fitted in zip(live, fit_many(candidate, jobs, plan.fitting), strict=True):
                 try:
                     if isinstance(fitted, BaseException):
                         raise fitted
-                    results[ticker].append(fold_result(histories[ticker], plans[ticker][k], fitted, settings.horizon))
+                    results[ticker].append(fold_result(histories[ticker], plans[ticker][k], fitted, plan.horizon))
                 except Exception as error:
                     results[ticker] = error
             bar.advance("folds")
     return results
 
 
-def _realized(inputs: TickerInputs, extra: list[pd.DataFrame], settings: Settings) -> pd.DataFrame:
+def _realized(inputs: TickerInputs, extra: list[pd.DataFrame], plan: ForecastPlan) -> pd.DataFrame:
     history = inputs.history
     as_of = history["date"].iloc[-1].date()
     facts = evidence.price_facts(history)
-    return evidence.realized(
-        pd.concat([inputs.stored, *extra], ignore_index=True), facts, as_of, settings.evidence_window
-    )
+    return evidence.realized(pd.concat([inputs.stored, *extra], ignore_index=True), facts, as_of, plan.evidence.window)
 
 
 def fold_rows(results: list[FoldResult]) -> pd.DataFrame:
@@ -139,7 +135,7 @@ def fold_rows(results: list[FoldResult]) -> pd.DataFrame:
 
 
 def forecast_tickers(
-    inputs: list[TickerInputs], settings: Settings, fit_many: FitMany = forecasters.fit_many
+    inputs: list[TickerInputs], plan: ForecastPlan, fit_many: FitMany = forecasters.fit_many
 ) -> dict[str, TickerForecasts | TickerFailed]:
     """Every ticker's night, each step over all tickers at once; a ticker's failure stops only that ticker."""
     failed: dict[str, TickerFailed] = {}
@@ -153,19 +149,19 @@ def forecast_tickers(
     for ticker in alive():
         item = by_ticker[ticker]
         try:
-            first = _realized(item, [], settings)
-            cold[ticker] = registry.cold_candidates(first, set(item.backtested), settings, len(item.history))
+            first = _realized(item, [], plan)
+            cold[ticker] = registry.cold_candidates(first, set(item.backtested), plan, len(item.history))
         except Exception as error:
             failed[ticker] = TickerFailed(ticker, "gather_evidence", error)
     _timed("gather_evidence", started)
 
     folds: dict[str, dict[str, list[FoldResult]]] = {t: {} for t in by_ticker}
-    for name in settings.candidates:
+    for name in plan.candidates:
         cold_ones = {t: by_ticker[t].history for t in alive() if name in cold.get(t, [])}
         if not cold_ones:
             continue
         started = time.perf_counter()
-        for ticker, result in backtest_candidate(name, cold_ones, settings, fit_many).items():
+        for ticker, result in backtest_candidate(name, cold_ones, plan, fit_many).items():
             if isinstance(result, BaseException):
                 failed[ticker] = TickerFailed(ticker, "backtest", result)
             else:
@@ -177,17 +173,17 @@ def forecast_tickers(
     for ticker in alive():
         extra = [fold_rows(r).assign(candidate=n) for n, r in folds[ticker].items()]
         try:
-            realized[ticker] = _realized(by_ticker[ticker], extra, settings)
+            realized[ticker] = _realized(by_ticker[ticker], extra, plan)
         except Exception as error:
             failed[ticker] = TickerFailed(ticker, "gather_evidence", error)
     _timed("gather_evidence", started)
 
     fits: dict[str, dict[str, forecasters.Fitted]] = {t: {} for t in by_ticker}
-    for name in settings.candidates:
+    for name in plan.candidates:
         candidate, who = lookup(name), alive()
         started = time.perf_counter()
         jobs = [(by_ticker[t].history["close"].to_numpy("float64"), _continued(by_ticker[t], name)) for t in who]
-        for ticker, fitted in zip(who, fit_many(candidate, jobs, settings), strict=True):
+        for ticker, fitted in zip(who, fit_many(candidate, jobs, plan.fitting), strict=True):
             if isinstance(fitted, BaseException):
                 failed[ticker] = TickerFailed(ticker, "fit", fitted)
             else:
@@ -200,9 +196,7 @@ def forecast_tickers(
         if ticker in failed:
             out[ticker] = failed[ticker]
             continue
-        out[ticker] = _conclude(
-            by_ticker[ticker], cold[ticker], folds[ticker], realized[ticker], fits[ticker], settings
-        )
+        out[ticker] = _conclude(by_ticker[ticker], cold[ticker], folds[ticker], realized[ticker], fits[ticker], plan)
     _timed("forecast and choose", started)
     return out
 
@@ -219,17 +213,16 @@ def _conclude(
     folds: dict[str, list[FoldResult]],
     realized: pd.DataFrame,
     fits: dict[str, forecasters.Fitted],
-    settings: Settings,
+    plan: ForecastPlan,
 ) -> TickerForecasts | TickerFailed:
     """Forecast every candidate's path and choose the champion of one ticker."""
     try:
-        own = item.settings or settings
-        paths = [tonight.forecast_candidate(f, item.history, realized, own) for f in fits.values()]
+        paths = [tonight.forecast_candidate(f, item.ticker, item.history, realized, plan) for f in fits.values()]
     except Exception as error:
         return TickerFailed(item.ticker, "forecast", error)
     try:
         decision = champion.choose_champion(
-            realized, settings.candidates, item.champion, settings.champion_margin, settings.min_forecasts
+            realized, list(plan.candidates), item.champion, plan.evidence.margin, plan.evidence.min_forecasts
         )
     except Exception as error:
         return TickerFailed(item.ticker, "choose_champion", error)

@@ -16,7 +16,7 @@ import pandas as pd
 from nightcast.candidates import candidate as lookup
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nightcast.settings import Settings
+    from nightcast.stage_options import ForecastPlan
 
 
 @dataclass(frozen=True)
@@ -104,18 +104,18 @@ def plan_rnn_training(
     return plan_training("simple_rnn-log_return", previous, as_of, full_every_days, stored, revised)
 
 
-def cold_candidates(realized: pd.DataFrame, backtested: set[str], settings: Settings, days: int) -> list[str]:
+def cold_candidates(realized: pd.DataFrame, backtested: set[str], plan: ForecastPlan, days: int) -> list[str]:
     """Candidates to backtest tonight: never backtested for the ticker, with fewer than min_forecasts
     realized forecasts, and `days` of history enough for the folds (else they wait, unserved, for live
     evidence)."""
     from tasks.forecasting.forecasters import min_closes
 
     counts = realized["candidate"].value_counts() if len(realized) else pd.Series(dtype="int64")
-    folds = settings.backtest_folds * settings.backtest_refit_every
+    folds = plan.backtest.folds * plan.backtest.refit_every
     return [
         name
-        for name in settings.candidates
+        for name in plan.candidates
         if name not in backtested
-        and counts.get(name, 0) < settings.min_forecasts
-        and days >= folds + min_closes(lookup(name), settings)
+        and counts.get(name, 0) < plan.evidence.min_forecasts
+        and days >= folds + min_closes(lookup(name), plan.fitting.time_step)
     ]

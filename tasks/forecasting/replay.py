@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from nightcast.calendars import DEFAULT_CALENDAR, sessions_after
-from nightcast.settings import Settings
+from nightcast.stage_options import ForecastPlan
 from tasks.forecasting import panel, registry
 from tasks.forecasting.panel import TickerForecasts, TickerInputs
 
@@ -45,9 +45,9 @@ class Line:
     previous: dict[str, tuple[Any, dt.date]] = field(default_factory=dict)
     champion: str | None = None
 
-    def inputs(self, ticker: str, history: pd.DataFrame, settings: Settings) -> TickerInputs:
+    def inputs(self, ticker: str, history: pd.DataFrame, plan: ForecastPlan) -> TickerInputs:
         night_of = history["date"].iloc[-1].date()
-        plans = {name: self.plan(name, night_of, settings) for name in settings.candidates}
+        plans = {name: self.plan(name, night_of, plan) for name in plan.candidates}
         stored = EMPTY if self.stored is None else self.stored
         return TickerInputs(
             ticker,
@@ -59,11 +59,11 @@ class Line:
             self.champion,
         )
 
-    def plan(self, name: str, night_of: dt.date, settings: Settings) -> registry.Training:
+    def plan(self, name: str, night_of: dt.date, plan: ForecastPlan) -> registry.Training:
         """The registry's plan for the candidate tonight, from the version this line holds."""
         kept = self.previous.get(name)
         last = None if kept is None else {"model_version": name, "path": name, "full_as_of": kept[1]}
-        return registry.plan_training(name, last, night_of, settings.full_retrain_every_days)
+        return registry.plan_training(name, last, night_of, plan.full_retrain_every_days)
 
     def record(self, done: TickerForecasts, plans: dict[str, registry.Training], night_of: dt.date) -> pd.DataFrame:
         """Keep tonight's forecasts and versions for the next nights; tonight's paths with the served flag."""
@@ -80,16 +80,16 @@ class Line:
         return paths.assign(served=paths["candidate"] == self.champion)
 
 
-def replay_served(histories: dict[str, pd.DataFrame], nights: int, settings: Settings) -> pd.DataFrame:
+def replay_served(histories: dict[str, pd.DataFrame], nights: int, plan: ForecastPlan) -> pd.DataFrame:
     """Every ticker's last `nights` nights whose every target is in its history, all tickers of a night at
     once: each candidate's forecasts with bands, `served`, and the actual close of the target. histories:
     date-ordered rows (date, close) per ticker, on the calendar's sessions."""
     lines = {ticker: Line() for ticker in histories}
     out = []
-    for back in range(nights + settings.horizon, settings.horizon, -1):
+    for back in range(nights + plan.horizon, plan.horizon, -1):
         tonight = {t: h.iloc[: len(h) - back + 1].reset_index(drop=True) for t, h in histories.items()}
-        inputs = [lines[t].inputs(t, h, settings) for t, h in tonight.items()]
-        done = panel.forecast_tickers(inputs, settings)
+        inputs = [lines[t].inputs(t, h, plan) for t, h in tonight.items()]
+        done = panel.forecast_tickers(inputs, plan)
         for item in inputs:
             result = done[item.ticker]
             if not isinstance(result, TickerForecasts):

@@ -23,7 +23,7 @@ from tasks.forecasting import forecasters
 from tasks.forecasting.folds import Fold, fold_plan
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nightcast.settings import Settings
+    from nightcast.stage_options import ForecastPlan
 
 Fit = Callable[..., forecasters.Fitted]
 Forecast = Callable[[forecasters.Fitted, np.ndarray, np.ndarray, int], np.ndarray]
@@ -45,16 +45,17 @@ def run_fold(
     prices: pd.DataFrame,
     fold: Fold,
     candidate: Candidate,
-    settings: Settings,
+    plan: ForecastPlan,
     previous: forecasters.RnnState | None = None,
     fit: Fit = forecasters.fit,
     forecast: Forecast = forecasters.forecast,
 ) -> FoldResult:
-    """Fit the candidate on the rows before the cut-off and forecast from each of the fold's origins."""
+    """Fit the candidate on the rows before the cut-off (as plan.fitting says) and forecast horizons
+    1..plan.horizon from each of the fold's origins."""
     closes = prices["close"].to_numpy("float64")
     check_fold(fold, len(closes))
-    fitted = fit(candidate, closes[: fold.train_end], settings, previous)
-    return fold_result(prices, fold, fitted, settings.horizon, forecast)
+    fitted = fit(candidate, closes[: fold.train_end], plan.fitting, previous)
+    return fold_result(prices, fold, fitted, plan.horizon, forecast)
 
 
 def check_fold(fold: Fold, rows: int) -> None:
@@ -95,19 +96,19 @@ def fold_result(
 def run_backtest(
     prices: pd.DataFrame,
     candidate: Candidate,
-    settings: Settings,
+    plan: ForecastPlan,
     refit_every: int,
     folds: int,
     fit: Fit = forecasters.fit,
     forecast: Forecast = forecasters.forecast,
 ) -> list[FoldResult]:
     """Every fold of one candidate, oldest first (an RNN fine-tunes the previous fold's model)."""
-    plan = fold_plan(len(prices), forecasters.min_closes(candidate, settings), refit_every, folds)
+    planned = fold_plan(len(prices), forecasters.min_closes(candidate, plan.fitting.time_step), refit_every, folds)
     results: list[FoldResult] = []
-    with progress.counted("folds", f"backtest {candidate.name}", len(plan)) as bar:
-        for fold in plan:
+    with progress.counted("folds", f"backtest {candidate.name}", len(planned)) as bar:
+        for fold in planned:
             previous = results[-1].fitted.state if results and candidate.is_rnn else None
-            results.append(run_fold(prices, fold, candidate, settings, previous, fit, forecast))
+            results.append(run_fold(prices, fold, candidate, plan, previous, fit, forecast))
             bar.advance("folds")
     return results
 

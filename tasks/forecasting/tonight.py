@@ -16,7 +16,7 @@ from tasks.forecasting import forecasters
 from tasks.scoring import evidence, intervals
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nightcast.settings import Settings
+    from nightcast.stage_options import ForecastPlan
     from tasks.scoring.champion import Decision
 
 
@@ -27,13 +27,15 @@ def history_until(prices: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
 
 
 def forecast_candidate(
-    fitted: forecasters.Fitted, history: pd.DataFrame, realized: pd.DataFrame, settings: Settings
+    fitted: forecasters.Fitted, ticker: str, history: pd.DataFrame, realized: pd.DataFrame, plan: ForecastPlan
 ) -> pd.DataFrame:
-    """One candidate's path for horizons 1..H after the last row, with intervals and the MASE scale."""
+    """One candidate's path for horizons 1..H after the last row of the ticker's history, on its exchange's
+    sessions, with intervals and the MASE scale."""
+    horizon, tail_memory = plan.horizon, plan.evidence.tail_memory
     closes = history["close"].to_numpy("float64")
     facts = evidence.price_facts(history)
-    path = forecasters.forecast(fitted, closes, np.array([len(closes) - 1]), settings.horizon)[0]
-    tails = evidence.naive_z(facts, settings.horizon, settings.tail_memory) if settings.tail_memory else None
+    path = forecasters.forecast(fitted, closes, np.array([len(closes) - 1]), horizon)[0]
+    tails = evidence.naive_z(facts, horizon, tail_memory) if tail_memory else None
     bounds = intervals.intervals(
         path, intervals.errors_by_horizon(realized, fitted.candidate.name), float(facts["sigma"].iloc[-1]), tails
     )
@@ -41,8 +43,8 @@ def forecast_candidate(
     return pd.DataFrame(
         {
             "as_of": as_of,
-            "target_date": list(sessions_after(as_of, settings.horizon, settings.exchange)),
-            "horizon": np.arange(1, settings.horizon + 1, dtype="int32"),
+            "target_date": list(sessions_after(as_of, horizon, plan.exchange(ticker))),
+            "horizon": np.arange(1, horizon + 1, dtype="int32"),
             "forecast": path,
             "candidate": fitted.candidate.name,
             **bounds,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,39 +13,15 @@ import pandas as pd
 
 from nightcast.gx_contexts import gx_module
 from nightcast.schema import REQUIRED_PRICE_COLUMNS
+from nightcast.stage_options import Limits
 
 if TYPE_CHECKING:
     import great_expectations as gx
-
-    from nightcast.settings import Settings
 
 EXAMPLES = 3
 """Unexpected values quoted per failed expectation."""
 DERIVED_COLUMNS: tuple[str, ...] = ("days_after_today", "gap_days", "daily_move")
 """Columns computed from date (all three) and close (daily_move) on a copy of the batch before validation."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The suite's judgment-call thresholds (Settings.max_daily_move, max_gap_days) and the day that is today."""
-
-    max_daily_move: float = 0.5
-    max_gap_days: int = 10
-    today: date | None = None
-
-    def __post_init__(self) -> None:
-        """Refuse limits that no batch could meet."""
-        if not self.max_daily_move > 0 or self.max_gap_days < 1:
-            raise ValueError(f"limits need max_daily_move > 0 and max_gap_days >= 1, got {self}")
-
-    @classmethod
-    def from_settings(cls, settings: Settings, today: date | None = None) -> Limits:
-        """The limits a run's settings ask for."""
-        return cls(max_daily_move=settings.max_daily_move, max_gap_days=settings.max_gap_days, today=today)
-
-    def day(self) -> date:
-        """The given today (as a date), else today's UTC date."""
-        return pd.Timestamp(self.today).date() if self.today else datetime.now(UTC).date()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ import pandas as pd
 
 from nightcast.gx_contexts import Validated
 from nightcast.schema import REQUIRED_PRICE_COLUMNS
-from tasks.prices.expectations import DERIVED_COLUMNS, Limits, ValidationBatch, build_suite, derive, gx_module
+from nightcast.stage_options import Limits
+from tasks.prices.expectations import DERIVED_COLUMNS, ValidationBatch, build_suite, derive, gx_module
 from tasks.prices.validate import run_suite, validate_for_docs
 from tasks.prices.validation_report import ValidationReport
 from tasks.prices.validation_text import outcome

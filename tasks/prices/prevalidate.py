@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from nightcast.schema import REQUIRED_PRICE_COLUMNS
-from tasks.prices.expectations import EXAMPLES, Limits, Rule, ValidationBatch, derive, price_rules
+from nightcast.stage_options import Limits
+from tasks.prices.expectations import EXAMPLES, Rule, ValidationBatch, derive, price_rules
 from tasks.prices.validation_report import ValidationReport
 from tasks.prices.validation_text import EXISTS, outcome
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from nightcast.errors import ExpectedFailure
 from nightcast.price_batches import FetchWindow
-from nightcast.settings import Settings
+from nightcast.stage_options import RevisionPolicy
 
 Rule = Literal["keep", "take"]
 REVISION_COLUMNS = ("ticker", "date", "old_close", "new_close", "change")
@@ -26,21 +26,6 @@ REVISION_COLUMNS = ("ticker", "date", "old_close", "new_close", "change")
 
 class RevisionRefused(ExpectedFailure, ValueError):
     """The source rewrote more stored closes than max_revised_days allows; nothing was stored."""
-
-
-@dataclass(frozen=True)
-class RevisionPolicy:
-    """How fetched closes meet stored ones: a close that differs by more than tolerance (relative) is a revision,
-    kept out or taken by rule; more than max_revised revisions at once is a rewritten history, refused."""
-
-    rule: Rule
-    tolerance: float
-    max_revised: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RevisionPolicy:
-        """A run's policy: its on_revision, revision_tolerance and max_revised_days."""
-        return cls(settings.on_revision, settings.revision_tolerance, settings.max_revised_days)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ import pandas as pd
 
 from nightcast.gx_contexts import LOCK, Validated, ephemeral
 from nightcast.schema import REQUIRED_PRICE_COLUMNS
-from tasks.prices.expectations import EXAMPLES, Limits, ValidationBatch, build_suite, derive, gx_module
+from nightcast.stage_options import Limits
+from tasks.prices.expectations import EXAMPLES, ValidationBatch, build_suite, derive, gx_module
 from tasks.prices.validation_report import ValidationFailed, ValidationReport
 from tasks.prices.validation_text import EXISTS, columns_of, kwargs_json, outcome
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from nightcast.quiet_import import load_tensorflow
+from nightcast.stage_options import TrainOptions
 from tasks.training.adam import (
     CHUNK_STEPS,
     AdamState,
@@ -28,7 +29,7 @@ from tasks.training.adam import (
     padded,
     store_adam_state,
 )
-from tasks.training.models import TrainedModel, TrainOptions, build_model, epoch_reporter, start_fit
+from tasks.training.models import TrainedModel, build_model, epoch_reporter, start_fit
 from tasks.training.wavefront import rnn_weights
 
 

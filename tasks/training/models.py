@@ -1,6 +1,6 @@
-"""The model kinds (the tutorial's SimpleRNN stack, and LSTM and GRU stacks of the same width), the options
-every fit takes (TrainOptions), their Keras fit, the fitted-model record, and the card that says what a stored
-model predicts.
+"""The model kinds (the tutorial's SimpleRNN stack, and LSTM and GRU stacks of the same width), their Keras fit
+with the options every fit takes (nightcast.stage_options.TrainOptions), the fitted-model record, and the card that
+says what a stored model predicts.
 
 The tutorial's `simple_rnn` is trained by the fast trainer in tasks/training/train.py; `lstm` and `gru` are
 trained here with Keras' own `fit` (the same Adam, cosine decay and early-stopping settings; Keras
@@ -20,58 +20,13 @@ import numpy as np
 from nightcast import progress
 from nightcast.candidates import KINDS
 from nightcast.quiet_import import load_keras, load_tensorflow
-from nightcast.settings import Settings
+from nightcast.stage_options import TrainOptions
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 UNITS = 20
 LAYERS = 3
-DEFAULTS = Settings.model_fields
-"""The training options' defaults are the settings' own: one definition."""
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    """How an RNN is fitted (tasks/training/train.py's train_model says what each option does); the defaults are the
-    settings'. jit_compile and threads: the fast trainer's XLA compilation and TensorFlow threads per fit."""
-
-    epochs: int = DEFAULTS["epochs"].default
-    batch_size: int = DEFAULTS["batch_size"].default
-    seed: int = DEFAULTS["seed"].default
-    learning_rate: float = DEFAULTS["learning_rate"].default
-    final_lr_fraction: float = DEFAULTS["final_lr_fraction"].default
-    validation_fraction: float = DEFAULTS["validation_fraction"].default
-    patience: int = DEFAULTS["patience"].default
-    jit_compile: bool = True
-    threads: int = 1
-
-    @classmethod
-    def from_settings(cls, settings: Settings, fine_tune: bool = False) -> TrainOptions:
-        """A run's training options: settings.fine_tune_epochs for a fine-tune, else settings.epochs."""
-        return cls(
-            epochs=settings.fine_tune_epochs if fine_tune else settings.epochs,
-            batch_size=settings.batch_size,
-            seed=settings.seed,
-            learning_rate=settings.learning_rate,
-            final_lr_fraction=settings.final_lr_fraction,
-            validation_fraction=settings.validation_fraction,
-            patience=settings.patience,
-        )
-
-    def check(self) -> None:
-        """Refuse options no fit can use (a ValueError naming them)."""
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError(f"epochs and batch_size must be at least 1, got {self.epochs} and {self.batch_size}")
-        if (
-            not 0.0 <= self.validation_fraction < 1.0
-            or self.patience < 0
-            or self.learning_rate <= 0
-            or not 0 < self.final_lr_fraction <= 1
-        ):
-            raise ValueError(
-                "need 0 <= validation_fraction < 1, patience >= 0, learning_rate > 0 and 0 < final_lr_fraction <= 1"
-            )
 
 
 @dataclass

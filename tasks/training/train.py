@@ -37,10 +37,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nightcast.quiet_import import load_keras, load_tensorflow
-from nightcast.settings import Settings
+from nightcast.stage_options import Fitting, TrainOptions
 from tasks.training.adam import CHUNK_STEPS, AdamState, compiled_steps
 from tasks.training.lanes import Job, train_stack
-from tasks.training.models import TrainedModel, TrainOptions, build_model, fit_keras
+from tasks.training.models import TrainedModel, build_model, fit_keras
 from tasks.training.wavefront import rnn_weights
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -143,36 +143,36 @@ def preload(
     return time.perf_counter() - started
 
 
-def train_with_settings(
+def train_with_options(
     X: np.ndarray,
     y: np.ndarray,
-    settings: Settings,
+    fitting: Fitting,
     kind: str = "simple_rnn",
     log: Callable[[str], None] | None = None,
     start_from: keras.Model | None = None,
 ) -> TrainedModel:
-    """Train a stack of `kind` with every training option taken from the run's Settings: the tutorial's
-    simple_rnn with the fast trainer, lstm and gru with Keras' fit.
+    """Train a stack of `kind` with the run's training options (fitting): the tutorial's simple_rnn with the
+    fast trainer, lstm and gru with Keras' fit.
 
     With start_from (the candidate's previous version, of the same kind), fine-tune it for
-    settings.fine_tune_epochs instead of training settings.epochs from scratch.
+    fitting.fine_tune_epochs instead of training its epochs from scratch.
     """
     if kind == "simple_rnn":
-        return train_many_with_settings([(X, y, start_from)], settings, log=log)[0]
-    options = TrainOptions.from_settings(settings, fine_tune=start_from is not None)
+        return train_many_with_options([(X, y, start_from)], fitting, log=log)[0]
+    options = fitting.options(fine_tune=start_from is not None)
     return fit_keras(X, y, kind, options, log, None if start_from is None else start_from.get_weights())
 
 
-def train_many_with_settings(
+def train_many_with_options(
     jobs: list[tuple[np.ndarray, np.ndarray, keras.Model | None]],
-    settings: Settings,
+    fitting: Fitting,
     kind: str = "simple_rnn",
     log: Callable[[str], None] | None = None,
 ) -> list[TrainedModel]:
-    """train_with_settings for many models (X, y, start_from) at once: the simple_rnn ones as lanes of one
+    """train_with_options for many models (X, y, start_from) at once: the simple_rnn ones as lanes of one
     computation per group of equal epochs (fine-tunes, fits from scratch), the others one after another."""
     if kind != "simple_rnn":
-        return [train_with_settings(X, y, settings, kind, log, start) for X, y, start in jobs]
+        return [train_with_options(X, y, fitting, kind, log, start) for X, y, start in jobs]
     out: dict[int, TrainedModel] = {}
     for tuned in (False, True):
         which = [i for i, job in enumerate(jobs) if (job[2] is not None) == tuned]
@@ -181,6 +181,6 @@ def train_many_with_settings(
             X, y, start = jobs[i]
             group.append((X, y, None if start is None else start.get_weights()))
         if group:
-            fitted = train_models(group, TrainOptions.from_settings(settings, fine_tune=tuned), log)
+            fitted = train_models(group, fitting.options(fine_tune=tuned), log)
             out.update(zip(which, fitted, strict=True))
     return [out[i] for i in range(len(jobs))]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nightcast.data_docs import write_site
-from tasks.prices.expectations import Limits
+from nightcast.stage_options import Limits
 from tasks.prices.validate import validate_for_docs
 from tests.e2e.conftest import chromium
 

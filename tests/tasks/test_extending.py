@@ -7,6 +7,7 @@ import pytest
 
 from nightcast import candidates
 from nightcast.settings import Settings
+from nightcast.stage_options import ForecastPlan
 from nightcast.targets import TARGET_SPECS, Target
 from tasks.forecasting import forecasters, rolling_origin, tonight
 from tasks.scoring import champion, evidence
@@ -33,11 +34,11 @@ def toy(monkeypatch):
 def test_a_toy_kind_and_target_run_through_every_stage(toy):
     settings = Settings(candidates=["toy-diff"], time_step=5, epochs=1, fine_tune_epochs=1, horizon=3, batch_size=16)
     assert settings.candidates == ["naive", "toy-diff"] and (toy.kind, toy.target) == ("toy", "diff")
-    prices = random_walk_prices(60, ticker="ACME", seed=3)
-    folds = rolling_origin.run_backtest(prices, toy, settings, refit_every=5, folds=2)
+    plan, prices = ForecastPlan.from_settings(settings), random_walk_prices(60, ticker="ACME", seed=3)
+    folds = rolling_origin.run_backtest(prices, toy, plan, refit_every=5, folds=2)
     assert [f.fitted.training for f in folds] == ["full", "fine_tune"]
     assert folds[0].fitted.state.model.layers[0].__class__.__name__ == "GRU"
-    naive = rolling_origin.run_backtest(prices, candidates.candidate("naive"), settings, refit_every=5, folds=2)
+    naive = rolling_origin.run_backtest(prices, candidates.candidate("naive"), plan, refit_every=5, folds=2)
     rows = pd.concat(
         [
             rolling_origin.backtest_rows("r", "ACME", toy.name, folds),
@@ -46,8 +47,8 @@ def test_a_toy_kind_and_target_run_through_every_stage(toy):
     )
     history = tonight.history_until(prices, prices["date"].iloc[-1].date())
     realized = evidence.realized(rows, evidence.price_facts(history), history["date"].iloc[-1].date(), 0)
-    fitted = forecasters.fit(toy, history["close"].to_numpy(), settings)
-    path = tonight.forecast_candidate(fitted, history, realized, settings)
+    fitted = forecasters.fit(toy, history["close"].to_numpy(), plan.fitting)
+    path = tonight.forecast_candidate(fitted, "ACME", history, realized, plan)
     assert path["forecast"].notna().all() and (path["lower_80"] < path["upper_80"]).all()
     decision = champion.choose_champion(realized, ["naive", toy.name], None, 0.02, 5)
     duel = decision.evidence  # the toy competed: scored against naive on the forecasts both made

@@ -8,6 +8,7 @@ import pytest
 
 from nightcast import catalog
 from nightcast.settings import Settings
+from nightcast.stage_options import ForecastPlan
 from tasks.forecasting import registry
 from tasks.scoring import champion
 
@@ -137,13 +138,19 @@ def test_rnn_training_plan(previous, as_of, every, mode, reason):
 
 
 def test_cold_candidates_are_backtested_once_and_only_with_enough_history():
-    settings = Settings(
-        candidates=["naive", "drift", "ets"], time_step=10, backtest_folds=2, backtest_refit_every=5, min_forecasts=20
+    plan = ForecastPlan.from_settings(
+        Settings(
+            candidates=["naive", "drift", "ets"],
+            time_step=10,
+            backtest_folds=2,
+            backtest_refit_every=5,
+            min_forecasts=20,
+        )
     )
     realized = evidence({"naive": 1.0, "drift": 1.0}, origins=15)
-    assert registry.cold_candidates(realized, {"ets"}, settings, 100) == []  # naive, drift have 30 each
-    assert registry.cold_candidates(realized.iloc[:10], {"naive"}, settings, 100) == ["drift", "ets"]
-    assert registry.cold_candidates(realized.iloc[:10], set(), settings, 12) == []  # 2 x 5 days + 3 rows needed
+    assert registry.cold_candidates(realized, {"ets"}, plan, 100) == []  # naive, drift have 30 each
+    assert registry.cold_candidates(realized.iloc[:10], {"naive"}, plan, 100) == ["drift", "ets"]
+    assert registry.cold_candidates(realized.iloc[:10], set(), plan, 12) == []  # 2 x 5 days + 3 rows needed
     assert np.isfinite(champion.choose_champion(realized, ["naive"], None, 0.0, 1).evidence.mase)
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from nightcast.settings import Settings
+from nightcast.stage_options import ForecastPlan
 from tasks.forecasting.replay import replay_served, sessions
 from tasks.scoring.calibration import calibration
 from tests.tasks.scoring.test_calibration import assert_in_bands, quarterly_jumps, volatility_jump, walk
@@ -51,7 +52,7 @@ def replayed() -> pd.DataFrame:
         for name, regime in REGIMES.items()
         for seed in SEEDS
     }
-    rows = replay_served(panel, NIGHTS, Settings(ticker="SYN", candidates=["naive", "drift"]))
+    rows = replay_served(panel, NIGHTS, ForecastPlan.from_settings(Settings(candidates=["naive", "drift"])))
     return rows.assign(regime=rows["ticker"].str.split(".").str[0])
 
 

@@ -1,6 +1,7 @@
 """Tonight's served path: fitted on everything up to as_of and nothing after, dated by trading sessions."""
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -10,11 +11,12 @@ from flows import model_files
 from nightcast.calendars import is_session
 from nightcast.candidates import candidate
 from nightcast.settings import Settings
+from nightcast.stage_options import ForecastPlan
 from tasks.forecasting import forecasters, tonight
 from tasks.scoring import champion, evidence
 from tests.conftest import random_walk_prices
 
-SETTINGS = Settings(time_step=5, epochs=2, batch_size=16, horizon=4)
+PLAN = ForecastPlan.from_settings(Settings(time_step=5, epochs=2, batch_size=16, horizon=4))
 
 
 def night(prices: pd.DataFrame, as_of: dt.date, names: list[str]) -> pd.DataFrame:
@@ -37,7 +39,7 @@ def night(prices: pd.DataFrame, as_of: dt.date, names: list[str]) -> pd.DataFram
     )
     realized = evidence.realized(stored, facts, as_of, 100)
     paths = [
-        tonight.forecast_candidate(forecasters.fit(candidate(n), closes, SETTINGS), history, realized, SETTINGS)
+        tonight.forecast_candidate(forecasters.fit(candidate(n), closes, PLAN.fitting), "ACME", history, realized, PLAN)
         for n in names
     ]
     decision = champion.choose_champion(realized, names, None, 0.02, 20)
@@ -52,7 +54,7 @@ def test_the_served_path_never_sees_a_row_after_as_of():
     names = ["naive", "drift", "ets", "simple_rnn-log_return"]
     before, after = night(prices, as_of, names), night(changed, as_of, names)
     pd.testing.assert_frame_equal(before, after)
-    assert before["served"].sum() == SETTINGS.horizon
+    assert before["served"].sum() == PLAN.horizon
     leaked = night(prices, prices["date"][260].date(), names)  # the check sees a later as_of at once
     assert not leaked["forecast"].equals(before["forecast"])
 
@@ -76,7 +78,7 @@ def test_paths_are_dated_by_sessions_and_carry_nested_bands_and_the_scale():
 
 def test_fitted_state_round_trips_without_pickle(tmp_path):
     closes = random_walk_prices(80, seed=2)["close"].to_numpy()
-    rnn = forecasters.fit(candidate("simple_rnn-price"), closes, SETTINGS)
+    rnn = forecasters.fit(candidate("simple_rnn-price"), closes, PLAN.fitting)
     model_files.save(rnn, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.keras", "scaler.json"]
     loaded = forecasters.Fitted(candidate("simple_rnn-price"), model_files.load_rnn(tmp_path), "full")
@@ -85,7 +87,7 @@ def test_fitted_state_round_trips_without_pickle(tmp_path):
         forecasters.forecast(loaded, closes, origins, 3), forecasters.forecast(rnn, closes, origins, 3), rtol=1e-6
     )
     assert model_files.card_of(tmp_path).name == "simple_rnn-price"
-    ets = forecasters.fit(candidate("ets"), closes, SETTINGS)
+    ets = forecasters.fit(candidate("ets"), closes, PLAN.fitting)
     model_files.save(ets, tmp_path / "ets" if (tmp_path / "ets").mkdir() is None else tmp_path)
     assert (tmp_path / "ets" / "params.json").read_text().startswith('{"kind": "ets", "params": [')
 
@@ -103,14 +105,14 @@ def test_a_tail_memory_setting_reaches_tonight_s_95_bands_and_sees_no_row_after_
         {"candidate": "drift", "as_of": history["date"][260:279].to_numpy(), "horizon": 1, "forecast": closes[260:279]}
     ).assign(target_date=history["date"][261:280].to_numpy())
     realized = evidence.realized(stored, evidence.price_facts(history), as_of, 100)
-    fitted = forecasters.fit(candidate("drift"), closes, SETTINGS)
-    plain = tonight.forecast_candidate(fitted, history, realized, SETTINGS)
-    remembering = SETTINGS.model_copy(update={"tail_memory": 200})
-    wide = tonight.forecast_candidate(fitted, history, realized, remembering)
+    fitted = forecasters.fit(candidate("drift"), closes, PLAN.fitting)
+    plain = tonight.forecast_candidate(fitted, "ACME", history, realized, PLAN)
+    remembering = replace(PLAN, evidence=replace(PLAN.evidence, tail_memory=200))
+    wide = tonight.forecast_candidate(fitted, "ACME", history, realized, remembering)
     assert (wide["upper_95"] >= plain["upper_95"]).all() and (wide["lower_95"] <= plain["lower_95"]).all()
     assert (wide["upper_95"] > plain["upper_95"]).any()  # where the jump reaches the 97.5% quantile
     pd.testing.assert_series_equal(wide["upper_80"], plain["upper_80"])
     changed = prices.copy()
     changed.loc[280:, "close"] = changed["close"].iloc[280:] * 3
     later = tonight.history_until(changed, as_of)
-    pd.testing.assert_frame_equal(wide, tonight.forecast_candidate(fitted, later, realized, remembering))
+    pd.testing.assert_frame_equal(wide, tonight.forecast_candidate(fitted, "ACME", later, realized, remembering))

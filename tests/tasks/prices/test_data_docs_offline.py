@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flows.prices import write_panel_docs
-from tasks.prices.expectations import Limits
+from nightcast.stage_options import Limits
 from tasks.prices.panel_validate import validate_panel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from flows.prices import write_panel_docs
-from tasks.prices.expectations import Limits, derive
+from nightcast.stage_options import Limits
+from tasks.prices.expectations import derive
 from tasks.prices.panel_validate import panel_batch, validate_panel
 from tasks.prices.validate import validate_prices
 from tests.conftest import random_walk_prices

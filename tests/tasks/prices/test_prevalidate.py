@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from nightcast.price_sources import FileSource
-from tasks.prices.expectations import Limits
+from nightcast.stage_options import Limits
 from tasks.prices.prevalidate import prevalidate_prices
 from tasks.prices.validate import validate_prices
 from tests.reliability.test_bad_input import BAD_FILES, FIRST_NIGHT_FILES, yahoo_layout

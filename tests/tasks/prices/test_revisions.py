@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from nightcast.stage_options import RevisionPolicy
 from tasks.prices.revisions import (
     FetchWindow,
-    RevisionPolicy,
     RevisionRefused,
     fetch_window,
     find_revisions,

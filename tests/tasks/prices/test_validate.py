@@ -17,7 +17,8 @@ import pytest
 from nightcast.data_docs import write_site
 from nightcast.schema import PRICE_COLUMNS
 from nightcast.settings import Settings
-from tasks.prices.expectations import DERIVED_COLUMNS, Limits, build_suite
+from nightcast.stage_options import Limits
+from tasks.prices.expectations import DERIVED_COLUMNS, build_suite
 from tasks.prices.validate import check_report, validate_for_docs, validate_prices
 from tasks.prices.validation_report import ExpectationOutcome, ValidationFailed, ValidationReport
 

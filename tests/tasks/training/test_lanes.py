@@ -6,8 +6,8 @@ import pytest
 from nightcast.candidates import candidate
 from nightcast.errors import InputError
 from nightcast.settings import Settings
+from nightcast.stage_options import Fitting, TrainOptions
 from tasks.forecasting import forecasters
-from tasks.training.models import TrainOptions
 from tasks.training.train import train_model, train_models
 from tasks.training.window import make_windows
 
@@ -80,20 +80,20 @@ def test_fit_many_fails_only_the_ticker_with_bad_data(monkeypatch):
     stacks: list[int] = []
     real = train.train_models
     monkeypatch.setattr(train, "train_models", lambda jobs, *a, **k: stacks.append(len(jobs)) or real(jobs, *a, **k))
-    settings = Settings(time_step=8, epochs=3, fine_tune_epochs=2, batch_size=16)
+    fitting = Fitting.from_settings(Settings(time_step=8, epochs=3, fine_tune_epochs=2, batch_size=16))
     rnn = candidate("simple_rnn-log_return")
-    previous = forecasters.fit(rnn, walk(7, 90), settings)
+    previous = forecasters.fit(rnn, walk(7, 90), fitting)
     jobs = [(walk(1, 120), None), (walk(2, 5), None), (walk(3, 150), previous.state)]
     jobs.append((walk(4, 100), None))
     stacks.clear()
-    done = forecasters.fit_many(rnn, jobs, settings)
+    done = forecasters.fit_many(rnn, jobs, fitting)
     assert stacks == [2, 1]  # the two fits from scratch as one stack, then the fine-tune
     assert isinstance(done[1], InputError) and "needs at least" in str(done[1])
     for i in (0, 2, 3):
         fitted = done[i]
         assert isinstance(fitted, forecasters.Fitted)
         closes, before = jobs[i]
-        alone = forecasters.fit(rnn, closes, settings, before)
+        alone = forecasters.fit(rnn, closes, fitting, before)
         assert fitted.training == alone.training == ("fine_tune" if i == 2 else "full")
         assert fitted.epochs == alone.epochs
         np.testing.assert_allclose(

@@ -10,8 +10,9 @@ import pytest
 from flows.model_files import load_model, read_card, save_model, write_card
 from nightcast.candidates import KINDS
 from nightcast.settings import Settings
-from tasks.training.models import ModelCard, TrainOptions, build_model, fit_keras
-from tasks.training.train import train_with_settings
+from nightcast.stage_options import Fitting, TrainOptions
+from tasks.training.models import ModelCard, build_model, fit_keras
+from tasks.training.train import train_with_options
 from tasks.training.window import make_windows
 
 
@@ -73,7 +74,7 @@ def test_keras_fit_learns_and_is_reproducible(windows, kind, busy_global_random)
 def test_one_seed_gives_one_model_while_other_threads_draw_random_numbers(windows, busy_global_random):
     """The fast trainer's side (the Keras fit's: test_keras_fit_learns_and_is_reproducible)."""
     settings = Settings(epochs=2, batch_size=16, time_step=8, validation_fraction=0.0)
-    a, b = (train_with_settings(windows.X, windows.y, settings, "simple_rnn") for _ in range(2))
+    a, b = (train_with_options(windows.X, windows.y, Fitting.from_settings(settings), "simple_rnn") for _ in range(2))
     for x, y in zip(a.model.get_weights(), b.model.get_weights(), strict=True):
         np.testing.assert_array_equal(x, y)
 
@@ -93,11 +94,12 @@ def test_keras_fit_keeps_the_best_validation_epoch_and_logs_sparingly(windows):
     assert lines and all(line.startswith("epoch ") for line in lines) and len(lines) <= trained.epochs_run
 
 
-def test_train_with_settings_picks_the_trainer_and_fine_tunes_from_the_previous_version(windows):
+def test_train_with_options_picks_the_trainer_and_fine_tunes_from_the_previous_version(windows):
     settings = Settings(epochs=2, fine_tune_epochs=1, batch_size=16, time_step=8)
-    first = train_with_settings(windows.X, windows.y, settings, kind="lstm")
+    fitting = Fitting.from_settings(settings)
+    first = train_with_options(windows.X, windows.y, fitting, kind="lstm")
     assert first.model.name == "lstm" and first.epochs_run == 2
-    tuned = train_with_settings(windows.X, windows.y, settings, kind="lstm", start_from=first.model)
+    tuned = train_with_options(windows.X, windows.y, fitting, kind="lstm", start_from=first.model)
     assert tuned.epochs_run == 1 and tuned.model.name == "lstm"
     # it starts from the previous version's weights: its first loss is that model's level, not a fresh one's
     fresh = fit(windows, "lstm", seed=settings.seed, learning_rate=settings.learning_rate)

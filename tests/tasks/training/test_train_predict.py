@@ -3,9 +3,10 @@ import pytest
 
 from flows.model_files import load_model, save_model
 from nightcast.quiet_import import load_keras, load_tensorflow
+from nightcast.stage_options import Fitting, TrainOptions
 from tasks.training import adam, wavefront
 from tasks.training import train as train_stage
-from tasks.training.models import TrainOptions, build_model
+from tasks.training.models import build_model
 from tasks.training.train import train_model
 from tasks.training.window import make_windows
 
@@ -200,7 +201,7 @@ def test_settings_drive_training_and_mirror_the_defaults(sine_windows):
     assert defaults.epochs == 80  # the tutorial's budget: early stopping may only shorten it
     _, w = sine_windows
     settings = Settings(epochs=4, batch_size=16, seed=1, learning_rate=0.005, validation_fraction=0.2, patience=0)
-    via_settings = train_stage.train_with_settings(w.X, w.y, settings)
+    via_settings = train_stage.train_with_options(w.X, w.y, Fitting.from_settings(settings))
     direct = train_model(w.X, w.y, TrainOptions(4, 16, 1, learning_rate=0.005, validation_fraction=0.2, patience=0))
     assert via_settings.losses == direct.losses and len(via_settings.val_losses) == 4
 
