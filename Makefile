@@ -43,7 +43,7 @@ SUBPROCESS_TESTS := tests/reliability/test_console.py tests/reliability/test_cra
 	tests/reliability/test_no_orphans.py \
 	tests/reliability/test_yahoo_client.py tests/reliability/test_fast_failures.py \
 	tests/reliability/test_readonly_query.py tests/reliability/test_query_memory.py tests/reliability/test_security.py tests/e2e
-IN_PROCESS_TESTS := tests/cli tests/flows tests/nightcast tests/structure tests/tasks tests/reliability/test_bad_input.py
+IN_PROCESS_TESTS := tests/bench tests/cli tests/flows tests/nightcast tests/structure tests/tasks tests/reliability/test_bad_input.py
 test: install
 	@mkdir -p .state
 	$(BIN)/python -m pytest --durations=15 $(SUBPROCESS_TESTS) > .state/test-subprocesses.log 2>&1 & other=$$!; \

@@ -65,6 +65,14 @@ def generate(root: Path, tickers: int = 500, runs: int = 1, days: int = 2000, se
                     "horizon": pa.array(np.ones(days, "int32")),
                     "forecast": predicted,
                     "model_version": [f"simple_rnn-{run_id}"] * days,
+                    "candidate": ["simple_rnn"] * days,
+                    "served": np.ones(days, bool),
+                    **{
+                        f"{side}_{level}": predicted * np.exp(sign * z * 0.01)
+                        for level, z in ((80, 1.28), (95, 1.96))
+                        for side, sign in (("lower", -1), ("upper", 1))
+                    },
+                    "scale": np.full(days, 0.01) * actual,
                 },
                 schema=TABLES["forecasts"],
             )
