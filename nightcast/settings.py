@@ -160,12 +160,12 @@ class Settings(BaseModel):
         "forecasts score the candidates and shape their intervals.",
     )
     tail_memory: int = Field(
-        0,
+        500,
         ge=0,
         le=5000,
         description="Origins of naive's own errors (they need no fit) whose quantiles are a floor under every "
-        "candidate's interval tails, so that a jump is remembered past evidence_window; 0: off, the default until "
-        "the 60-night backfills judge it (docs/forecasting.md).",
+        "candidate's 95% interval tails, so that a jump is remembered past evidence_window; 0: off "
+        "(docs/forecasting.md).",
     )
     champion_margin: float = Field(
         0.02,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from nightcast.stage_options import EvidencePolicy
 from tasks.scoring import evidence, intervals
 from tasks.scoring.scores import score_table
 
@@ -31,12 +32,17 @@ def _origin_rows(dates: pd.DatetimeIndex, closes: np.ndarray, origin: int, horiz
 
 
 def replay_naive(
-    closes: np.ndarray, nights: int, horizon: int = 5, window: int = 100, backtest: int = 100, tail_memory: int = 0
+    closes: np.ndarray,
+    nights: int,
+    horizon: int = 5,
+    window: int = 100,
+    backtest: int = 100,
+    tail_memory: int = EvidencePolicy.tail_memory,
 ) -> pd.DataFrame:
     """Naive's forecasts with 80%/95% bands for each of the last `nights` origins whose every target is in the
     series (the first night's evidence: `backtest` earlier origins without bands, as a cold start's folds give),
     joined with the actual closes: candidate, as_of, target_date, horizon, forecast, bounds, actual. tail_memory
-    is the setting of that name (0: off)."""
+    is the setting of that name (its default; 0: off)."""
     values = np.asarray(closes, dtype="float64")
     last = len(values) - horizon - 1
     first = last - nights + 1

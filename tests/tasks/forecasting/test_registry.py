@@ -223,3 +223,43 @@ def test_a_candidate_whose_intervals_miss_badly_is_not_served_on_points_alone():
     assert champion.choose_champion(fair, ["naive", "ets"], None, 0.02, 20).champion == "ets"
     unknown = evidence({"naive": 1.0, "ets": 0.5})  # backtest evidence: no intervals, the points decide
     assert champion.choose_champion(unknown, ["naive", "ets"], None, 0.02, 20).champion == "ets"
+
+
+def slipping_lately(shift: float) -> pd.DataFrame:
+    """30 origins where ets beats naive on points (misses by 0.5 against 1) with fair bands, except the last 5
+    origins, where its bands (half-width 0.05) leave every close outside; the daily volatility at the last origin
+    is `shift` x the others'."""
+    rows = with_intervals(evidence({"naive": 1.0, "ets": 0.5}), {"naive": 1.5, "ets": 0.8})
+    late = (rows["candidate"] == "ets") & (rows["as_of"] >= rows["as_of"].max() - pd.Timedelta(days=4))
+    for level, factor in ((80, 1.0), (95, 1.5)):
+        rows.loc[late, f"lower_{level}"] = rows.loc[late, "forecast"] - 0.05 * factor
+        rows.loc[late, f"upper_{level}"] = rows.loc[late, "forecast"] + 0.05 * factor
+    return rows.assign(sigma=np.where(rows["as_of"] == rows["as_of"].max(), 0.01 * shift, 0.01))
+
+
+def test_after_a_volatility_shift_the_recent_bands_decide():
+    """In a calm regime the whole evidence window judges the bands (ets's are better over it: kept); once the
+    volatility at the latest origin is over 1.25 x its median, ets's bands of the last 5 origins, worse than
+    naive's, send the ticker to naive, and ets is not chosen again until they recover."""
+    calm = slipping_lately(1.0)
+    assert champion.misses_badly(calm, "ets", 20) is None
+    kept = champion.choose_champion(calm, ["naive", "ets"], "ets", 0.02, 20)
+    assert kept.champion == "ets" and kept.action == "kept"
+    shifted = slipping_lately(2.0)
+    arena = champion.Arena(shifted)
+    assert arena.shift == pytest.approx(2.0) and champion.slips_in_a_shift(arena, "naive") is None
+    slip = champion.slips_in_a_shift(arena, "ets")
+    assert slip is not None and slip.interval_ratio > 1.0 and slip.intervals == 5 * 2
+    held = champion.choose_champion(shifted, ["naive", "ets"], "ets", 0.02, 20)
+    assert held.champion == "naive" and held.action == "naive fallback"
+    assert "since volatility rose to 2.00 x its median" in held.reason and "last 5 origins" in held.reason
+    assert champion.choose_champion(shifted, ["naive", "ets"], "naive", 0.02, 20).champion == "naive"
+    assert champion.choose_champion(slipping_lately(1.2), ["naive", "ets"], "ets", 0.02, 20).champion == "ets"
+
+
+def test_without_sigma_or_bands_the_shift_check_stands_aside():
+    unknown = evidence({"naive": 1.0, "ets": 0.5})  # no sigma, no bands (backtest evidence)
+    assert champion.Arena(unknown).shift == 1.0
+    shifted = unknown.assign(sigma=np.where(unknown["as_of"] == unknown["as_of"].max(), 0.03, 0.01))
+    assert champion.Arena(shifted).shift == pytest.approx(3.0)
+    assert champion.choose_champion(shifted, ["naive", "ets"], None, 0.02, 20).champion == "ets"  # nothing to judge
