@@ -93,9 +93,9 @@ def test_fitted_state_round_trips_without_pickle(tmp_path):
 
 
 def test_a_tail_memory_setting_reaches_tonight_s_95_bands_and_sees_no_row_after_as_of():
-    """tail_memory=200 on a history with an old jump: drift's 95% band reaches further at the horizons whose
-    quantile the jump reaches, never less far; its 80% band is the same,
-    and changing the closes after as_of changes nothing."""
+    """tail_memory=200 (against 0, off) on a history with an old jump: drift's 95% band reaches further at the
+    horizons whose quantile the jump reaches, never less far; its 80% band is the same, and changing the closes
+    after as_of changes nothing."""
     prices = random_walk_prices(300, ticker="ACME", seed=4)
     prices.loc[120:, "close"] = prices["close"].iloc[120:] * 1.25  # a jump 180 sessions ago: past the evidence
     as_of = prices["date"][279].date()
@@ -106,7 +106,9 @@ def test_a_tail_memory_setting_reaches_tonight_s_95_bands_and_sees_no_row_after_
     ).assign(target_date=history["date"][261:280].to_numpy())
     realized = evidence.realized(stored, evidence.price_facts(history), as_of, 100)
     fitted = forecasters.fit(candidate("drift"), closes, PLAN.fitting)
-    plain = tonight.forecast_candidate(fitted, "ACME", history, realized, PLAN)
+    plain = tonight.forecast_candidate(
+        fitted, "ACME", history, realized, replace(PLAN, evidence=replace(PLAN.evidence, tail_memory=0))
+    )
     remembering = replace(PLAN, evidence=replace(PLAN.evidence, tail_memory=200))
     wide = tonight.forecast_candidate(fitted, "ACME", history, realized, remembering)
     assert (wide["upper_95"] >= plain["upper_95"]).all() and (wide["lower_95"] <= plain["lower_95"]).all()
