@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from nightcast.candidates import NAIVE
@@ -46,18 +47,64 @@ BAD_INTERVALS = 1.5
 min_forecasts shared forecasts with intervals) misses badly: it is not served on point accuracy alone."""
 
 
+RECENT_ORIGINS = 5
+"""In a storm, the bands are judged on the live forecasts of this many latest origins (and the storm is told
+by the daily moves between them)."""
+STORM_RATIO = 2.0
+"""The median absolute daily move between the RECENT_ORIGINS latest origins over its median across the evidence
+window that counts as a storm: the calm window's evidence then says little about the bands, and the recent
+evidence rules. A median, so that one jump (an earnings day) is not a storm: an EWMA volatility would stay
+high for weeks after it (on GOOG's January 2013 earnings it read 1.68 x its median)."""
+MIN_RECENT = 5
+"""Fewer shared realized forecasts with bands than this in the recent origins: too few to judge."""
+
+
 class Arena:
-    """The duels of one night's evidence, each fought once however often the rule asks for it."""
+    """The duels of one night's evidence, each fought once however often the rule asks for it, and the recent
+    duels of a storm (RECENT_ORIGINS)."""
 
     def __init__(self, rows: pd.DataFrame):
         self.rows = rows
         self._fought: dict[tuple[str, str], Duel] = {}
+        self._recent_fought: dict[str, Duel] = {}
+        self.moves = daily_move_ratio(rows)
+        self._recent: pd.DataFrame | None = None
 
     def __call__(self, candidate: str, other: str) -> Duel:
         key = (candidate, other)
         if key not in self._fought:
             self._fought[key] = duel(self.rows, candidate, other)
         return self._fought[key]
+
+    def recent(self, candidate: str) -> Duel:
+        """candidate against naive on the live forecasts (with bands) of the RECENT_ORIGINS latest origins."""
+        if candidate not in self._recent_fought:
+            if self._recent is None:
+                self._recent = recent_rows(self.rows)
+            self._recent_fought[candidate] = duel(self._recent, candidate, NAIVE)
+        return self._recent_fought[candidate]
+
+
+def daily_move_ratio(rows: pd.DataFrame) -> float:
+    """The median absolute log move between the RECENT_ORIGINS latest origins' closes (the `naive` column) over
+    the median across all the evidence's origins; 1.0 when there are too few origins to tell."""
+    if "naive" not in rows.columns or rows.empty:
+        return 1.0
+    closes = rows.drop_duplicates("as_of").sort_values("as_of")["naive"].to_numpy("float64")
+    moves = np.abs(np.diff(np.log(closes)))
+    moves = moves[np.isfinite(moves)]
+    if len(moves) < 2 * RECENT_ORIGINS:
+        return 1.0
+    middle = float(np.median(moves))
+    return float(np.median(moves[-RECENT_ORIGINS:])) / middle if middle > 0 else 1.0
+
+
+def recent_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The realized live forecasts (those with bands) of the RECENT_ORIGINS latest origins that have any."""
+    if "lower_95" not in rows.columns:
+        return rows.iloc[:0]
+    live = rows[rows["lower_95"].notna()]
+    return live[live["as_of"].isin(np.sort(live["as_of"].unique())[-RECENT_ORIGINS:])]
 
 
 def misses_badly(evidence: pd.DataFrame | Arena, name: str, min_forecasts: int) -> Duel | None:
@@ -69,19 +116,30 @@ def misses_badly(evidence: pd.DataFrame | Arena, name: str, min_forecasts: int) 
     return d if d.intervals >= min_forecasts and d.interval_ratio > BAD_INTERVALS else None
 
 
+def slips_in_a_storm(arena: Arena, name: str) -> Duel | None:
+    """The recent duel against naive that shows the candidate's bands doing worse than naive's in a storm
+    (STORM_RATIO), or None (no storm, too few recent bands, or no worse than naive's)."""
+    if name == NAIVE or arena.moves <= STORM_RATIO:
+        return None
+    d = arena.recent(name)
+    return d if d.intervals >= MIN_RECENT and d.interval_ratio > 1.0 else None
+
+
 def choose_champion(
     rows: pd.DataFrame, candidates: list[str], current: str | None, margin: float, min_forecasts: int
 ) -> Decision:
     """Keep the champion unless a challenger's MASE (mean over horizons, on the forecasts both made) is lower
     by more than `margin` over at least `min_forecasts` forecasts and no worse than naive's at any horizon;
     serve naive when the champion no longer beats naive on the mean, falls behind it by more than the margin
-    at some horizon, or its intervals miss badly (BAD_INTERVALS). A candidate whose intervals miss badly is
-    never chosen. A cold start (no champion yet) starts from naive."""
+    at some horizon, or its intervals miss badly (BAD_INTERVALS), or, in a storm (STORM_RATIO), its bands of
+    the last RECENT_ORIGINS origins score worse than naive's. A candidate whose intervals miss badly or slip in
+    a storm is never chosen. A cold start (no champion yet) starts from naive."""
     holder = current if current in candidates else NAIVE
     arena = Arena(rows)
     duels = [arena(c, holder) for c in candidates if c != holder]
     fit = [d for d in duels if d.n >= min_forecasts and (d.candidate == NAIVE or d.worst <= 1.0)]
     fit = [d for d in fit if misses_badly(arena, d.candidate, min_forecasts) is None]
+    fit = [d for d in fit if slips_in_a_storm(arena, d.candidate) is None]
     eligible = [d for d in fit if d.mase < d.other_mase * (1.0 - margin)]
     action = "cold start" if current is None else "replaced"
     if eligible:
@@ -118,6 +176,14 @@ def _naive_fallback(
         why = (
             f"{holder}'s intervals miss badly: interval score {bad.interval_ratio:.3f} x naive's (limit "
             f"{BAD_INTERVALS}) on {bad.intervals} forecasts"
+        )
+        return Decision(NAIVE, current, "naive fallback", why, against_naive)
+    slipping = slips_in_a_storm(arena, holder)
+    if slipping is not None:
+        why = (
+            f"{holder}'s bands score worse than naive's in a storm (daily moves {arena.moves:.2f} x their median): "
+            f"interval score {slipping.interval_ratio:.3f} x naive's on the {slipping.intervals} realized "
+            f"forecasts of the last {RECENT_ORIGINS} origins"
         )
         return Decision(NAIVE, current, "naive fallback", why, against_naive)
     return None

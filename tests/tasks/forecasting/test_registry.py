@@ -223,3 +223,53 @@ def test_a_candidate_whose_intervals_miss_badly_is_not_served_on_points_alone():
     assert champion.choose_champion(fair, ["naive", "ets"], None, 0.02, 20).champion == "ets"
     unknown = evidence({"naive": 1.0, "ets": 0.5})  # backtest evidence: no intervals, the points decide
     assert champion.choose_champion(unknown, ["naive", "ets"], None, 0.02, 20).champion == "ets"
+
+
+def slipping_lately(moves: list[float]) -> pd.DataFrame:
+    """30 origins where ets beats naive on points (misses by 0.5 against 1) with fair bands, except the last 5
+    origins, where its bands (half-width 0.05) leave every close outside; the closes at the origins move by
+    +-0.1% a day around 101 (naive misses by about 1), then by `moves` (log) into the last origins."""
+    rows = with_intervals(evidence({"naive": 1.0, "ets": 0.5}), {"naive": 1.5, "ets": 0.8})
+    late = (rows["candidate"] == "ets") & (rows["as_of"] >= rows["as_of"].max() - pd.Timedelta(days=4))
+    for level, factor in ((80, 1.0), (95, 1.5)):
+        rows.loc[late, f"lower_{level}"] = rows.loc[late, "forecast"] - 0.05 * factor
+        rows.loc[late, f"upper_{level}"] = rows.loc[late, "forecast"] + 0.05 * factor
+    steps = [0.001 * (-1) ** i for i in range(30 - len(moves))] + moves
+    closes = 101 * np.exp(np.cumsum([0.0, *steps[1:]]))
+    origin = {day: close for day, close in zip(sorted(rows["as_of"].unique()), closes, strict=True)}
+    return rows.assign(naive=rows["as_of"].map(origin))
+
+
+def test_in_a_storm_the_recent_bands_decide_and_one_jump_is_no_storm():
+    """Calm, the whole evidence window judges the bands (ets's are better over it: kept). When the last origins'
+    daily moves are over 2 x their median (a storm: 3% a day after 0.1%), ets's bands of the last 5 origins,
+    worse than naive's, send the ticker to naive, and ets is not chosen again while that holds. One jump of
+    13% among calm days is no storm: the median move is unchanged, ets is kept."""
+    calm = slipping_lately([])
+    assert champion.Arena(calm).moves == pytest.approx(1.0)
+    kept = champion.choose_champion(calm, ["naive", "ets"], "ets", 0.02, 20)
+    assert kept.champion == "ets" and kept.action == "kept"
+    stormy = slipping_lately([0.03, -0.03, 0.03, -0.03, 0.03])
+    arena = champion.Arena(stormy)
+    assert arena.moves == pytest.approx(30.0) and champion.slips_in_a_storm(arena, "naive") is None
+    slip = champion.slips_in_a_storm(arena, "ets")
+    assert slip is not None and slip.interval_ratio > 1.0 and slip.intervals == 5 * 2
+    held = champion.choose_champion(stormy, ["naive", "ets"], "ets", 0.02, 20)
+    assert held.champion == "naive" and held.action == "naive fallback"
+    assert "in a storm (daily moves 30.00 x their median)" in held.reason and "last 5 origins" in held.reason
+    assert champion.choose_champion(stormy, ["naive", "ets"], "naive", 0.02, 20).champion == "naive"
+    jump = slipping_lately([0.13, 0.001, -0.001, 0.001, -0.001])
+    assert champion.Arena(jump).moves == pytest.approx(1.0)
+    assert champion.choose_champion(jump, ["naive", "ets"], "ets", 0.02, 20).champion == "ets"
+
+
+def test_with_too_few_origins_or_no_bands_the_storm_check_stands_aside():
+    short = evidence({"naive": 1.0, "ets": 0.5}, origins=9)
+    assert champion.Arena(short.assign(naive=100 * np.exp(np.arange(len(short)) * 0.03))).moves == 1.0
+    unknown = evidence({"naive": 1.0, "ets": 0.5})  # backtest evidence: no bands, the points decide
+    steps = np.r_[np.full(25, 0.005), np.full(5, 0.03)]
+    stormy = unknown.assign(
+        naive=unknown["as_of"].rank(method="dense").astype(int).map(lambda i: 100 * np.exp(steps[: i - 1].sum()))
+    )
+    assert champion.Arena(stormy).moves > 2.0
+    assert champion.choose_champion(stormy, ["naive", "ets"], None, 0.02, 20).champion == "ets"

@@ -2,7 +2,9 @@
 evidence, fits, intervals and the champion rule, without a warehouse) on a panel of synthetic regimes, 40 nights,
 with naive and drift as the candidates: where drift beats naive it is served, so the bands checked are a fitted
 candidate's as well as naive's (#25). Averaged over seeds, at every horizon: the served 80% band covers 70-90%, the
-95% band 88-99%, and the served interval score is at most 1.02x naive's conformal one on the same nights."""
+95% band 88-99%, and the served interval score is at most 1.02x naive's conformal one on the same nights. Into a
+storm, drift's calm-sized bands score worse than naive's until the champion rule sees it on the recent origins
+(tasks/scoring/champion.slips_in_a_storm); without that check the ratio reached 1.05 at horizon 4 (16 seeds)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ from tasks.scoring.calibration import calibration
 from tests.tasks.scoring.test_calibration import assert_in_bands, quarterly_jumps, volatility_jump, walk
 
 SEEDS = range(3)
+STORM_SEEDS = range(16)
+"""One 40-night window's interval-score ratio moves by +-5% from seed to seed where drift is served into a storm
+(the champion switches on a few nights' evidence), so that regime is pooled over 16 windows."""
 NIGHTS = 40
 CLOSES = 700
 
@@ -28,9 +33,13 @@ def trend_with_jumps(seed: int) -> np.ndarray:
     return walk(np.full(CLOSES, 0.008), seed, drift=0.3, jumps=jumps)
 
 
+STORM_NIGHT = 15
+"""The night of the replayed window from which trend_into_storm's closes move 3% a day."""
+
+
 def trend_into_storm(seed: int) -> np.ndarray:
     """The same rise, then 3% a day from 15 nights into the replayed window."""
-    return walk(np.where(np.arange(CLOSES) < CLOSES - 30, 0.008, 0.03), seed, drift=0.3)
+    return walk(np.where(np.arange(CLOSES) < CLOSES - 45 + STORM_NIGHT, 0.008, 0.03), seed, drift=0.3)
 
 
 REGIMES = {
@@ -50,7 +59,7 @@ def replayed() -> pd.DataFrame:
     panel = {
         f"{name}.{seed}": pd.DataFrame({"date": dates, "close": regime(seed)})
         for name, regime in REGIMES.items()
-        for seed in SEEDS
+        for seed in (STORM_SEEDS if name == "trend_into_storm" else SEEDS)
     }
     rows = replay_served(panel, NIGHTS, ForecastPlan.from_settings(Settings(candidates=["naive", "drift"])))
     return rows.assign(regime=rows["ticker"].str.split(".").str[0])
@@ -58,16 +67,24 @@ def replayed() -> pd.DataFrame:
 
 def test_each_night_serves_one_path_of_every_horizon(replayed):
     served = replayed[replayed["served"]]
-    assert len(served) == len(REGIMES) * len(SEEDS) * NIGHTS * 5
+    assert len(served) == ((len(REGIMES) - 1) * len(SEEDS) + len(STORM_SEEDS)) * NIGHTS * 5
     assert served.groupby(["ticker", "as_of"])["horizon"].apply(lambda h: sorted(h) == [1, 2, 3, 4, 5]).all()
     assert set(replayed["candidate"]) == {"naive", "drift"}
 
 
 def test_drift_is_served_where_it_beats_naive(replayed):
-    """Not a test of naive alone: drift wins most nights of the trends, naive every night without one."""
+    """Not a test of naive alone: drift wins most nights of the calm trends, naive every night without one; into
+    the storm, naive takes over from drift on nights when drift's recent bands score worse than naive's."""
     served = replayed[replayed["served"] & (replayed["horizon"] == 1)]
-    share = served.assign(drift=served["candidate"] == "drift").groupby("regime")["drift"].mean()
-    assert (share[list(TRENDS)] >= 0.5).all(), share
+    served = served.assign(
+        drift=served["candidate"] == "drift",
+        storm=served.groupby("ticker")["as_of"].rank(method="first") > STORM_NIGHT,
+    )
+    share = served.groupby("regime")["drift"].mean()
+    calm = served[~served["storm"]].groupby("regime")["drift"].mean()
+    stormy = served[served["storm"] & (served["regime"] == "trend_into_storm")]["drift"].mean()
+    assert (calm[list(TRENDS)] >= 0.5).all(), calm
+    assert share["trend_with_jumps"] >= 0.5 and stormy < calm["trend_into_storm"], (share, stormy)
     assert (share.drop(list(TRENDS)) == 0).all(), share
 
 
@@ -77,17 +94,7 @@ def test_the_served_bands_hold_at_every_horizon(replayed, regime):
     assert_in_bands(served["coverage_80"].to_numpy(), served["coverage_95"].to_numpy())
 
 
-STORM_UNDER_DRIFT = pytest.param(
-    "trend_into_storm",
-    marks=pytest.mark.xfail(
-        strict=True,
-        reason="#25: drift, served through the trend, keeps its calm-sized bands into the storm: its interval score "
-        "is ~1.02-1.05x naive's at horizons 3-4 over 16 seeds, more over these 3 (docs/forecasting.md)",
-    ),
-)
-
-
-@pytest.mark.parametrize("regime", [*(r for r in REGIMES if r != "trend_into_storm"), STORM_UNDER_DRIFT])
+@pytest.mark.parametrize("regime", list(REGIMES))
 def test_the_served_interval_score_is_within_two_percent_of_naives(replayed, regime):
     mine = replayed[(replayed["regime"] == regime)]
     scores = ["interval_score_80", "interval_score_95"]
