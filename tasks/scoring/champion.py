@@ -47,15 +47,16 @@ BAD_INTERVALS = 1.5
 min_forecasts shared forecasts with intervals) misses badly: it is not served on point accuracy alone."""
 
 
-RECENT_ORIGINS = 5
-"""In a storm, the bands are judged on the live forecasts of this many latest origins (and the storm is told
-by the daily moves between them)."""
+RECENT_ORIGINS = 3
+"""In a storm, the bands are judged on the live forecasts of this many latest origins."""
+STORM_MOVES = 5
+"""A storm is told by the daily moves between this many latest origins."""
 STORM_RATIO = 2.0
-"""The median absolute daily move between the RECENT_ORIGINS latest origins over its median across the evidence
+"""The median absolute daily move between the STORM_MOVES latest origins over its median across the evidence
 window that counts as a storm: the calm window's evidence then says little about the bands, and the recent
 evidence rules. A median, so that one jump (an earnings day) is not a storm: an EWMA volatility would stay
 high for weeks after it (on GOOG's January 2013 earnings it read 1.68 x its median)."""
-MIN_RECENT = 5
+MIN_RECENT = 3
 """Fewer shared realized forecasts with bands than this in the recent origins: too few to judge."""
 
 
@@ -86,17 +87,17 @@ class Arena:
 
 
 def daily_move_ratio(rows: pd.DataFrame) -> float:
-    """The median absolute log move between the RECENT_ORIGINS latest origins' closes (the `naive` column) over
+    """The median absolute log move between the STORM_MOVES latest origins' closes (the `naive` column) over
     the median across all the evidence's origins; 1.0 when there are too few origins to tell."""
     if "naive" not in rows.columns or rows.empty:
         return 1.0
     closes = rows.drop_duplicates("as_of").sort_values("as_of")["naive"].to_numpy("float64")
     moves = np.abs(np.diff(np.log(closes)))
     moves = moves[np.isfinite(moves)]
-    if len(moves) < 2 * RECENT_ORIGINS:
+    if len(moves) < 2 * STORM_MOVES:
         return 1.0
     middle = float(np.median(moves))
-    return float(np.median(moves[-RECENT_ORIGINS:])) / middle if middle > 0 else 1.0
+    return float(np.median(moves[-STORM_MOVES:])) / middle if middle > 0 else 1.0
 
 
 def recent_rows(rows: pd.DataFrame) -> pd.DataFrame:

@@ -242,7 +242,7 @@ def slipping_lately(moves: list[float]) -> pd.DataFrame:
 
 def test_in_a_storm_the_recent_bands_decide_and_one_jump_is_no_storm():
     """Calm, the whole evidence window judges the bands (ets's are better over it: kept). When the last origins'
-    daily moves are over 2 x their median (a storm: 3% a day after 0.1%), ets's bands of the last 5 origins,
+    daily moves are over 2 x their median (a storm: 3% a day after 0.1%), ets's bands of the last 3 origins,
     worse than naive's, send the ticker to naive, and ets is not chosen again while that holds. One jump of
     13% among calm days is no storm: the median move is unchanged, ets is kept."""
     calm = slipping_lately([])
@@ -253,10 +253,10 @@ def test_in_a_storm_the_recent_bands_decide_and_one_jump_is_no_storm():
     arena = champion.Arena(stormy)
     assert arena.moves == pytest.approx(30.0) and champion.slips_in_a_storm(arena, "naive") is None
     slip = champion.slips_in_a_storm(arena, "ets")
-    assert slip is not None and slip.interval_ratio > 1.0 and slip.intervals == 5 * 2
+    assert slip is not None and slip.interval_ratio > 1.0 and slip.intervals == 3 * 2
     held = champion.choose_champion(stormy, ["naive", "ets"], "ets", 0.02, 20)
     assert held.champion == "naive" and held.action == "naive fallback"
-    assert "in a storm (daily moves 30.00 x their median)" in held.reason and "last 5 origins" in held.reason
+    assert "in a storm (daily moves 30.00 x their median)" in held.reason and "last 3 origins" in held.reason
     assert champion.choose_champion(stormy, ["naive", "ets"], "naive", 0.02, 20).champion == "naive"
     jump = slipping_lately([0.13, 0.001, -0.001, 0.001, -0.001])
     assert champion.Arena(jump).moves == pytest.approx(1.0)

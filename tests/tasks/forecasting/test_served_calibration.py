@@ -1,5 +1,5 @@
 """The served path's bands, replayed night by night through the real night (tasks/forecasting/replay.py: backtests,
-evidence, fits, intervals and the champion rule, without a warehouse) on a panel of synthetic regimes, 40 nights,
+evidence, fits, intervals and the champion rule, without a warehouse) on a panel of synthetic regimes, 40 and 60 nights,
 with naive and drift as the candidates: where drift beats naive it is served, so the bands checked are a fitted
 candidate's as well as naive's (#25). Averaged over seeds, at every horizon: the served 80% band covers 70-90%, the
 95% band 88-99%, and the served interval score is at most 1.02x naive's conformal one on the same nights. Into a
@@ -19,9 +19,9 @@ from tasks.scoring.calibration import calibration
 from tests.tasks.scoring.test_calibration import assert_in_bands, quarterly_jumps, volatility_jump, walk
 
 SEEDS = range(3)
-STORM_SEEDS = range(16)
-"""One 40-night window's interval-score ratio moves by +-5% from seed to seed where drift is served into a storm
-(the champion switches on a few nights' evidence), so that regime is pooled over 16 windows."""
+TREND_SEEDS = range(16)
+"""Where drift is served (the trends), one window's interval-score ratio moves by +-5% from seed to seed (the
+champion switches on a few nights' evidence), so those regimes are pooled over 16 windows."""
 NIGHTS = 40
 CLOSES = 700
 
@@ -51,23 +51,37 @@ REGIMES = {
 TRENDS = ("trend_with_jumps", "trend_into_storm")
 
 
-@pytest.fixture(scope="module")
-def replayed() -> pd.DataFrame:
-    """Every regime and seed as one ticker of a panel, replayed together: each candidate's forecasts with bands,
-    the served flag and the actual close, with each row's regime."""
+def replay(nights: int) -> pd.DataFrame:
+    """Every regime and seed as one ticker of a panel, replayed together over the last `nights` nights: each
+    candidate's forecasts with bands, the served flag and the actual close, with each row's regime."""
     dates = sessions(CLOSES)
     panel = {
         f"{name}.{seed}": pd.DataFrame({"date": dates, "close": regime(seed)})
         for name, regime in REGIMES.items()
-        for seed in (STORM_SEEDS if name == "trend_into_storm" else SEEDS)
+        for seed in (TREND_SEEDS if name in TRENDS else SEEDS)
     }
-    rows = replay_served(panel, NIGHTS, ForecastPlan.from_settings(Settings(candidates=["naive", "drift"])))
+    rows = replay_served(panel, nights, ForecastPlan.from_settings(Settings(candidates=["naive", "drift"])))
     return rows.assign(regime=rows["ticker"].str.split(".").str[0])
+
+
+@pytest.fixture(scope="module")
+def replayed() -> pd.DataFrame:
+    """The 40-night replay."""
+    return replay(NIGHTS)
+
+
+@pytest.fixture(scope="module")
+def replayed_60() -> pd.DataFrame:
+    """The same regimes over 60 nights (the storm 35 nights into the window)."""
+    return replay(60)
+
+
+WINDOWS = ["replayed", "replayed_60"]
 
 
 def test_each_night_serves_one_path_of_every_horizon(replayed):
     served = replayed[replayed["served"]]
-    assert len(served) == ((len(REGIMES) - 1) * len(SEEDS) + len(STORM_SEEDS)) * NIGHTS * 5
+    assert len(served) == ((len(REGIMES) - len(TRENDS)) * len(SEEDS) + len(TRENDS) * len(TREND_SEEDS)) * NIGHTS * 5
     assert served.groupby(["ticker", "as_of"])["horizon"].apply(lambda h: sorted(h) == [1, 2, 3, 4, 5]).all()
     assert set(replayed["candidate"]) == {"naive", "drift"}
 
@@ -88,14 +102,18 @@ def test_drift_is_served_where_it_beats_naive(replayed):
     assert (share.drop(list(TRENDS)) == 0).all(), share
 
 
+@pytest.mark.parametrize("window", WINDOWS)
 @pytest.mark.parametrize("regime", list(REGIMES))
-def test_the_served_bands_hold_at_every_horizon(replayed, regime):
-    served = calibration(replayed[replayed["served"] & (replayed["regime"] == regime)])  # every seed has 40 nights
+def test_the_served_bands_hold_at_every_horizon(request, window, regime):
+    replayed = request.getfixturevalue(window)
+    served = calibration(replayed[replayed["served"] & (replayed["regime"] == regime)])  # every seed, every night
     assert_in_bands(served["coverage_80"].to_numpy(), served["coverage_95"].to_numpy())
 
 
+@pytest.mark.parametrize("window", WINDOWS)
 @pytest.mark.parametrize("regime", list(REGIMES))
-def test_the_served_interval_score_is_within_two_percent_of_naives(replayed, regime):
+def test_the_served_interval_score_is_within_two_percent_of_naives(request, window, regime):
+    replayed = request.getfixturevalue(window)
     mine = replayed[(replayed["regime"] == regime)]
     scores = ["interval_score_80", "interval_score_95"]
     ratio = calibration(mine[mine["served"]])[scores] / calibration(mine[mine["candidate"] == "naive"])[scores]
