@@ -70,11 +70,7 @@ def backtest(settings: Settings = Settings()) -> BacktestResult:
         forecasting = ForecastPlan.from_settings(settings)
         steps.plan_folds(history, forecasting)
         prices_one.validate_one(warehouse, run, fetched, merged, settings)
-        refit_every, n_folds = forecasting.backtest.refit_every, forecasting.backtest.folds
-        folds = {
-            name: steps.backtest_folds(history, name, forecasting, refit_every, n_folds)
-            for name in forecasting.candidates
-        }
+        folds = {name: steps.backtest_folds(history, name, forecasting) for name in forecasting.candidates}
         rows = pd.concat(
             [rolling_origin.backtest_rows(run.run_id, run.ticker, name, results) for name, results in folds.items()],
             ignore_index=True,

@@ -81,8 +81,7 @@ def plan_folds(prices: pd.DataFrame, forecasting: ForecastPlan) -> None:
 
 
 @stage("backtest", task_run_name="backtest-{name}")
-def backtest_folds(
-    history: pd.DataFrame, name: str, forecasting: ForecastPlan, refit_every: int, folds: int
-) -> list[rolling_origin.FoldResult]:
-    """Rolling-origin folds of one candidate, horizons 1..H from every origin, out of sample."""
-    return rolling_origin.run_backtest(history, lookup(name), forecasting, refit_every, folds)
+def backtest_folds(history: pd.DataFrame, name: str, forecasting: ForecastPlan) -> list[rolling_origin.FoldResult]:
+    """Rolling-origin folds of one candidate (forecasting.backtest's), horizons 1..H from every origin, out of
+    sample."""
+    return rolling_origin.run_backtest(history, lookup(name), forecasting)

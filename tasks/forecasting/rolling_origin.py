@@ -97,13 +97,12 @@ def run_backtest(
     prices: pd.DataFrame,
     candidate: Candidate,
     plan: ForecastPlan,
-    refit_every: int,
-    folds: int,
     fit: Fit = forecasters.fit,
     forecast: Forecast = forecasters.forecast,
 ) -> list[FoldResult]:
-    """Every fold of one candidate, oldest first (an RNN fine-tunes the previous fold's model)."""
-    planned = fold_plan(len(prices), forecasters.min_closes(candidate, plan.fitting.time_step), refit_every, folds)
+    """Every fold of one candidate (plan.backtest's), oldest first (an RNN fine-tunes the previous fold's model)."""
+    needed = forecasters.min_closes(candidate, plan.fitting.time_step)
+    planned = fold_plan(len(prices), needed, plan.backtest.refit_every, plan.backtest.folds)
     results: list[FoldResult] = []
     with progress.counted("folds", f"backtest {candidate.name}", len(planned)) as bar:
         for fold in planned:

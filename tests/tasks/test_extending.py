@@ -32,13 +32,22 @@ def toy(monkeypatch):
 
 
 def test_a_toy_kind_and_target_run_through_every_stage(toy):
-    settings = Settings(candidates=["toy-diff"], time_step=5, epochs=1, fine_tune_epochs=1, horizon=3, batch_size=16)
+    settings = Settings(
+        candidates=["toy-diff"],
+        time_step=5,
+        epochs=1,
+        fine_tune_epochs=1,
+        horizon=3,
+        batch_size=16,
+        backtest_folds=2,
+        backtest_refit_every=5,
+    )
     assert settings.candidates == ["naive", "toy-diff"] and (toy.kind, toy.target) == ("toy", "diff")
     plan, prices = ForecastPlan.from_settings(settings), random_walk_prices(60, ticker="ACME", seed=3)
-    folds = rolling_origin.run_backtest(prices, toy, plan, refit_every=5, folds=2)
+    folds = rolling_origin.run_backtest(prices, toy, plan)
     assert [f.fitted.training for f in folds] == ["full", "fine_tune"]
     assert folds[0].fitted.state.model.layers[0].__class__.__name__ == "GRU"
-    naive = rolling_origin.run_backtest(prices, candidates.candidate("naive"), plan, refit_every=5, folds=2)
+    naive = rolling_origin.run_backtest(prices, candidates.candidate("naive"), plan)
     rows = pd.concat(
         [
             rolling_origin.backtest_rows("r", "ACME", toy.name, folds),

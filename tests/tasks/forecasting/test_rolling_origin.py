@@ -1,5 +1,7 @@
 """Rolling-origin backtest: the fold plan by hand, horizons 1..H from every origin, and no fold sees its future."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,12 +9,17 @@ import pytest
 from nightcast.candidates import candidate
 from nightcast.errors import InputError
 from nightcast.settings import Settings
-from nightcast.stage_options import ForecastPlan
+from nightcast.stage_options import BacktestPlan, ForecastPlan
 from tasks.forecasting import forecasters, rolling_origin
 from tasks.forecasting.rolling_origin import Fold, fold_plan, run_backtest, run_fold
 
 SETTINGS = Settings(time_step=5, epochs=2, batch_size=8, horizon=3)
 PLAN = ForecastPlan.from_settings(SETTINGS)
+
+
+def folds_of(refit_every: int, folds: int) -> ForecastPlan:
+    """PLAN with `folds` backtest folds, refit_every days apart."""
+    return replace(PLAN, backtest=BacktestPlan(folds, refit_every))
 
 
 def test_fold_plan_by_hand():
@@ -77,7 +84,7 @@ def test_no_fold_sees_data_after_its_cutoff(prices, name):
         changed = frame.copy()
         changed.loc[cut:, "close"] = changed["close"].iloc[cut:] * 10 + np.arange(90 - cut)
         spies = [Spy(), Spy()]
-        before, after = (run_backtest(f, cand, PLAN, 10, 4, fit=s) for f, s in zip((frame, changed), spies))
+        before, after = (run_backtest(f, cand, folds_of(10, 4), fit=s) for f, s in zip((frame, changed), spies))
         for fold_before, fold_after, seen_before, seen_after in zip(before, after, spies[0].seen, spies[1].seen):
             blind = fold_before.rows["as_of"] < frame["date"][cut]
             pd.testing.assert_frame_equal(
@@ -99,7 +106,7 @@ def test_the_leakage_check_catches_a_forecast_that_reads_ahead(prices):
     def peeking(fitted, closes, origins, horizon):  # reads the close after each origin: a planted leak
         return np.stack([np.full(horizon, closes[min(o + 1, len(closes) - 1)]) for o in origins])
 
-    before, after = (run_backtest(f, candidate("naive"), PLAN, 10, 4, forecast=peeking) for f in (frame, changed))
+    before, after = (run_backtest(f, candidate("naive"), folds_of(10, 4), forecast=peeking) for f in (frame, changed))
     blind = before[1].rows["as_of"] < frame["date"][60]  # fold 2: origins 59..68, the first one blind
     assert blind.sum() == 3 and not before[1].rows[blind]["forecast"].equals(after[1].rows[blind]["forecast"])
 
@@ -109,7 +116,7 @@ def test_an_rnn_line_fine_tunes_fold_after_fold_and_stays_blind(prices):
     cand = candidate("simple_rnn-log_return")
     changed = frame.copy()
     changed.loc[70:, "close"] = changed["close"].iloc[70:] * 3
-    before, after = (run_backtest(f, cand, PLAN, 5, 2) for f in (frame, changed))
+    before, after = (run_backtest(f, cand, folds_of(5, 2)) for f in (frame, changed))
     assert [f.fitted.training for f in before] == ["full", "fine_tune"]
     assert [f.fitted.epochs for f in before] == [SETTINGS.epochs, SETTINGS.fine_tune_epochs]
     blind = before[0].rows["as_of"] < frame["date"][70]
@@ -117,7 +124,7 @@ def test_an_rnn_line_fine_tunes_fold_after_fold_and_stays_blind(prices):
 
 
 def test_rows_carry_the_run_the_candidate_and_the_fold(prices):
-    results = run_backtest(prices(40, seed=5), candidate("drift"), PLAN, 4, 2)
+    results = run_backtest(prices(40, seed=5), candidate("drift"), folds_of(4, 2))
     rows = rolling_origin.backtest_rows("r1", "ACME", "drift", results)
     assert set(rows["fold"]) == {1, 2} and set(rows["run_id"]) == {"r1"} and set(rows["candidate"]) == {"drift"}
     assert (rows["date"] == rows["target_date"]).all() and (rows["predicted"] == rows["forecast"]).all()
