@@ -175,8 +175,8 @@ class RevisionPolicy:
 class Limits:
     """The suite's judgment-call thresholds (Settings.max_daily_move, max_gap_days) and the day that is today."""
 
-    max_daily_move: float = 0.5
-    max_gap_days: int = 10
+    max_daily_move: float = _default("max_daily_move")
+    max_gap_days: int = _default("max_gap_days")
     today: date | None = None
 
     def __post_init__(self) -> None:
