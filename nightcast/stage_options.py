@@ -48,10 +48,10 @@ class TrainOptions:
     threads: int = 1
 
     @classmethod
-    def from_settings(cls, settings: Settings, fine_tune: bool = False) -> TrainOptions:
-        """A run's training options: settings.fine_tune_epochs for a fine-tune, else settings.epochs."""
+    def from_settings(cls, settings: Settings) -> TrainOptions:
+        """A run's training options from scratch (settings.epochs; a fine-tune's: Fitting.options)."""
         return cls(
-            epochs=settings.fine_tune_epochs if fine_tune else settings.epochs,
+            epochs=settings.epochs,
             batch_size=settings.batch_size,
             seed=settings.seed,
             learning_rate=settings.learning_rate,

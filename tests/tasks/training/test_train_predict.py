@@ -197,7 +197,7 @@ def test_settings_drive_training_and_mirror_the_defaults(sine_windows):
     options = ("epochs", "batch_size", "seed", "learning_rate", "final_lr_fraction", "validation_fraction", "patience")
     assert {k: getattr(TrainOptions(), k) for k in options} == {k: getattr(defaults, k) for k in options}
     assert TrainOptions.from_settings(defaults) == TrainOptions()
-    assert TrainOptions.from_settings(defaults, fine_tune=True).epochs == defaults.fine_tune_epochs
+    assert Fitting.from_settings(defaults).options(fine_tune=True).epochs == defaults.fine_tune_epochs
     assert defaults.epochs == 80  # the tutorial's budget: early stopping may only shorten it
     _, w = sine_windows
     settings = Settings(epochs=4, batch_size=16, seed=1, learning_rate=0.005, validation_fraction=0.2, patience=0)
