@@ -39,10 +39,6 @@ class Module:
         return self.name if self.path.name == "__init__.py" else self.name.rpartition(".")[0]
 
     @property
-    def source(self) -> str:
-        return text(self.path)
-
-    @property
     def tree(self) -> ast.Module:
         return tree(self.path)
 

@@ -39,7 +39,8 @@ STORM_NIGHT = 15
 
 def trend_into_storm(seed: int) -> np.ndarray:
     """The same rise, then 3% a day from 15 nights into the replayed window."""
-    return walk(np.where(np.arange(CLOSES) < CLOSES - 45 + STORM_NIGHT, 0.008, 0.03), seed, drift=0.3)
+    first_night = CLOSES - NIGHTS - 5  # the 40-night window's first night (its last targets, 5 ahead, end the series)
+    return walk(np.where(np.arange(CLOSES) < first_night + STORM_NIGHT, 0.008, 0.03), seed, drift=0.3)
 
 
 REGIMES = {
