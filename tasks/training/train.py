@@ -30,6 +30,7 @@ TensorFlow/Keras are imported inside the functions so that importing this module
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -46,8 +47,21 @@ from tasks.training.wavefront import rnn_weights
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-MAX_LANES = 32
-"""Most models one compiled step trains at once (more lanes are trained in several stacks)."""
+MAX_LANES = 4
+"""Most models one compiled step trains at once (more lanes are trained in several stacks of near-equal size).
+Wider stacks are slower per model on CPUs: with two workers training side by side, 0.34-0.36 s per model (5
+epochs, 1,900 windows) up to 4 lanes, 0.43-0.44 s at 8 and 16, 0.49 s at 24 (BENCHMARKS.md, 2026-12-04)."""
+
+
+def stacks(count: int, width: int) -> list[range]:
+    """count jobs split into the fewest stacks of at most width, their sizes differing by at most one (so a
+    chunk compiles at most two lane counts)."""
+    parts = -(-count // width)
+    size, extra = divmod(count, parts) if parts else (0, 0)
+    bounds = [0]
+    for i in range(parts):
+        bounds.append(bounds[-1] + size + (i < extra))
+    return [range(a, b) for a, b in itertools.pairwise(bounds)]
 
 
 def configure_threads(threads: int) -> bool:
@@ -73,7 +87,7 @@ def train_models(
     jobs: list[Job], options: TrainOptions, log: Callable[[str], None] | None = None
 ) -> list[TrainedModel]:
     """Fit one model per job, all in one computation (tasks/training/lanes.py): each gets the fit train_model would
-    give it alone, to float rounding. Lanes are grouped in stacks of at most MAX_LANES; each new lane count
+    give it alone, to float rounding. Lanes are grouped in near-equal stacks of at most MAX_LANES; each new lane count
     compiles its program once per process."""
     options.check()
     for X, y, _ in jobs:
@@ -82,8 +96,8 @@ def train_models(
     load_keras()
     configure_threads(options.threads)
     fitted: list[TrainedModel] = []
-    for start in range(0, len(jobs), MAX_LANES):
-        fitted += train_stack(jobs[start : start + MAX_LANES], options, log)
+    for part in stacks(len(jobs), MAX_LANES):
+        fitted += train_stack(jobs[part.start : part.stop], options, log)
     return fitted
 
 

@@ -67,6 +67,30 @@ def test_more_jobs_than_one_stack_holds(monkeypatch):
         assert_same_fit(lane, train_model(X, y, options))
 
 
+@pytest.mark.parametrize(
+    ("count", "width", "sizes"),
+    [(25, 4, [4, 4, 4, 4, 3, 3, 3]), (4, 4, [4]), (5, 2, [2, 2, 1]), (1, 4, [1]), (0, 4, []), (9, 4, [3, 3, 3])],
+)
+def test_stacks_are_near_equal_and_cover_every_job_once(count, width, sizes):
+    from tasks.training.train import stacks
+
+    parts = stacks(count, width)
+    assert [len(p) for p in parts] == sizes
+    assert [i for p in parts for i in p] == list(range(count))
+
+
+def test_a_chunk_trains_in_stacks_of_at_most_max_lanes(monkeypatch):
+    from tasks.training import lanes, train
+
+    widths: list[int] = []
+    real = lanes.train_stack
+    monkeypatch.setattr(train, "train_stack", lambda jobs, *a, **k: widths.append(len(jobs)) or real(jobs, *a, **k))
+    jobs = [windows(seed, 40) for seed in range(6)]
+    done = train_models([(X, y, None) for X, y in jobs], TrainOptions(epochs=1, batch_size=16, seed=0))
+    assert len(done) == 6
+    assert widths == [3, 3] and train.MAX_LANES == 4
+
+
 def test_train_models_refuses_a_bad_job():
     with pytest.raises(ValueError, match="matching, non-empty"):
         train_models([(*windows(1, 60), None), (np.zeros((0, 8, 1)), np.zeros(0), None)], TrainOptions(1, 16, 0))

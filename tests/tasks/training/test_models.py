@@ -117,3 +117,26 @@ def test_model_and_card_round_trip(tmp_path, windows):
     assert read_card(tmp_path / "model.json") == ModelCard("gru", "log_return")
     assert read_card(tmp_path / "missing.json") == ModelCard("simple_rnn", "price")  # stored before cards
     assert tuple(KINDS) == ("simple_rnn", "lstm", "gru")
+
+
+def test_one_predictor_per_architecture_gives_each_model_its_own_outputs(windows):
+    """predictor() runs every model of an architecture through one traced template holding its weights: each
+    model's outputs are exactly its own predict_on_batch's, in this thread and in another (a thread's own
+    template), and a model of another architecture gets its own template."""
+    import threading
+
+    from tasks.training import predict
+
+    models = [build_model(8, seed=s) for s in (1, 2)] + [build_model(8, seed=3, kind="gru")]
+    X = windows.X[:6]
+    own = [np.asarray(m.predict_on_batch(X)) for m in models]
+    assert not np.array_equal(own[0], own[1])
+    for _ in range(2):  # the first model again after the second: its weights are set again
+        for m, expected in zip(models, own, strict=True):
+            np.testing.assert_array_equal(predict.predictor(m)(X), expected)
+    assert len(predict._templates.by_architecture) >= 2
+    seen: list[np.ndarray] = []
+    worker = threading.Thread(target=lambda: seen.append(predict.predictor(models[1])(X)))
+    worker.start()
+    worker.join()
+    np.testing.assert_array_equal(seen[0], own[1])
