@@ -140,3 +140,46 @@ def test_one_predictor_per_architecture_gives_each_model_its_own_outputs(windows
     worker.start()
     worker.join()
     np.testing.assert_array_equal(seen[0], own[1])
+
+
+def test_models_of_one_architecture_load_through_one_template(tmp_path, windows):
+    """load_model copies a template per architecture and loads the file's weights into it: each file gives its
+    own weights and outputs; another architecture (kind, window length, an activation) gets a template of its
+    own, never the weights of one file in the layers of another."""
+    import json
+    import zipfile
+
+    from flows import model_files
+    from nightcast.quiet_import import load_keras
+
+    keras = load_keras()
+    models = {
+        "a": build_model(8, seed=1),
+        "b": build_model(8, seed=2),
+        "gru": build_model(8, seed=1, kind="gru"),
+        "long": build_model(12, seed=1),
+    }
+    relu = keras.Sequential(
+        [
+            keras.Input(shape=(8, 1)),
+            *(keras.layers.SimpleRNN(20, activation="relu", return_sequences=i < 2) for i in range(3)),
+            keras.layers.Dense(1),
+        ]
+    )
+    models["relu"] = relu
+    for name, model in models.items():
+        save_model(model, tmp_path / f"{name}.keras")
+    for _ in range(2):
+        for name, model in models.items():
+            loaded = load_model(tmp_path / f"{name}.keras")
+            for got, want in zip(loaded.get_weights(), model.get_weights(), strict=True):
+                np.testing.assert_array_equal(got, want)
+            X = np.ones((2, int(model.input_shape[1]), 1), "float32") * 0.3
+            np.testing.assert_array_equal(loaded.predict_on_batch(X), model.predict_on_batch(X))
+    keys = {}
+    for name in models:
+        with zipfile.ZipFile(tmp_path / f"{name}.keras") as archive:
+            keys[name] = model_files.architecture_of(json.loads(archive.read("config.json")))
+    assert keys["a"] == keys["b"]  # a and b share one template; gru, long and relu have their own
+    assert len({keys[n] for n in ("a", "gru", "long", "relu")}) == 4
+    assert set(keys.values()) <= set(model_files._templates.by_architecture)
