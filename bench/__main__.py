@@ -185,7 +185,7 @@ def bench_universe(quick: bool, tickers: int) -> dict:
 
 
 def bench_lanes(quick: bool) -> dict:
-    log("lanes: RNN fits stacked as lanes of one computation vs one after another (bench.lanes)")
+    log("lanes: RNN fits in stacks of 1 to 24 lanes, two processes side by side (bench.lanes)")
     return common.run_process([common.PYTHON, "-m", "bench.lanes"], timeout=3600).json()
 
 
