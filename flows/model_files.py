@@ -17,7 +17,7 @@ from nightcast.candidates import candidate as lookup
 from nightcast.quiet_import import load_keras
 from tasks.forecasting import baselines
 from tasks.forecasting.forecasters import Fitted, RnnState
-from tasks.training.models import ModelCard
+from tasks.training.models import ModelCard, architecture_of
 from tasks.training.scale import ScalerParams
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,24 +31,7 @@ def save_model(model: keras.Model, path: Path) -> None:
     model.save(path)
 
 
-_IGNORED = frozenset({"name", "seed", "shared_object_id", "compile_config"})
-"""Config keys that differ between models of one architecture (layer names, initializer seeds, the compile
-settings of an optimizer a loaded model never uses)."""
-
 _templates = threading.local()
-
-
-def architecture_of(config: object) -> str:
-    """A .keras file's config.json without the keys that differ between models of one architecture, as text."""
-
-    def strip(value: object) -> object:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in _IGNORED}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-
-    return json.dumps(strip(config), sort_keys=True)
 
 
 def load_model(path: Path) -> keras.Model:

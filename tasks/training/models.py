@@ -10,6 +10,7 @@ TensorFlow/Keras are imported inside the functions so that importing this module
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,25 @@ class TrainedModel:
     def epochs_run(self) -> int:
         """Epochs actually trained (fewer than asked when early stopping ended the fit)."""
         return len(self.losses)
+
+
+_NOT_ARCHITECTURE = frozenset({"name", "seed", "shared_object_id", "compile_config"})
+"""Config keys that differ between models of one architecture (layer names, initializer seeds, the compile
+settings of an optimizer)."""
+
+
+def architecture_of(config: object) -> str:
+    """A model's config (Keras' get_config, or a .keras file's config.json) without the keys that differ
+    between models of one architecture, as text: two models with equal texts differ only in their weights."""
+
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in _NOT_ARCHITECTURE}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return json.dumps(strip(config), sort_keys=True)
 
 
 def build_model(

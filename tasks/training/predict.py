@@ -12,6 +12,7 @@ import numpy as np
 
 from nightcast.quiet_import import load_keras
 from tasks.training import target as target_stage
+from tasks.training.models import architecture_of
 from tasks.training.scale import ScalerParams, inverse_transform, transform
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -19,17 +20,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 _templates = threading.local()
-
-
-def architecture(model: keras.Model) -> tuple:
-    """What makes two models interchangeable but for their weights: input shape and each layer's kind and size."""
-    return (
-        tuple(model.input_shape),
-        tuple(
-            (type(layer).__name__, getattr(layer, "units", None), getattr(layer, "return_sequences", None))
-            for layer in model.layers
-        ),
-    )
 
 
 def predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
@@ -42,7 +32,7 @@ def predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
     if not hasattr(model, "get_weights"):
         return lambda X: np.asarray(model.predict_on_batch(np.asarray(X, dtype="float32")))
     cache = _templates.__dict__.setdefault("by_architecture", {})
-    key = architecture(model)
+    key = architecture_of({"class": type(model).__name__, "config": model.get_config()})
     if key not in cache:
         cache[key] = load_keras().models.clone_model(model)
     template = cache[key]

@@ -49,8 +49,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAX_LANES = 4
 """Most models one compiled step trains at once (more lanes are trained in several stacks of near-equal size).
-Wider stacks are slower per model on CPUs: with two workers training side by side, 0.34-0.36 s per model (5
-epochs, 1,900 windows) up to 4 lanes, 0.43-0.44 s at 8 and 16, 0.49 s at 24 (BENCHMARKS.md, 2026-12-04)."""
+Wider stacks are slower per model on CPUs: with two workers training side by side, 0.33-0.36 s a model (5 epochs,
+1,900 windows) up to 4 lanes, 0.36-0.44 s at 8, 0.45-0.49 s at 16 and 24 (`python -m bench.lanes`, BENCHMARKS.md)."""
 
 
 def stacks(count: int, width: int) -> list[range]:

@@ -122,19 +122,29 @@ def test_model_and_card_round_trip(tmp_path, windows):
 def test_one_predictor_per_architecture_gives_each_model_its_own_outputs(windows):
     """predictor() runs every model of an architecture through one traced template holding its weights: each
     model's outputs are exactly its own predict_on_batch's, in this thread and in another (a thread's own
-    template), and a model of another architecture gets its own template."""
+    template), and a model of another architecture (a GRU; the same layers with another activation) gets its own
+    template."""
     import threading
 
+    from nightcast.quiet_import import load_keras
     from tasks.training import predict
 
-    models = [build_model(8, seed=s) for s in (1, 2)] + [build_model(8, seed=3, kind="gru")]
+    keras = load_keras()
+    relu = keras.Sequential(
+        [
+            keras.Input(shape=(8, 1)),
+            *(keras.layers.SimpleRNN(20, activation="relu", return_sequences=i < 2) for i in range(3)),
+            keras.layers.Dense(1),
+        ]
+    )
+    models = [build_model(8, seed=s) for s in (1, 2)] + [build_model(8, seed=3, kind="gru"), relu]
     X = windows.X[:6]
     own = [np.asarray(m.predict_on_batch(X)) for m in models]
     assert not np.array_equal(own[0], own[1])
     for _ in range(2):  # the first model again after the second: its weights are set again
         for m, expected in zip(models, own, strict=True):
             np.testing.assert_array_equal(predict.predictor(m)(X), expected)
-    assert len(predict._templates.by_architecture) >= 2
+    assert len(predict._templates.by_architecture) >= 3  # simple_rnn, gru, and simple_rnn with relu
     seen: list[np.ndarray] = []
     worker = threading.Thread(target=lambda: seen.append(predict.predictor(models[1])(X)))
     worker.start()
@@ -151,6 +161,7 @@ def test_models_of_one_architecture_load_through_one_template(tmp_path, windows)
 
     from flows import model_files
     from nightcast.quiet_import import load_keras
+    from tasks.training.models import architecture_of
 
     keras = load_keras()
     models = {
@@ -179,7 +190,7 @@ def test_models_of_one_architecture_load_through_one_template(tmp_path, windows)
     keys = {}
     for name in models:
         with zipfile.ZipFile(tmp_path / f"{name}.keras") as archive:
-            keys[name] = model_files.architecture_of(json.loads(archive.read("config.json")))
+            keys[name] = architecture_of(json.loads(archive.read("config.json")))
     assert keys["a"] == keys["b"]  # a and b share one template; gru, long and relu have their own
     assert len({keys[n] for n in ("a", "gru", "long", "relu")}) == 4
     assert set(keys.values()) <= set(model_files._templates.by_architecture)
