@@ -6,7 +6,6 @@ statistical one. The chunk step writes them into a temporary folder that appears
 from __future__ import annotations
 
 import json
-import threading
 import zipfile
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +16,7 @@ from nightcast.candidates import candidate as lookup
 from nightcast.quiet_import import load_keras
 from tasks.forecasting import baselines
 from tasks.forecasting.forecasters import Fitted, RnnState
-from tasks.training.models import ModelCard, architecture_of
+from tasks.training.models import ModelCard, architecture_of, template
 from tasks.training.scale import ScalerParams
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,9 +30,6 @@ def save_model(model: keras.Model, path: Path) -> None:
     model.save(path)
 
 
-_templates = threading.local()
-
-
 def load_model(path: Path) -> keras.Model:
     """Load a .keras model with safe mode on (no arbitrary code from the file).
 
@@ -44,11 +40,8 @@ def load_model(path: Path) -> keras.Model:
     (tasks/training/train.py) and forecasts need none."""
     with zipfile.ZipFile(path) as archive:
         key = architecture_of(json.loads(archive.read("config.json")))
-    templates = _templates.__dict__.setdefault("by_architecture", {})
     keras = load_keras()
-    if key not in templates:
-        templates[key] = keras.models.clone_model(keras.models.load_model(path, safe_mode=True))
-    model = keras.models.clone_model(templates[key])
+    model = keras.models.clone_model(template(key, lambda: keras.models.load_model(path, safe_mode=True)))
     model.load_weights(path)
     return model
 

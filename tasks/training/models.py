@@ -11,6 +11,7 @@ TensorFlow/Keras are imported inside the functions so that importing this module
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,6 +65,19 @@ def architecture_of(config: object) -> str:
         return value
 
     return json.dumps(strip(config), sort_keys=True)
+
+
+_templates = threading.local()
+
+
+def template(key: str, make: Callable[[], keras.Model]) -> keras.Model:
+    """This thread's model for an architecture (a key from architecture_of), made once by make(): the model that
+    predicts for every model of that architecture (tasks/training/predict.py) and that every stored model of it
+    is loaded as a copy of (flows/model_files.py). Its weights are whatever was last set into it."""
+    cache = _templates.__dict__.setdefault("by_architecture", {})
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
 
 
 def build_model(

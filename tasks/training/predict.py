@@ -4,7 +4,6 @@ forecast paths of horizons 1..H from many origins at once (the nightly forecast 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -12,14 +11,11 @@ import numpy as np
 
 from nightcast.quiet_import import load_keras
 from tasks.training import target as target_stage
-from tasks.training.models import architecture_of
+from tasks.training.models import architecture_of, template
 from tasks.training.scale import ScalerParams, inverse_transform, transform
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
-
-
-_templates = threading.local()
 
 
 def predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
@@ -31,13 +27,10 @@ def predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
     a predict_on_batch (a stand-in model) is called as it is."""
     if not hasattr(model, "get_weights"):
         return lambda X: np.asarray(model.predict_on_batch(np.asarray(X, dtype="float32")))
-    cache = _templates.__dict__.setdefault("by_architecture", {})
     key = architecture_of({"class": type(model).__name__, "config": model.get_config()})
-    if key not in cache:
-        cache[key] = load_keras().models.clone_model(model)
-    template = cache[key]
-    template.set_weights(model.get_weights())
-    return lambda X: np.asarray(template.predict_on_batch(np.asarray(X, dtype="float32")))
+    shared = template(key, lambda: load_keras().models.clone_model(model))
+    shared.set_weights(model.get_weights())
+    return lambda X: np.asarray(shared.predict_on_batch(np.asarray(X, dtype="float32")))
 
 
 def predict_prices(model: keras.Model, X: np.ndarray, scaler: ScalerParams) -> np.ndarray:
