@@ -100,14 +100,30 @@ def arima_result(closes: np.ndarray):
 
 
 def fit_arima(closes: np.ndarray) -> StatFit:
-    """ARIMA(1,1,1) with drift on log closes, by maximum likelihood (statsmodels' state-space ARIMA)."""
-    return StatFit("arima", tuple(float(p) for p in arima_result(closes).params))
+    """ARIMA(1,1,1) with drift on log closes, by maximum likelihood (statsmodels' state-space ARIMA): the
+    estimates alone, without the smoothed results and covariance arima_result also computes."""
+    params = _quietly(lambda: _arima(_logs(closes)).fit(return_params=True))
+    return StatFit("arima", tuple(float(p) for p in params))
 
 
 def forecast_arima(fit: StatFit, closes: np.ndarray, horizon: int) -> np.ndarray:
     """Run the Kalman filter over the closes up to the origin with the fitted parameters, then forecast."""
     result = _quietly(lambda: _arima(_logs(closes)).filter(np.asarray(fit.params)))
     return np.exp(np.asarray(result.forecast(horizon), dtype="float64"))
+
+
+def forecast_arima_origins(fit: StatFit, closes: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    """Forecasts of horizons 1..horizon from each origin row, (origins, horizon), from one Kalman filter pass
+    over the closes up to the last origin: the forecast from origin o is the model's dynamic prediction from
+    row o + 1, which reads no close after o (the filter's state at o is the one a filter stopped there has), so
+    it equals forecast_arima over closes[: o + 1] without a model and a filter per origin."""
+    logs = _logs(closes[: int(origins[-1]) + 1])
+    result = _quietly(lambda: _arima(logs).filter(np.asarray(fit.params)))
+
+    def paths() -> np.ndarray:
+        return np.stack([result.predict(start=o + 1, end=o + horizon, dynamic=True) for o in origins.tolist()])
+
+    return np.exp(np.asarray(_quietly(paths), dtype="float64"))
 
 
 FITS: dict[str, tuple[Callable[[np.ndarray], StatFit], Callable[[StatFit, np.ndarray, int], np.ndarray]]] = {
@@ -117,3 +133,19 @@ FITS: dict[str, tuple[Callable[[np.ndarray], StatFit], Callable[[StatFit, np.nda
     "arima": (fit_arima, forecast_arima),
 }
 """Each statistical candidate's fit and forecast functions."""
+
+ORIGIN_FORECASTS: dict[str, Callable[[StatFit, np.ndarray, np.ndarray, int], np.ndarray]] = {
+    "arima": forecast_arima_origins,
+}
+"""Candidates that forecast from many origins in one pass; the others forecast origin by origin."""
+
+
+def forecast_origins(name: str, fit: StatFit, closes: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    """A statistical candidate's forecasts of horizons 1..horizon from each origin row (reading the closes up to
+    it), (origins, horizon)."""
+    if not len(origins):
+        return np.empty((0, horizon))
+    if name in ORIGIN_FORECASTS:
+        return ORIGIN_FORECASTS[name](fit, closes, origins, horizon)
+    step = FITS[name][1]
+    return np.stack([step(fit, closes[: o + 1], horizon) for o in origins.tolist()])

@@ -117,12 +117,7 @@ def forecast(fitted: Fitted, closes: np.ndarray, origins: np.ndarray, horizon: i
         return forecast_from_origins(
             state.model, values, origins, state.scaler, fitted.candidate.target or "price", horizon
         )
-    step = baselines.FITS[fitted.candidate.name][1]
-    return (
-        np.stack([step(fitted.state, values[: o + 1], horizon) for o in origins])
-        if len(origins)
-        else np.empty((0, horizon))
-    )
+    return baselines.forecast_origins(fitted.candidate.name, fitted.state, values, origins, horizon)
 
 
 Job = tuple[np.ndarray, RnnState | baselines.StatFit | None]

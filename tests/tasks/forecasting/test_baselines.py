@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nightcast.errors import InputError
-from tasks.forecasting.baselines import FITS, StatFit
+from tasks.forecasting.baselines import FITS, StatFit, forecast_origins
 
 
 @pytest.fixture(scope="module")
@@ -41,3 +41,21 @@ def test_bad_closes_are_refused():
         with pytest.raises(InputError):
             FITS["ets"][0](bad)
     assert StatFit("naive").params == ()
+
+
+@pytest.mark.parametrize("name", ["naive", "drift", "ets", "arima"])
+def test_forecasts_from_many_origins_equal_each_origin_alone_and_never_read_ahead(closes, name):
+    """ARIMA forecasts every origin from one filter pass (forecast_origins): the same paths as a model and a
+    filter per origin, and a close after an origin never moves that origin's forecasts."""
+    fit, forecast = FITS[name]
+    fitted = fit(closes[:300])
+    origins = np.arange(299, 399)  # the last origin is the last row: its horizons are all beyond the data
+    paths = forecast_origins(name, fitted, closes, origins, 5)
+    assert paths.shape == (100, 5) and np.isfinite(paths).all()
+    alone = np.stack([forecast(fitted, closes[: o + 1], 5) for o in origins])
+    np.testing.assert_allclose(paths, alone, rtol=1e-10)
+    changed = closes.copy()
+    changed[350:] *= 1.5
+    np.testing.assert_allclose(forecast_origins(name, fitted, changed, origins, 5)[:51], paths[:51], rtol=1e-10)
+    assert not np.allclose(forecast_origins(name, fitted, changed, origins, 5)[51:], paths[51:])
+    assert forecast_origins(name, fitted, closes, origins[:0], 5).shape == (0, 5)
