@@ -117,7 +117,7 @@ def forecast_arima_origins(fit: StatFit, closes: np.ndarray, origins: np.ndarray
     over the closes up to the last origin: the forecast from origin o is the model's dynamic prediction from
     row o + 1, which reads no close after o (the filter's state at o is the one a filter stopped there has), so
     it equals forecast_arima over closes[: o + 1] without a model and a filter per origin."""
-    logs = _logs(closes[: int(origins[-1]) + 1])
+    logs = _logs(closes[: int(origins.max()) + 1])
     result = _quietly(lambda: _arima(logs).filter(np.asarray(fit.params)))
 
     def paths() -> np.ndarray:
